@@ -1,0 +1,286 @@
+"""Cut a tree-sitter CST into semantic chunks.
+
+A definition that fits the size limit is one chunk (nested definitions included). A larger one
+is split: its own code between child definitions (a class header, fields) becomes chunks of its
+kind, and each child definition is chunked recursively; a large definition without children is
+split along its CST children. Module-level code between definitions becomes ``module`` chunks.
+A short comment/decorator gap right before a definition joins that definition, so doc comments
+travel with the code they describe.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from lapce_ai.chunking.ids import chunk_id, content_hash
+from lapce_ai.chunking.model import PARSER_CST, Chunk
+from lapce_ai.parsing.languages import Definition, LanguageSpec, definitions
+
+# Kinds whose nested functions are methods.
+CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
+MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow-ups
+
+
+@dataclass(frozen=True)
+class ChunkLimits:
+    max_chars: int = 2400
+    max_lines: int = 80
+    min_chars: int = 120  # smaller gaps merge into a neighbour instead of standing alone
+
+
+@dataclass
+class _Def:
+    node: tree_sitter.Node
+    kind: str
+    symbol: str
+    children: list[_Def] = field(default_factory=list)
+
+
+@dataclass
+class _Piece:
+    start_byte: int
+    end_byte: int
+    kind: str
+    symbol: str
+
+
+class CstChunker:
+    def __init__(self, limits: ChunkLimits | None = None):
+        self.limits = limits or ChunkLimits()
+
+    def chunk(self, path: str, spec: LanguageSpec, source: bytes, tree: tree_sitter.Tree) -> list[Chunk]:
+        text = source.decode("utf-8", errors="replace")
+        lines = text.split("\n")  # only "\n": line numbers must agree with the byte offsets
+        line_starts = _line_starts(source)
+        forest = _nest(definitions(spec, tree.root_node))
+        pieces: list[_Piece] = []
+        self._emit_region(tree.root_node, forest, "module", "", pieces, source, 0)
+        return _to_chunks(path, spec.name, pieces, lines, line_starts)
+
+    # -- regions --------------------------------------------------------------------------
+
+    def _emit_def(self, d: _Def, out: list[_Piece], source: bytes, depth: int) -> None:
+        node = d.node
+        if self._fits(node.start_byte, node.end_byte, source):
+            out.append(_Piece(node.start_byte, node.end_byte, d.kind, d.symbol))
+        elif d.children:
+            self._emit_region(node, d.children, d.kind, d.symbol, out, source, depth + 1)
+        else:
+            for start, end in self._split_nodes(list(node.children), source, depth + 1):
+                out.append(_Piece(start, end, d.kind, d.symbol))
+
+    def _emit_region(
+        self,
+        container: tree_sitter.Node,
+        defs: list[_Def],
+        gap_kind: str,
+        gap_symbol: str,
+        out: list[_Piece],
+        source: bytes,
+        depth: int,
+    ) -> None:
+        """Emit ``container``'s code: child definitions recursively, the gaps between as chunks."""
+        items = _interleave(container, defs, depth)
+        pending_gap: list[tree_sitter.Node] = []
+        for item in items:
+            if isinstance(item, _Def):
+                attach = self._attachable_prefix(pending_gap, item, source)
+                rest = pending_gap[: len(pending_gap) - len(attach)]
+                self._flush_gap(rest, gap_kind, gap_symbol, out, source, depth)
+                pending_gap = []
+                before = len(out)
+                self._emit_def(item, out, source, depth)
+                if attach and len(out) > before:
+                    first = out[before]
+                    out[before] = _Piece(attach[0].start_byte, first.end_byte, first.kind, first.symbol)
+            else:
+                pending_gap.append(item)
+        self._flush_gap(pending_gap, gap_kind, gap_symbol, out, source, depth)
+
+    def _attachable_prefix(self, gap: list[tree_sitter.Node], d: _Def, source: bytes) -> list[tree_sitter.Node]:
+        """Trailing comments/small nodes directly above a definition belong to it."""
+        taken: list[tree_sitter.Node] = []
+        size = 0
+        next_start_row = d.node.start_point.row
+        for node in reversed(gap):
+            size += node.end_byte - node.start_byte
+            is_comment = "comment" in node.type or node.type in {"decorator", "attribute_item", "annotation"}
+            adjacent = next_start_row - node.end_point.row <= 1
+            if not adjacent or not (is_comment or size < self.limits.min_chars):
+                break
+            taken.append(node)
+            next_start_row = node.start_point.row
+        taken.reverse()
+        return taken
+
+    def _flush_gap(
+        self,
+        gap: list[tree_sitter.Node],
+        kind: str,
+        symbol: str,
+        out: list[_Piece],
+        source: bytes,
+        depth: int,
+    ) -> None:
+        nodes = [n for n in gap if source[n.start_byte : n.end_byte].strip()]
+        if not nodes:
+            return
+        for start, end in self._split_nodes(nodes, source, depth):
+            out.append(_Piece(start, end, kind, symbol))
+
+    # -- splitting ------------------------------------------------------------------------
+
+    def _fits(self, start: int, end: int, source: bytes) -> bool:
+        if end - start > self.limits.max_chars:
+            return False
+        return source.count(b"\n", start, end) < self.limits.max_lines
+
+    def _split_nodes(self, nodes: list[tree_sitter.Node], source: bytes, depth: int) -> list[tuple[int, int]]:
+        """Group sibling nodes greedily into ranges within the limits; recurse into big ones."""
+        ranges: list[tuple[int, int]] = []
+        cur: tuple[int, int] | None = None
+        for node in nodes:
+            start, end = node.start_byte, node.end_byte
+            if not self._fits(start, end, source):
+                if cur:
+                    ranges.append(cur)
+                    cur = None
+                if depth < MAX_DEPTH and node.child_count:
+                    ranges.extend(self._split_nodes(list(node.children), source, depth + 1))
+                else:
+                    ranges.extend(self._split_lines(start, end, source))
+                continue
+            if cur and self._fits(cur[0], end, source):
+                cur = (cur[0], end)
+            else:
+                if cur:
+                    ranges.append(cur)
+                cur = (start, end)
+        if cur:
+            ranges.append(cur)
+        return _merge_tiny(ranges, self.limits.min_chars, lambda a, b: self._fits(a, b, source))
+
+    def _split_lines(self, start: int, end: int, source: bytes) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        pos = start
+        while pos < end:
+            stop = pos
+            lines = 0
+            while stop < end and lines < self.limits.max_lines and stop - pos < self.limits.max_chars:
+                nl = source.find(b"\n", stop, end)
+                stop = end if nl == -1 else nl + 1
+                lines += 1
+            if stop - pos > self.limits.max_chars * 2:  # one enormous line (minified code)
+                stop = pos + self.limits.max_chars
+            out.append((pos, stop))
+            pos = stop
+        return out
+
+
+def _nest(defs: list[Definition]) -> list[_Def]:
+    """Turn the flat, position-sorted definition list into a containment forest."""
+    roots: list[_Def] = []
+    stack: list[_Def] = []
+    for d in defs:
+        while stack and not (
+            d.node.start_byte >= stack[-1].node.start_byte and d.node.end_byte <= stack[-1].node.end_byte
+        ):
+            stack.pop()
+        parent = stack[-1] if stack else None
+        kind = d.kind
+        if kind == "function" and parent is not None and parent.kind in CLASS_LIKE:
+            kind = "method"
+        symbol = f"{parent.symbol}.{d.name}" if parent and parent.symbol else d.name
+        node = _Def(d.node, kind, symbol)
+        (parent.children if parent else roots).append(node)
+        stack.append(node)
+    return roots
+
+
+def _interleave(container: tree_sitter.Node, defs: list[_Def], depth: int) -> list[_Def | tree_sitter.Node]:
+    """Container's content in order: definitions, and the CST nodes of the code between them."""
+    out: list[_Def | tree_sitter.Node] = []
+    def_starts = {(d.node.start_byte, d.node.end_byte): d for d in defs}
+
+    def visit(node: tree_sitter.Node, level: int) -> None:
+        for child in node.children:
+            key = (child.start_byte, child.end_byte)
+            if key in def_starts:
+                out.append(def_starts.pop(key))
+            elif level < MAX_DEPTH and any(
+                child.start_byte <= s and e <= child.end_byte for s, e in def_starts
+            ):
+                visit(child, level + 1)
+            else:
+                out.append(child)
+
+    visit(container, depth)
+    # Definitions the walk could not place (odd trees) still get emitted, in position order.
+    leftovers = sorted(def_starts.values(), key=lambda d: d.node.start_byte)
+    if leftovers:
+        out.extend(leftovers)
+        out.sort(key=lambda x: x.node.start_byte if isinstance(x, _Def) else x.start_byte)
+    return out
+
+
+def _merge_tiny(
+    ranges: list[tuple[int, int]], min_chars: int, fits: Callable[[int, int], bool]
+) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if merged and (end - start < min_chars or merged[-1][1] - merged[-1][0] < min_chars):
+            prev = merged[-1]
+            if fits(prev[0], end):
+                merged[-1] = (prev[0], end)
+                continue
+        merged.append((start, end))
+    return merged
+
+
+def _line_starts(source: bytes) -> list[int]:
+    starts = [0]
+    pos = source.find(b"\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = source.find(b"\n", pos + 1)
+    return starts
+
+
+def _line_of(offset: int, line_starts: list[int]) -> int:
+    """0-based line holding byte ``offset``."""
+    return bisect.bisect_right(line_starts, offset) - 1
+
+
+def _to_chunks(path: str, language: str, pieces: list[_Piece], lines: list[str], line_starts: list[int]) -> list[Chunk]:
+    ordinals: Counter[tuple[str, str]] = Counter()
+    chunks: list[Chunk] = []
+    for piece in pieces:
+        end_byte = max(piece.start_byte, piece.end_byte - 1)
+        first = _line_of(piece.start_byte, line_starts)
+        last = _line_of(end_byte, line_starts)
+        content = "\n".join(lines[first : last + 1])
+        if not content.strip():
+            continue
+        key = (piece.symbol, piece.kind)
+        ordinal = ordinals[key]
+        ordinals[key] += 1
+        chunks.append(
+            Chunk(
+                id=chunk_id(path, piece.symbol, piece.kind, ordinal),
+                path=path,
+                language=language,
+                kind=piece.kind,
+                symbol=piece.symbol,
+                start_line=first + 1,
+                end_line=last + 1,
+                parser=PARSER_CST,
+                content=content,
+                content_hash=content_hash(content),
+            )
+        )
+    return chunks

@@ -1,0 +1,168 @@
+"""``lapce-index``: index, search and maintain an index from the command line (SPEC §4)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from lapce_ai.cli.common import fail, index_path, load_settings, open_index, run
+from lapce_ai.config import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lapce-index", description="Semantic code search index")
+    parser.add_argument("--config", help="config file (default: $LAPCE_AI_CONFIG, /etc/lapce-ai/config.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        p.add_argument("--index", help="index directory (default: [paths] index_dir)")
+        return p
+
+    p = add("index", "index (incrementally) a workspace")
+    p.add_argument("path", help="workspace root")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--embedder", choices=["default", "static", "transformer", "titan"])
+    p.add_argument("--no-progress", action="store_true")
+
+    p = add("search", "search an index")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--path", help="path prefix or glob, relative to the workspace root")
+    p.add_argument("--language")
+    p.add_argument("--kind")
+    p.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
+    p.add_argument("--embedder", choices=["default", "static", "transformer", "titan"])
+    p.add_argument("--json", action="store_true")
+
+    p = add("stats", "files, chunks, languages, parsers, version, size")
+    p.add_argument("--json", action="store_true")
+
+    p = add("validate", "check an index; exit 0 when valid")
+    p.add_argument("--detailed", action="store_true")
+    p.add_argument("--json", action="store_true")
+
+    p = add("migrate", "upgrade an index's schema")
+    p.add_argument("--to", default="latest")
+    p.add_argument("--dry-run", action="store_true")
+
+    p = add("backup", "write a verified backup archive of an index")
+    p.add_argument("--out", help="archive path (default: ./indices-YYYYmmdd-HHMMSS.tar.gz)")
+
+    p = add("restore", "restore an index from a backup archive (atomic swap)")
+    p.add_argument("--backup", required=True, help="archive written by `lapce-index backup`")
+
+    p = add("rebuild", "rebuild an index from source into a new directory, then swap it in")
+    p.add_argument("--from-source", required=True, dest="source")
+    p.add_argument("--embedder", choices=["default", "static", "transformer", "titan"])
+    p.add_argument("--json", action="store_true")
+
+    p = add("outline", "print a file's symbols (kind, name, lines)")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    run(lambda: dispatch(args))
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, getattr(args, "embedder", None))
+    from lapce_ai.cli import maintenance
+
+    handlers = {
+        "index": cmd_index,
+        "search": cmd_search,
+        "stats": maintenance.cmd_stats,
+        "validate": maintenance.cmd_validate,
+        "migrate": maintenance.cmd_migrate,
+        "backup": maintenance.cmd_backup,
+        "restore": maintenance.cmd_restore,
+        "rebuild": maintenance.cmd_rebuild,
+        "outline": maintenance.cmd_outline,
+    }
+    return handlers[args.command](args, settings)
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    root = Path(args.path)
+    if not root.is_dir():
+        fail(f"not a directory: {root}")
+    summary = run_index(root, index_path(args.index, settings), settings, show_progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_summary(summary)
+    return 1 if summary["files_failed"] and not summary["files_indexed"] and summary["files_seen"] else 0
+
+
+def run_index(root: Path, index_dir: Path, settings: Settings, show_progress: bool = True) -> dict[str, Any]:
+    from lapce_ai.index.indexer import Indexer
+    from lapce_ai.parsing.router import ParserRouter
+
+    opened = open_index(index_dir, settings, create=True)
+    router = ParserRouter(settings.features, settings.performance)
+    indexer = Indexer(settings, opened.store, opened.embedder, router)
+    if show_progress and sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        ) as bar:
+            task = bar.add_task("files", total=None)
+            summary = indexer.index(root, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        summary = indexer.index(root)
+    return summary.to_json()
+
+
+def print_summary(s: dict[str, Any]) -> None:
+    skipped = ", ".join(f"{k} {v}" for k, v in sorted(s["skipped"].items())) or "none"
+    print(
+        f"files: {s['files_seen']} seen, {s['files_indexed']} indexed, {s['files_unchanged']} unchanged, "
+        f"{s['files_deleted']} deleted, {s['files_failed']} failed; skipped: {skipped}"
+    )
+    print(
+        f"chunks: {s['chunks_total']} ({s['chunks_added']} added, {s['chunks_modified']} modified, "
+        f"{s['chunks_unchanged']} unchanged, {s['chunks_deleted']} deleted)"
+    )
+    print(f"embeddings: {s['embeddings_computed']} computed, {s['embeddings_reused']} reused")
+    print(f"time: {s['seconds']:.2f}s")
+    for path, reason in list(s["failed"].items())[:20]:
+        print(f"  failed: {path}: {reason}", file=sys.stderr)
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from lapce_ai.search.engine import SearchEngine
+    from lapce_ai.search.filters import FilterError, SearchFilters
+
+    if args.k < 1 or args.k > settings.service.max_k:
+        fail(f"-k must be between 1 and {settings.service.max_k}")
+    opened = open_index(index_path(args.index, settings), settings)
+    engine = SearchEngine(opened.store, opened.embedder, mode=args.mode)
+    try:
+        results = engine.search(args.query, args.k, SearchFilters(args.path, args.language, args.kind))
+    except FilterError as exc:
+        fail(str(exc))
+    if args.json:
+        print(json.dumps([r.to_json() for r in results], indent=2))
+        return 0
+    if not results:
+        print("no results")
+    for i, r in enumerate(results, 1):
+        label = f"{r.kind} {r.symbol}".strip()
+        print(f"{i:2}. {r.path}:{r.start_line}-{r.end_line}  {label}  ({r.language}, {r.score:.4f})")
+        preview = [line for line in r.content.splitlines() if line.strip()][:3]
+        for line in preview:
+            print(f"      {line[:110]}")
+    return 0
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""The indexing run: discovery → change detection → router → chunks → embeddings → LanceDB.
+
+Incremental by default: a file whose size and mtime match the manifest is not read; one whose
+content hash matches is not parsed; a chunk whose content hash has a cached vector is not
+embedded. Work is written in batches, so a killed run loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY, Chunk
+from lapce_ai.config.settings import Settings
+from lapce_ai.discovery.walker import DiscoveredFile, WorkspaceWalker
+from lapce_ai.embedding.base import Embedder, Vectors
+from lapce_ai.index.store import FileState, IndexStore
+from lapce_ai.observability import metrics
+from lapce_ai.parsing.router import ParseOutcome, ParserRouter
+
+log = logging.getLogger(__name__)
+
+BATCH_FILES = 400  # files per write: few LanceDB versions, bounded loss on a crash
+BATCH_CHUNKS = 4000
+
+
+@dataclass
+class IndexSummary:
+    root: str = ""
+    files_seen: int = 0
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_rerouted: int = 0
+    files_deleted: int = 0
+    files_failed: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    chunks_total: int = 0
+    chunks_unchanged: int = 0
+    chunks_modified: int = 0
+    chunks_added: int = 0
+    chunks_deleted: int = 0
+    embeddings_computed: int = 0
+    embeddings_reused: int = 0
+    parsers: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+ProgressFn = Callable[[int, int], None]  # (files done, files to do)
+
+
+@dataclass
+class _Prepared:
+    file: DiscoveredFile
+    file_hash: str
+    route: str
+    outcome: ParseOutcome | None  # None: content unchanged, only the manifest row is refreshed
+
+
+class Indexer:
+    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder, router: ParserRouter):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.router = router
+
+    def index(self, root: Path, progress: ProgressFn | None = None, only: Sequence[str] | None = None) -> IndexSummary:
+        """Bring the index up to date with ``root``. ``only``: limit to these relative paths (watcher)."""
+        started = time.perf_counter()
+        root = root.resolve()
+        root_key = str(root)
+        summary = IndexSummary(root=root_key)
+        walker = WorkspaceWalker(
+            root, self.settings.discovery.max_file_bytes, include_vendored=self.settings.discovery.include_vendored
+        )
+        known = self.store.file_states(root_key)
+        if only is None:
+            report = walker.discover()
+            discovered = report.files
+            summary.skipped = dict(report.skipped)
+            for reason, count in report.skipped.items():
+                metrics.FILES_SKIPPED.labels(reason).inc(count)
+            removed = sorted(set(known) - {f.relpath for f in discovered})
+        else:
+            discovered, removed = [], []
+            for rel in only:
+                result = walker.check_file(rel)
+                if isinstance(result, DiscoveredFile):
+                    discovered.append(result)
+                else:
+                    summary.skipped[result] = summary.skipped.get(result, 0) + 1
+                    if rel in known:
+                        removed.append(rel)
+        summary.files_seen = len(discovered)
+
+        todo: list[DiscoveredFile] = []
+        incremental = self.settings.features.incremental_indexing
+        for f in discovered:
+            state = known.get(f.relpath)
+            route = self._route(f.relpath)
+            if (
+                incremental
+                and state is not None
+                and state.size == f.size
+                and state.mtime_ns == f.mtime_ns
+                and state.route == route
+                and state.status == "indexed"
+            ):
+                summary.files_unchanged += 1
+                summary.chunks_unchanged += len(state.chunk_ids)
+                continue
+            todo.append(f)
+
+        changed = bool(removed)
+        done = 0
+        if progress:
+            progress(0, len(todo))
+        with ThreadPoolExecutor(max_workers=self.settings.performance.max_concurrent_parses) as pool:
+            for batch in _batches(todo, BATCH_FILES):
+                prepared = list(pool.map(lambda f: self._prepare(f, known.get(f.relpath)), batch))
+                changed |= self._write(root_key, prepared, known, summary)
+                done += len(batch)
+                if progress:
+                    progress(done, len(todo))
+        if removed:
+            for group in _batches(removed, BATCH_FILES):
+                for path in group:
+                    summary.chunks_deleted += len(known[path].chunk_ids)
+                self.store.write_batch(root_key, [], {}, {}, [], removed_paths=group)
+            summary.files_deleted = len(removed)
+            metrics.INDEX_OPERATIONS.labels("delete", "ok").inc(len(removed))
+        self.store.finish(changed)
+        summary.chunks_total = summary.chunks_unchanged + summary.chunks_modified + summary.chunks_added
+        summary.seconds = round(time.perf_counter() - started, 3)
+        summary.embed_seconds = round(summary.embed_seconds, 3)
+        return summary
+
+    def _route(self, relpath: str) -> str:
+        return PARSER_CST if self.router.uses_cst(relpath) else PARSER_LEGACY
+
+    def _prepare(self, f: DiscoveredFile, state: FileState | None) -> _Prepared:
+        route = self._route(f.relpath)
+        try:
+            data = f.abspath.read_bytes()
+        except OSError as exc:
+            outcome = ParseOutcome([], "", route, failed=f"unreadable: {exc.strerror or exc}")
+            return _Prepared(f, "", route, outcome)
+        file_hash = xxhash.xxh3_128_hexdigest(data)
+        incremental = self.settings.features.incremental_indexing
+        if (
+            incremental
+            and state is not None
+            and state.file_hash == file_hash
+            and state.route == route
+            and state.status == "indexed"
+        ):
+            return _Prepared(f, file_hash, route, None)
+        return _Prepared(f, file_hash, route, self.router.process(f.relpath, data, file_hash))
+
+    def _write(self, root: str, prepared: list[_Prepared], known: dict[str, FileState], summary: IndexSummary) -> bool:
+        files: list[FileState] = []
+        chunks: list[Chunk] = []
+        for p in prepared:
+            state = known.get(p.file.relpath)
+            if p.outcome is None:
+                assert state is not None
+                summary.files_unchanged += 1
+                summary.chunks_unchanged += len(state.chunk_ids)
+                files.append(_refresh(state, p.file))
+                continue
+            outcome = p.outcome
+            if outcome.failed:
+                summary.files_failed += 1
+                summary.failed[p.file.relpath] = outcome.failed
+                metrics.INDEX_OPERATIONS.labels("index_file", "failed").inc()
+                log.warning(
+                    "file not indexed: %s (%s)",
+                    p.file.relpath,
+                    outcome.failed,
+                    extra={"error_type": "index_file_failed", "path": p.file.relpath},
+                )
+            else:
+                summary.files_indexed += 1
+                metrics.INDEX_OPERATIONS.labels("index_file", "ok").inc()
+                metrics.FILES_INDEXED.inc()
+            if state is not None and state.route != p.route and state.file_hash == p.file_hash:
+                summary.files_rerouted += 1
+            summary.parsers[outcome.parser] = summary.parsers.get(outcome.parser, 0) + (0 if outcome.failed else 1)
+            _count_chunk_changes(state, outcome.chunks, summary)
+            chunks.extend(outcome.chunks)
+            files.append(
+                FileState(
+                    root=root,
+                    path=p.file.relpath,
+                    size=p.file.size,
+                    mtime_ns=p.file.mtime_ns,
+                    file_hash=p.file_hash,
+                    language=outcome.language,
+                    route=p.route,
+                    parser=outcome.parser,
+                    status=f"failed: {outcome.failed}" if outcome.failed else "indexed",
+                    chunk_ids=tuple(c.id for c in outcome.chunks),
+                    chunk_hashes=tuple(c.content_hash for c in outcome.chunks),
+                )
+            )
+        if not files:
+            return False
+        vectors, new_vectors = self._vectors(chunks, summary)
+        # Only files whose content was re-chunked need their chunk rows replaced.
+        rechunked = {p.file.relpath for p in prepared if p.outcome is not None}
+        self.store.write_batch(
+            root,
+            chunks,
+            vectors,
+            new_vectors,
+            [f for f in files if f.path in rechunked],
+        )
+        refreshed = [f for f in files if f.path not in rechunked]
+        if refreshed:
+            self.store.update_file_states(refreshed)
+        metrics.CHUNKS_INDEXED.inc(len(chunks))
+        return bool(rechunked)
+
+    def _vectors(self, chunks: list[Chunk], summary: IndexSummary) -> tuple[dict[str, Vectors], dict[str, Vectors]]:
+        hashes = list(dict.fromkeys(c.content_hash for c in chunks))
+        reuse = self.settings.features.embedding_reuse
+        vectors = self.store.cached_vectors(hashes) if reuse else {}
+        missing = [h for h in hashes if h not in vectors]
+        texts = {c.content_hash: c.content for c in chunks}
+        new_vectors: dict[str, Vectors] = {}
+        started = time.perf_counter()
+        batch = self.settings.embedder.batch_size
+        for group in _batches(missing, max(batch, 1)):
+            embedded = self.embedder.embed_documents([texts[h] for h in group])
+            for h, vec in zip(group, embedded, strict=True):
+                new_vectors[h] = vec
+        summary.embed_seconds += time.perf_counter() - started
+        vectors.update(new_vectors)
+        computed = len(new_vectors)
+        reused = len(chunks) - computed
+        summary.embeddings_computed += computed
+        summary.embeddings_reused += max(reused, 0)
+        metrics.EMBEDDINGS_COMPUTED.inc(computed)
+        metrics.EMBEDDINGS_REUSED.inc(max(reused, 0))
+        return vectors, new_vectors
+
+
+def _refresh(state: FileState, f: DiscoveredFile) -> FileState:
+    return FileState(
+        root=state.root,
+        path=state.path,
+        size=f.size,
+        mtime_ns=f.mtime_ns,
+        file_hash=state.file_hash,
+        language=state.language,
+        route=state.route,
+        parser=state.parser,
+        status=state.status,
+        chunk_ids=state.chunk_ids,
+        chunk_hashes=state.chunk_hashes,
+    )
+
+
+def _count_chunk_changes(state: FileState | None, chunks: list[Chunk], summary: IndexSummary) -> None:
+    old = dict(zip(state.chunk_ids, state.chunk_hashes, strict=False)) if state else {}
+    new_ids = set()
+    for c in chunks:
+        new_ids.add(c.id)
+        previous = old.get(c.id)
+        if previous is None:
+            summary.chunks_added += 1
+        elif previous == c.content_hash:
+            summary.chunks_unchanged += 1
+        else:
+            summary.chunks_modified += 1
+    summary.chunks_deleted += len(set(old) - new_ids)
+
+
+def _batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,150 @@
+"""The parser router (SPEC §2): CST pipeline or legacy, per file, deterministically.
+
+A file goes to the CST pipeline iff ``cst_pipeline_enabled`` and
+``stable_bucket(path) < rollout_percentage`` and its language has a grammar. A CST failure (too
+many error nodes, timeout, crash) falls back to legacy when ``legacy_fallback`` is on; otherwise
+the file is reported as failed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import tree_sitter
+
+from lapce_ai.chunking.cst import CstChunker
+from lapce_ai.chunking.ids import stable_bucket
+from lapce_ai.chunking.legacy import chunk_lines
+from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY, Chunk
+from lapce_ai.config.settings import FeatureSettings, PerformanceSettings
+from lapce_ai.observability import metrics
+from lapce_ai.parsing.languages import LanguageSpec, has_grammar, language_for_path, new_parser
+
+TEXT_LANGUAGE = "text"
+
+
+class CstFailure(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ParseOutcome:
+    chunks: list[Chunk]
+    language: str
+    parser: str  # the parser that produced the chunks (or was attempted, when failed)
+    failed: str | None = None  # reason, when no chunks could be produced at all
+    fallback: str | None = None  # why a CST-routed file was chunked by legacy
+
+
+class ChunkCache(Protocol):
+    """What the router needs of the CST cache: chunks by (path, content hash)."""
+
+    def get_chunks(self, path: str, file_hash: str) -> list[Chunk] | None: ...
+
+    def put_parsed(
+        self, path: str, file_hash: str, source: bytes, tree: tree_sitter.Tree, chunks: list[Chunk]
+    ) -> None: ...
+
+    def parse(self, path: str, file_hash: str, source: bytes, parser: tree_sitter.Parser) -> tree_sitter.Tree: ...
+
+
+class ParserRouter:
+    def __init__(
+        self,
+        features: FeatureSettings,
+        performance: PerformanceSettings,
+        cache: ChunkCache | None = None,
+        chunker: CstChunker | None = None,
+    ):
+        self.features = features
+        self.performance = performance
+        self.cache = cache
+        self.chunker = chunker or CstChunker()
+        self._local = threading.local()
+
+    def reconfigure(self, features: FeatureSettings, performance: PerformanceSettings) -> None:
+        self.features = features
+        self.performance = performance
+
+    def uses_cst(self, relpath: str, spec: LanguageSpec | None = None) -> bool:
+        spec = spec if spec is not None else language_for_path(relpath)
+        if spec is None or not has_grammar(spec) or not self.features.cst_pipeline_enabled:
+            return False
+        return stable_bucket(relpath) < self.features.rollout_percentage
+
+    def process(self, relpath: str, data: bytes, file_hash: str) -> ParseOutcome:
+        spec = language_for_path(relpath)
+        language = spec.name if spec else TEXT_LANGUAGE
+        if spec is not None and self.uses_cst(relpath, spec):
+            metrics.CST_REQUESTS.inc()
+            try:
+                return ParseOutcome(self._cst_chunks(relpath, spec, data, file_hash), language, PARSER_CST)
+            except (CstFailure, RecursionError, ValueError, RuntimeError) as exc:
+                reason = exc.reason if isinstance(exc, CstFailure) else "crash"
+                metrics.CST_ERRORS.labels(reason).inc()
+                if not self.features.legacy_fallback:
+                    return ParseOutcome([], language, PARSER_CST, failed=f"cst_{reason}")
+                return self._legacy(relpath, language, data, reason="fallback", fallback=reason)
+        reason = "no_grammar" if spec is None or not has_grammar(spec) else "routed"
+        return self._legacy(relpath, language, data, reason=reason)
+
+    def _legacy(self, relpath: str, language: str, data: bytes, reason: str, fallback: str | None = None) -> ParseOutcome:
+        metrics.LEGACY_REQUESTS.labels(reason).inc()
+        try:
+            text = data.decode("utf-8", errors="replace")
+            return ParseOutcome(chunk_lines(relpath, language, text), language, PARSER_LEGACY, fallback=fallback)
+        except Exception as exc:  # legacy is the last resort: report, never crash the run
+            metrics.LEGACY_ERRORS.inc()
+            return ParseOutcome([], language, PARSER_LEGACY, failed=f"legacy_error: {type(exc).__name__}")
+
+    def _cst_chunks(self, relpath: str, spec: LanguageSpec, data: bytes, file_hash: str) -> list[Chunk]:
+        if self.cache is not None:
+            cached = self.cache.get_chunks(relpath, file_hash)
+            if cached is not None:
+                return cached
+        parser = self._parser(spec)
+        started = time.perf_counter()
+        if self.cache is not None:
+            tree = self.cache.parse(relpath, file_hash, data, parser)
+        else:
+            tree = parser.parse(data)
+        if (time.perf_counter() - started) * 1000 > self.performance.parse_timeout_ms:
+            raise CstFailure("timeout")
+        root = tree.root_node
+        if root.has_error and _error_ratio(root, len(data)) > self.performance.max_error_ratio:
+            raise CstFailure("parse_errors")
+        chunks = self.chunker.chunk(relpath, spec, data, tree)
+        if self.cache is not None:
+            self.cache.put_parsed(relpath, file_hash, data, tree, chunks)
+        return chunks
+
+    def _parser(self, spec: LanguageSpec) -> tree_sitter.Parser:
+        parsers: dict[str, tree_sitter.Parser] | None = getattr(self._local, "parsers", None)
+        if parsers is None:
+            parsers = {}
+            self._local.parsers = parsers
+        parser = parsers.get(spec.name)
+        if parser is None:
+            parser = parsers[spec.name] = new_parser(spec)
+        return parser
+
+
+def _error_ratio(root: tree_sitter.Node, total_bytes: int) -> float:
+    """Share of the source covered by ERROR/MISSING nodes (iterative: deep trees are fine)."""
+    if total_bytes == 0:
+        return 0.0
+    covered = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            covered += max(1, node.end_byte - node.start_byte)
+            continue
+        if node.has_error:
+            stack.extend(node.children)
+    return covered / total_bytes

@@ -1,0 +1,99 @@
+"""Search filters → a safe LanceDB SQL predicate.
+
+Paths are workspace-relative: absolute paths and ``..`` are refused, so a filter cannot reach
+outside the workspace; every literal is quoted, so a filter cannot inject SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+class FilterError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    path: str | None = None  # prefix ("src/http") or glob ("src/**/*.go")
+    language: str | None = None
+    kind: str | None = None
+
+    def to_sql(self) -> str | None:
+        clauses: list[str] = []
+        if self.path:
+            clauses.append(path_clause(self.path))
+        if self.language:
+            clauses.append(f"language = {quote(_check_word(self.language, 'language'))}")
+        if self.kind:
+            clauses.append(f"kind = {quote(_check_word(self.kind, 'kind'))}")
+        return " AND ".join(clauses) if clauses else None
+
+
+def quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _check_word(value: str, what: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_+#.-]{1,64}", value):
+        raise FilterError(f"invalid {what} filter: {value!r}")
+    return value.lower()
+
+
+def normalize_path_filter(raw: str) -> str:
+    value = raw.strip().replace("\\", "/")
+    if "\x00" in value or len(value) > 1024:
+        raise FilterError("invalid path filter")
+    if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
+        raise FilterError("path filter must be relative to the workspace root")
+    parts = [p for p in value.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise FilterError("path filter must not leave the workspace ('..')")
+    trailing = "/" if value.endswith("/") and parts else ""
+    return "/".join(parts) + trailing
+
+
+def path_clause(raw: str) -> str:
+    value = normalize_path_filter(raw)
+    if not value:
+        return "true"
+    if any(ch in value for ch in "*?["):
+        return f"regexp_like(path, {quote(glob_to_regex(value))})"
+    # A plain prefix matches the folder or file itself and everything under it.
+    folder = value.rstrip("/")
+    return f"(path = {quote(folder)} OR starts_with(path, {quote(folder + '/')}))"
+
+
+def glob_to_regex(glob: str) -> str:
+    out = ["^"]
+    i = 0
+    while i < len(glob):
+        ch = glob[i]
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = glob.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(ch))
+            else:
+                body = glob[i + 1 : end].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    out.append("$")
+    return "".join(out)
