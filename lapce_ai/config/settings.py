@@ -79,6 +79,9 @@ class AwsSettings(_Section):
     dimensions: Literal[256, 512, 1024] = 1024
     max_retries: int = Field(5, ge=0, le=20)
     timeout_seconds: float = Field(30.0, gt=0)
+    # Longer texts are truncated, not rejected. Titan v2 takes 8,192 tokens / 50,000 chars; code
+    # can run ~2 chars per token, so the default stays well under the token limit.
+    max_input_chars: int = Field(16_000, ge=100, le=50_000)
 
 
 class Settings(_Section):
