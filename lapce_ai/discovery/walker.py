@@ -176,7 +176,7 @@ class WorkspaceWalker:
                 lines = (abs_dir / name).read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 continue
-            scopes.append(_IgnoreScope(rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+            scopes.append(_IgnoreScope(rel_dir, pathspec.PathSpec.from_lines("gitignore", lines)))
         return scopes
 
     @staticmethod
