@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from lapce_ai.chunking.legacy import chunk_lines
+from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY, Chunk
+from lapce_ai.config.settings import FeatureSettings, PerformanceSettings
+from lapce_ai.parsing.router import ParserRouter
+
+PY = '''import os
+
+
+def helper(x):
+    return x + 1
+
+
+class Router:
+    """Routes requests."""
+
+    def __init__(self):
+        self.routes = {}
+
+    def add_route(self, path, handler):
+        self.routes[path] = handler
+        return handler
+
+
+# Registers the default routes.
+def register(router):
+    router.add_route("/", helper)
+'''
+
+
+def router(**features: object) -> ParserRouter:
+    return ParserRouter(FeatureSettings(**features), PerformanceSettings())  # type: ignore[arg-type]
+
+
+def chunks_of(path: str, text: str | bytes, r: ParserRouter | None = None) -> list[Chunk]:
+    data = text.encode() if isinstance(text, str) else text
+    return (r or router()).process(path, data, "h").chunks
+
+
+def by_symbol(chunks: list[Chunk]) -> dict[str, Chunk]:
+    return {c.symbol: c for c in chunks}
+
+
+def test_python_definitions_become_chunks_with_lines() -> None:
+    chunks = chunks_of("pkg/app.py", PY)
+    syms = by_symbol(chunks)
+    assert syms["helper"].kind == "function"
+    assert (syms["helper"].start_line, syms["helper"].end_line) == (4, 5)
+    assert syms["Router"].kind == "class"  # small class: one chunk with its methods
+    assert syms["Router"].start_line == 8
+    assert syms["register"].start_line == 19  # the comment above travels with the function
+    assert all(c.parser == PARSER_CST and c.language == "python" for c in chunks)
+    lines = PY.split("\n")
+    for c in chunks:
+        assert c.content == "\n".join(lines[c.start_line - 1 : c.end_line])
+
+
+def test_ids_survive_edits_above() -> None:
+    before = by_symbol(chunks_of("a.py", PY))
+    edited = PY.replace("import os\n", "import os\nimport sys\n\n\nVALUE = 3\n")
+    after = by_symbol(chunks_of("a.py", edited))
+    for sym in ("helper", "Router", "register"):
+        assert after[sym].id == before[sym].id
+        assert after[sym].content_hash == before[sym].content_hash
+        assert after[sym].start_line > before[sym].start_line
+
+
+def test_ids_depend_on_path_not_content() -> None:
+    a = by_symbol(chunks_of("a.py", PY))
+    b = by_symbol(chunks_of("b.py", PY))
+    assert a["helper"].id != b["helper"].id
+    assert a["helper"].content_hash == b["helper"].content_hash
+
+
+def test_large_class_splits_into_methods_with_symbol_paths() -> None:
+    methods = "\n".join(
+        f"    def method_{i}(self, value):\n" + "".join(f"        value = value * {j} + {i}\n" for j in range(12))
+        + "        return value\n"
+        for i in range(20)
+    )
+    text = f"class Big:\n    '''Doc.'''\n    limit = 3\n\n{methods}"
+    chunks = chunks_of("big.py", text)
+    syms = by_symbol(chunks)
+    assert "Big.method_0" in syms and syms["Big.method_0"].kind == "method"
+    assert syms["Big"].kind == "class" and "limit = 3" in syms["Big"].content
+    assert len({c.id for c in chunks}) == len(chunks)
+    covered = {ln for c in chunks for ln in range(c.start_line, c.end_line + 1)}
+    assert covered >= {i + 1 for i, line in enumerate(text.split("\n")) if line.strip()}
+
+
+def test_huge_function_is_split_along_children() -> None:
+    body = "".join(f"    x{i} = compute({i})\n" for i in range(10_000))
+    chunks = chunks_of("huge.py", f"def huge():\n{body}    return x0\n")
+    assert len(chunks) > 50
+    assert all(c.symbol == "huge" for c in chunks)
+    assert all(c.end_line - c.start_line < 80 for c in chunks)
+    assert len({c.id for c in chunks}) == len(chunks)
+
+
+def test_deeply_nested_code_does_not_crash() -> None:
+    depth = 400
+    text = "x = " + "[" * depth + "1" + "]" * depth + "\n"
+    chunks = chunks_of("deep.py", text)
+    assert chunks and "1" in chunks[0].content
+    js = "function f() {" + "if (a) {" * 300 + "b();" + "}" * 300 + "}\n"
+    assert chunks_of("deep.js", js)
+
+
+def test_broken_syntax_falls_back_to_legacy_and_counts() -> None:
+    broken = "def (((:\n  ]]] {{{ class\n" * 50
+    outcome = router().process("broken.py", broken.encode(), "h")
+    assert outcome.parser == PARSER_LEGACY and outcome.fallback == "parse_errors"
+    assert outcome.chunks
+    strict = router(legacy_fallback=False).process("broken.py", broken.encode(), "h")
+    assert strict.failed == "cst_parse_errors" and not strict.chunks
+
+
+def test_invalid_utf8_and_empty_files() -> None:
+    data = b"def f():\n    return '\xff\xfe bad'\n"
+    chunks = chunks_of("bad.py", data)
+    assert chunks and "\ufffd" in chunks[0].content
+    assert chunks_of("empty.py", b"") == []
+    assert chunks_of("blank.md", b"\n\n  \n") == []
+
+
+def test_router_rollout_is_deterministic_and_respects_flags() -> None:
+    paths = [f"src/module_{i}.py" for i in range(400)]
+    half = router(rollout_percentage=50)
+    routed = [half.uses_cst(p) for p in paths]
+    assert routed == [router(rollout_percentage=50).uses_cst(p) for p in paths]
+    assert 120 < sum(routed) < 280
+    # Raising the percentage only adds files to the CST side.
+    more = router(rollout_percentage=80)
+    assert all(more.uses_cst(p) for p, r in zip(paths, routed, strict=True) if r)
+    assert not any(router(rollout_percentage=0).uses_cst(p) for p in paths)
+    assert not any(router(cst_pipeline_enabled=False).uses_cst(p) for p in paths)
+    assert not router().uses_cst("README.md")
+    out = router(rollout_percentage=0).process("a.py", PY.encode(), "h")
+    assert out.parser == PARSER_LEGACY and out.chunks
+
+
+def test_legacy_windows_cover_text() -> None:
+    text = "\n".join(f"line {i}" for i in range(1, 121))
+    chunks = chunk_lines("notes.txt", "text", text)
+    assert [(c.start_line, c.end_line) for c in chunks] == [(1, 50), (51, 100), (101, 120)]
+    assert all(c.kind == "window" and c.parser == PARSER_LEGACY for c in chunks)
+    minified = "x" * 100_000
+    assert all(len(c.content) <= 16_000 for c in chunk_lines("m.js", "javascript", minified))
+
+
+def test_other_languages_produce_symbols() -> None:
+    go = 'package main\n\ntype Server struct {\n\tport int\n}\n\nfunc (s *Server) Start() error {\n\treturn nil\n}\n'
+    syms = by_symbol(chunks_of("main.go", go))
+    assert any(k.endswith("Start") for k in syms)
+    rust = "struct A { x: i32 }\n\nimpl A {\n    fn new() -> Self { A { x: 1 } }\n}\n"
+    assert chunks_of("lib.rs", rust)
