@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,7 @@ def test_search_finds_definitions_with_filters(tmp_path: Path, embedder: Embedde
 def test_index_versions_stay_bounded(tmp_path: Path, embedder: Embedder) -> None:
     root = workspace(tmp_path)
     h = Harness(tmp_path, embedder)
+    h.store.keep_versions_for = timedelta(milliseconds=1)  # production keeps 10 s for concurrent readers
     for i in range(5):
         (root / "web" / f"gen_{i}.py").write_text(f"def g{i}():\n    return {i}\n")
         h.run(root)

@@ -136,6 +136,7 @@ class IndexStore:
         self.meta = meta
         self.db = db
         self._tables: dict[str, Any] = {}
+        self.keep_versions_for = KEEP_VERSIONS_FOR
 
     # -- opening --------------------------------------------------------------------------
 
@@ -319,7 +320,7 @@ class IndexStore:
                 )
         if changed:
             for name in (CHUNKS, FILES, EMBEDDINGS):
-                self.table(name).optimize(cleanup_older_than=KEEP_VERSIONS_FOR)
+                self.table(name).optimize(cleanup_older_than=self.keep_versions_for)
 
     def has_fts_index(self) -> bool:
         return any(FTS_COLUMN in idx.columns for idx in self.table(CHUNKS).list_indices())
