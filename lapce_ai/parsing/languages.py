@@ -1,0 +1,229 @@
+"""Language registry: which files are which language, and where their definitions are.
+
+What a language *is* lives in data: ``languages.toml`` (names, grammars, file names and
+extensions) and ``queries/<name>.scm`` (tree-sitter queries that capture each definition as
+``@definition.<kind>`` with its name as ``@name``). This module only loads and applies them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import threading
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import PurePosixPath
+from typing import cast
+
+import tree_sitter
+import tree_sitter_language_pack
+from tree_sitter_language_pack import SupportedLanguage
+
+_DEFINITION_PREFIX = "definition."
+_NAME_CAPTURE = "name"
+_INHERITS = "; inherits:"
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    name: str
+    grammar: str | None  # None: no CST, legacy chunker only
+    extensions: tuple[str, ...]
+    filenames: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Definition:
+    node: tree_sitter.Node
+    kind: str  # from the capture name after "definition."
+    name: str  # text of the @name node, whitespace collapsed
+
+
+@dataclass(frozen=True)
+class _Index:
+    languages: dict[str, LanguageSpec]
+    by_filename: dict[str, LanguageSpec]
+    by_filename_folded: dict[str, LanguageSpec]
+    filename_globs: tuple[tuple[str, LanguageSpec], ...]
+    by_extension: dict[str, LanguageSpec]  # lower-case, with the leading dot
+
+
+def all_languages() -> dict[str, LanguageSpec]:
+    return dict(_index().languages)
+
+
+def language_by_name(name: str) -> LanguageSpec | None:
+    return _index().languages.get(name)
+
+
+def language_for_path(relpath: str) -> LanguageSpec | None:
+    """The language of a path, from its file name first and then its extension."""
+    index = _index()
+    basename = PurePosixPath(relpath.replace("\\", "/")).name
+    if not basename:
+        return None
+    spec = index.by_filename.get(basename) or index.by_filename_folded.get(basename.lower())
+    if spec is not None:
+        return spec
+    folded = basename.lower()
+    for pattern, spec in index.filename_globs:
+        if fnmatch.fnmatchcase(folded, pattern):
+            return spec
+    # Longest suffix first, so a compound extension (".d.ts" style) can win over its tail.
+    dot = folded.find(".", 1)
+    while dot != -1:
+        spec = index.by_extension.get(folded[dot:])
+        if spec is not None:
+            return spec
+        dot = folded.find(".", dot + 1)
+    return None
+
+
+def has_grammar(spec: LanguageSpec) -> bool:
+    return spec.grammar is not None and _query_source(spec.name) is not None
+
+
+def new_parser(spec: LanguageSpec) -> tree_sitter.Parser:
+    """A fresh parser: parsers are not thread-safe, so callers keep one per thread."""
+    return tree_sitter.Parser(_language(spec))
+
+
+def definitions(spec: LanguageSpec, root: tree_sitter.Node) -> list[Definition]:
+    """Every definition under ``root``, sorted by (start_byte, -end_byte).
+
+    Duplicates are dropped: a node matched by several patterns keeps the earliest pattern's
+    kind and name, and a definition inside another of the same kind and name (a decorated
+    function and its bare function node) is dropped in favour of the outer one.
+    """
+    query = _query(spec)
+    if query is None:
+        return []
+    found: list[tuple[int, Definition]] = []
+    for pattern, captures in tree_sitter.QueryCursor(query).matches(root):
+        names = captures.get(_NAME_CAPTURE)
+        if not names:
+            continue
+        for capture, nodes in captures.items():
+            if capture.startswith(_DEFINITION_PREFIX) and nodes:
+                kind = capture[len(_DEFINITION_PREFIX) :]
+                found.append((pattern, Definition(nodes[0], kind, _node_text(names[0]))))
+    return _dedupe(found)
+
+
+def _dedupe(found: list[tuple[int, Definition]]) -> list[Definition]:
+    # The same node matched by several patterns: the earliest pattern in the .scm wins.
+    by_range: dict[tuple[int, int], tuple[int, Definition]] = {}
+    for pattern, d in found:
+        key = (d.node.start_byte, d.node.end_byte)
+        kept = by_range.get(key)
+        if kept is None or pattern < kept[0]:
+            by_range[key] = (pattern, d)
+    ordered = sorted((d for _, d in by_range.values()), key=lambda d: (d.node.start_byte, -d.node.end_byte))
+    # A definition wrapped by another of the same kind and name (a decorated function and the
+    # function itself) is one definition: keep the outer node.
+    out: list[Definition] = []
+    open_defs: list[Definition] = []  # enclosing definitions of the current position
+    for d in ordered:
+        while open_defs and open_defs[-1].node.end_byte <= d.node.start_byte:
+            open_defs.pop()
+        if any(o.kind == d.kind and o.name == d.name and d.node.end_byte <= o.node.end_byte for o in open_defs):
+            continue
+        out.append(d)
+        open_defs.append(d)
+    return out
+
+
+def _node_text(node: tree_sitter.Node) -> str:
+    raw = node.text or b""
+    return " ".join(raw.decode("utf-8", errors="replace").split())
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def _index() -> _Index:
+    raw = tomllib.loads(resources.files(__package__).joinpath("languages.toml").read_text(encoding="utf-8"))
+    languages: dict[str, LanguageSpec] = {}
+    by_filename: dict[str, LanguageSpec] = {}
+    folded: dict[str, LanguageSpec] = {}
+    globs: list[tuple[str, LanguageSpec]] = []
+    by_extension: dict[str, LanguageSpec] = {}
+    for name, table in raw.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"languages.toml: [{name}] must be a table")
+        grammar = table.get("grammar")
+        spec = LanguageSpec(
+            name=name,
+            grammar=str(grammar) if grammar is not None else None,
+            extensions=tuple(str(e) for e in table.get("extensions", ())),
+            filenames=tuple(str(f) for f in table.get("filenames", ())),
+        )
+        languages[name] = spec
+        for filename in spec.filenames:
+            if any(c in filename for c in "*?["):
+                globs.append((filename.lower(), spec))
+            else:
+                by_filename.setdefault(filename, spec)
+                folded.setdefault(filename.lower(), spec)
+        for ext in spec.extensions:
+            if not ext.startswith("."):
+                raise ValueError(f"languages.toml: [{name}] extension {ext!r} must start with '.'")
+            by_extension.setdefault(ext.lower(), spec)
+    return _Index(languages, by_filename, folded, tuple(globs), by_extension)
+
+
+@functools.cache
+def _query_source(name: str) -> str | None:
+    """The query text of a language, with the queries it inherits prepended.
+
+    A leading ``; inherits: a, b`` line pulls in other query files first, so grammars that
+    extend one another share patterns (``_ecma.scm`` for JavaScript and TypeScript; TSX
+    inherits TypeScript). Files starting with ``_`` are such includes, not languages.
+    """
+    path = resources.files(__package__).joinpath("queries", f"{name}.scm")
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    parts: list[str] = []
+    first = text.split("\n", 1)[0].strip()
+    if first.startswith(_INHERITS):
+        for parent in first[len(_INHERITS) :].split(","):
+            inherited = _query_source(parent.strip())
+            if inherited is None:
+                raise ValueError(f"queries/{name}.scm inherits missing queries/{parent.strip()}.scm")
+            parts.append(inherited)
+    parts.append(text)
+    return "\n".join(parts)
+
+
+_language_lock = threading.Lock()
+
+
+def _language(spec: LanguageSpec) -> tree_sitter.Language:
+    if spec.grammar is None:
+        raise ValueError(f"language {spec.name!r} has no tree-sitter grammar")
+    with _language_lock:  # the first load of a grammar imports its binding
+        return _grammar(spec.grammar)
+
+
+@functools.cache
+def _grammar(grammar: str) -> tree_sitter.Language:
+    # Names come from languages.toml; an unknown one raises a LookupError here.
+    return tree_sitter_language_pack.get_language(cast(SupportedLanguage, grammar))
+
+
+_query_lock = threading.Lock()
+_queries: dict[str, tree_sitter.Query | None] = {}
+
+
+def _query(spec: LanguageSpec) -> tree_sitter.Query | None:
+    """The compiled definitions query (compiled once; Query objects are shareable)."""
+    with _query_lock:
+        if spec.name in _queries:
+            return _queries[spec.name]
+    source = _query_source(spec.name) if spec.grammar is not None else None
+    query = tree_sitter.Query(_language(spec), source) if source is not None else None
+    with _query_lock:
+        return _queries.setdefault(spec.name, query)

@@ -1,0 +1,53 @@
+; Shared by JavaScript, TypeScript and TSX (TypeScript's grammar extends JavaScript's).
+
+; Exported declarations come first so the `export` keyword is inside the chunk; the inner
+; declaration also matches below and the registry drops it (same kind and name, contained).
+(export_statement
+  declaration: [
+    (function_declaration name: (identifier) @name)
+    (generator_function_declaration name: (identifier) @name)
+  ]) @definition.function
+
+(export_statement
+  declaration: (class_declaration name: (_) @name)) @definition.class
+
+(export_statement
+  declaration: (lexical_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(arrow_function) (function_expression) (generator_function)]))) @definition.function
+
+(export_statement
+  declaration: (lexical_declaration
+    (variable_declarator name: (identifier) @name value: (class)))) @definition.class
+
+(function_declaration name: (identifier) @name) @definition.function
+
+(generator_function_declaration name: (identifier) @name) @definition.function
+
+(class_declaration name: (_) @name) @definition.class
+
+(method_definition name: (_) @name) @definition.method
+
+; const f = () => {} / let f = function () {}: the whole statement, named by the variable.
+(lexical_declaration
+  (variable_declarator
+    name: (identifier) @name
+    value: [(arrow_function) (function_expression) (generator_function)])) @definition.function
+
+(variable_declaration
+  (variable_declarator
+    name: (identifier) @name
+    value: [(arrow_function) (function_expression) (generator_function)])) @definition.function
+
+(lexical_declaration
+  (variable_declarator name: (identifier) @name value: (class))) @definition.class
+
+(variable_declaration
+  (variable_declarator name: (identifier) @name value: (class))) @definition.class
+
+; exports.f = function () {} / Foo.prototype.bar = () => {}
+(expression_statement
+  (assignment_expression
+    left: (member_expression property: (property_identifier) @name)
+    right: [(arrow_function) (function_expression) (generator_function)])) @definition.function

@@ -1,0 +1,2 @@
+; Both `f() { ... }` and `function f { ... }`.
+(function_definition name: (word) @name) @definition.function

@@ -1,0 +1,23 @@
+; Each equation of a multi-clause function is its own `function` node, so such a function
+; yields one definition per clause (same name). Signatures are not captured: as the short
+; code right before the first clause they travel with it.
+(declarations (function name: (variable) @name) @definition.function)
+
+; Point-free / constant-like top-level bindings: main = ..., f = g . h
+(declarations (bind name: (variable) @name) @definition.function)
+
+(data_type name: (name) @name) @definition.type
+
+(newtype name: (name) @name) @definition.type
+
+; (sic: the grammar spells it "synomym")
+(type_synomym name: (name) @name) @definition.type
+
+(class name: (name) @name) @definition.class
+
+(class_declarations (function name: (variable) @name) @definition.function)
+
+; instance Show Shape: named by the type, like Rust's `impl Trait for Type`.
+(instance patterns: (type_patterns) @name) @definition.impl
+
+(instance_declarations (function name: (variable) @name) @definition.function)

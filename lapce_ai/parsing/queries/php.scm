@@ -1,0 +1,15 @@
+; `namespace X;` (no body) is a one-line statement; only braced namespaces contain code.
+(namespace_definition name: (_) @name body: (_)) @definition.namespace
+
+(class_declaration name: (name) @name) @definition.class
+
+(interface_declaration name: (name) @name) @definition.interface
+
+(trait_declaration name: (name) @name) @definition.trait
+
+(enum_declaration name: (name) @name) @definition.enum
+
+; Only methods with a body: abstract and interface signatures stay with their type.
+(method_declaration name: (name) @name body: (_)) @definition.method
+
+(function_definition name: (name) @name) @definition.function

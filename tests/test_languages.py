@@ -1,0 +1,1413 @@
+"""Language registry: languages.toml, the definition queries, and what they capture."""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+
+import pytest
+import tree_sitter
+
+from lapce_ai.parsing.languages import (
+    Definition,
+    LanguageSpec,
+    all_languages,
+    definitions,
+    has_grammar,
+    language_by_name,
+    language_for_path,
+    new_parser,
+)
+
+CST_LANGUAGES = (
+    "python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp",
+    "ruby", "php", "kotlin", "swift", "scala", "lua", "bash", "elixir", "haskell", "zig",
+)  # fmt: skip
+
+
+def _spec(name: str) -> LanguageSpec:
+    spec = language_by_name(name)
+    assert spec is not None, name
+    return spec
+
+
+def _defs(name: str, source: str) -> list[Definition]:
+    spec = _spec(name)
+    tree = new_parser(spec).parse(source.encode("utf-8"))
+    return definitions(spec, tree.root_node)
+
+
+# language -> (a path of that language, source, the exact (kind, name) definitions in order)
+CASES: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
+    "python": (
+        "models.py",
+        '''\
+import functools
+
+MAX = 3
+
+
+def plain(a, b):
+    return a + b
+
+
+@functools.cache
+def cached(x):
+    return x * 2
+
+
+class Greeter(Base):
+    """Says hello."""
+
+    def __init__(self, name):
+        self.name = name
+
+    @property
+    def upper(self):
+        return self.name.upper()
+
+    @staticmethod
+    async def fetch():
+        def inner():
+            pass
+        return inner
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+
+
+async def main():
+    pass
+type Vec = list[float]
+''',
+        [
+            ("function", "plain"),
+            ("function", "cached"),
+            ("class", "Greeter"),
+            ("function", "__init__"),
+            ("function", "upper"),
+            ("function", "fetch"),
+            ("function", "inner"),
+            ("class", "Point"),
+            ("function", "main"),
+            ("type", "Vec"),
+        ],
+    ),
+    "javascript": (
+        "store.js",
+        """\
+export function parse(text) {
+  return text.split("\\n");
+}
+
+export default async function* stream() {
+  yield 1;
+}
+
+const add = (a, b) => a + b;
+
+let handler = function (event) {
+  console.log(event);
+};
+
+var legacy = function named() {};
+
+class Store extends Base {
+  #items = [];
+
+  constructor(items) {
+    super();
+    this.#items = items;
+  }
+
+  get size() {
+    return this.#items.length;
+  }
+
+  static create() {
+    return new Store([]);
+  }
+
+  onClick = () => {
+    this.reset();
+  };
+}
+
+module.exports.helper = function () {};
+obj.method = () => 1;
+const Widget = class {
+  render() {}
+};
+""",
+        [
+            ("function", "parse"),
+            ("function", "stream"),
+            ("function", "add"),
+            ("function", "handler"),
+            ("function", "legacy"),
+            ("class", "Store"),
+            ("method", "constructor"),
+            ("method", "size"),
+            ("method", "create"),
+            ("method", "onClick"),
+            ("function", "helper"),
+            ("function", "method"),
+            ("class", "Widget"),
+            ("method", "render"),
+        ],
+    ),
+    "typescript": (
+        "user.service.ts",
+        """\
+export interface User {
+  id: number;
+  name: string;
+}
+
+type Id = string | number;
+
+export type Handler<T> = (event: T) => void;
+
+export enum Color {
+  Red,
+  Green,
+}
+
+declare module "express" {
+  interface Request {
+    user?: User;
+  }
+}
+
+namespace Utils {
+  export function clamp(x: number): number {
+    return Math.max(0, x);
+  }
+}
+
+@Injectable()
+export class UserService implements Service {
+  private cache = new Map<number, User>();
+
+  constructor(private readonly http: Http) {}
+
+  async find(id: number): Promise<User> {
+    return this.cache.get(id)!;
+  }
+
+  abstract save(user: User): void;
+}
+
+export abstract class Repo<T> {
+  abstract all(): T[];
+}
+
+export const toId = (u: User): Id => u.id;
+
+function overload(x: string): string;
+function overload(x: any) {
+  return x;
+}
+""",
+        [
+            ("interface", "User"),
+            ("type", "Id"),
+            ("type", "Handler"),
+            ("enum", "Color"),
+            ("module", "express"),
+            ("interface", "Request"),
+            ("namespace", "Utils"),
+            ("function", "clamp"),
+            ("class", "UserService"),
+            ("method", "constructor"),
+            ("method", "find"),
+            ("class", "Repo"),
+            ("function", "toId"),
+            ("function", "overload"),
+        ],
+    ),
+    "tsx": (
+        "App.tsx",
+        """\
+import React, { useState } from "react";
+
+interface ButtonProps {
+  label: string;
+  onClick?: () => void;
+}
+
+export function Button({ label, onClick }: ButtonProps) {
+  return <button onClick={onClick}>{label}</button>;
+}
+
+export const Counter: React.FC = () => {
+  const [count, setCount] = useState(0);
+  const increment = () => setCount(count + 1);
+  return <div onClick={increment}>{count}</div>;
+};
+
+export default class App extends React.Component<{}, { ready: boolean }> {
+  state = { ready: false };
+
+  handleLoad = () => {
+    this.setState({ ready: true });
+  };
+
+  render() {
+    return <Button label="go" onClick={this.handleLoad} />;
+  }
+}
+
+type Theme = "light" | "dark";
+""",
+        [
+            ("interface", "ButtonProps"),
+            ("function", "Button"),
+            ("function", "Counter"),
+            ("function", "increment"),
+            ("class", "App"),
+            ("method", "handleLoad"),
+            ("method", "render"),
+            ("type", "Theme"),
+        ],
+    ),
+    "go": (
+        "server.go",
+        """\
+package server
+
+import "net/http"
+
+const (
+	DefaultPort = 8080
+)
+
+type Handler func(w http.ResponseWriter, r *http.Request)
+
+type Server struct {
+	addr string
+	mux  *http.ServeMux
+}
+
+type Store interface {
+	Get(key string) (string, error)
+}
+
+type ID = string
+
+func New(addr string) *Server {
+	return &Server{addr: addr}
+}
+
+func (s *Server) Start() error {
+	return http.ListenAndServe(s.addr, s.mux)
+}
+
+func Map[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, 0, len(xs))
+	return out
+}
+
+type (
+	A struct{}
+	B int
+)
+""",
+        [
+            ("type", "Handler"),
+            ("struct", "Server"),
+            ("interface", "Store"),
+            ("type", "ID"),
+            ("function", "New"),
+            ("method", "Start"),
+            ("function", "Map"),
+            ("struct", "A"),
+            ("type", "B"),
+        ],
+    ),
+    "rust": (
+        "point.rs",
+        """\
+use std::fmt;
+
+pub const MAX: usize = 16;
+
+/// A point.
+#[derive(Debug, Clone)]
+pub struct Point {
+    x: i32,
+    y: i32,
+}
+
+pub enum Shape {
+    Circle(f64),
+    Square(f64),
+}
+
+pub trait Area {
+    fn area(&self) -> f64;
+}
+
+impl Point {
+    pub fn new(x: i32, y: i32) -> Self {
+        Self { x, y }
+    }
+}
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "({}, {})", self.x, self.y)
+    }
+}
+
+impl<T: Clone> Area for Wrapper<T> {
+    fn area(&self) -> f64 { 0.0 }
+}
+
+mod tests {
+    #[test]
+    fn works() {}
+}
+
+macro_rules! square {
+    ($x:expr) => { $x * $x };
+}
+
+type Result<T> = std::result::Result<T, Error>;
+
+union Bits { i: u32, f: f32 }
+""",
+        [
+            ("struct", "Point"),
+            ("enum", "Shape"),
+            ("trait", "Area"),
+            ("impl", "Point"),
+            ("function", "new"),
+            ("impl", "Point"),
+            ("function", "fmt"),
+            ("impl", "Wrapper"),
+            ("function", "area"),
+            ("module", "tests"),
+            ("function", "works"),
+            ("macro", "square"),
+            ("type", "Result"),
+            ("struct", "Bits"),
+        ],
+    ),
+    "java": (
+        "OrderService.java",
+        """\
+package com.example.store;
+
+import java.util.List;
+
+@Service
+public class OrderService extends Base implements Handler {
+    private static final int LIMIT = 10;
+
+    public OrderService(Repo repo) {
+        this.repo = repo;
+    }
+
+    @Override
+    public List<Order> findAll() {
+        return repo.all();
+    }
+
+    static class Cache {
+        void clear() {}
+    }
+}
+
+interface Handler {
+    void handle(Event e);
+
+    default boolean enabled() {
+        return true;
+    }
+}
+
+enum Status {
+    OPEN, CLOSED;
+
+    boolean terminal() { return this == CLOSED; }
+}
+
+record Pair(String left, String right) {}
+
+@interface Audit {
+    String value();
+}
+""",
+        [
+            ("class", "OrderService"),
+            ("method", "OrderService"),
+            ("method", "findAll"),
+            ("class", "Cache"),
+            ("method", "clear"),
+            ("interface", "Handler"),
+            ("method", "enabled"),
+            ("enum", "Status"),
+            ("method", "terminal"),
+            ("class", "Pair"),
+            ("interface", "Audit"),
+        ],
+    ),
+    "c": (
+        "list.c",
+        """\
+#include <stdio.h>
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define LIMIT 10
+
+struct point {
+    int x;
+    int y;
+};
+
+typedef struct node {
+    struct node *next;
+} node_t;
+
+typedef struct {
+    int len;
+} buffer;
+
+enum color { RED, GREEN };
+
+static int counter = 0;
+
+int add(int a, int b) {
+    return a + b;
+}
+
+static char **split_lines(const char *text, size_t *count) {
+    return NULL;
+}
+
+void (*get_handler(int sig))(int) {
+    return NULL;
+}
+
+int main(void);
+""",
+        [
+            ("macro", "MAX"),
+            ("struct", "point"),
+            ("struct", "node"),
+            ("struct", "buffer"),
+            ("enum", "color"),
+            ("function", "add"),
+            ("function", "split_lines"),
+            ("function", "get_handler"),
+        ],
+    ),
+    "cpp": (
+        "shape.cpp",
+        """\
+namespace geo {
+
+template <typename T>
+class Shape : public Base {
+public:
+    Shape() = default;
+    virtual ~Shape();
+    double area() const override { return 0.0; }
+    static Shape* make();
+
+private:
+    T data_;
+};
+
+struct Point {
+    int x, y;
+    bool operator==(const Point& other) const {
+        return x == other.x && y == other.y;
+    }
+};
+
+Shape<int>* Shape<int>::make() {
+    return nullptr;
+}
+
+const std::string& name_of(const Point& p) {
+    static std::string s;
+    return s;
+}
+
+}  // namespace geo
+
+enum class Mode { Fast, Safe };
+
+using Callback = std::function<void(int)>;
+
+template <typename T>
+T max_of(T a, T b) {
+    return a > b ? a : b;
+}
+
+int main(int argc, char** argv) {
+    return 0;
+}
+""",
+        [
+            ("namespace", "geo"),
+            ("class", "Shape"),
+            ("function", "Shape"),
+            ("function", "area"),
+            ("struct", "Point"),
+            ("function", "operator=="),
+            ("function", "Shape<int>::make"),
+            ("function", "name_of"),
+            ("enum", "Mode"),
+            ("function", "max_of"),
+            ("function", "main"),
+        ],
+    ),
+    "csharp": (
+        "Orders.cs",
+        """\
+namespace Shop.Orders
+{
+    public interface IRepository<T>
+    {
+        T Find(int id);
+    }
+
+    [Serializable]
+    public class OrderService : IService
+    {
+        private readonly IRepository<Order> _repo;
+
+        public OrderService(IRepository<Order> repo)
+        {
+            _repo = repo;
+        }
+
+        public Order Get(int id) => _repo.Find(id);
+
+        public int Count { get; private set; }
+    }
+
+    public struct Money
+    {
+        public decimal Amount;
+    }
+
+    public enum Status { Open, Closed }
+
+    public record Line(string Sku, int Qty);
+
+    public delegate void Notify(string msg);
+}
+
+namespace Shop.Util;
+
+static class Ext
+{
+    public static string Trim2(this string s) { return s.Trim(); }
+}
+""",
+        [
+            ("namespace", "Shop.Orders"),
+            ("interface", "IRepository"),
+            ("class", "OrderService"),
+            ("method", "OrderService"),
+            ("method", "Get"),
+            ("struct", "Money"),
+            ("enum", "Status"),
+            ("class", "Line"),
+            ("class", "Ext"),
+            ("method", "Trim2"),
+        ],
+    ),
+    "ruby": (
+        "invoice.rb",
+        """\
+require "json"
+
+module Billing
+  class Invoice < Base
+    attr_reader :total
+
+    def initialize(total)
+      @total = total
+    end
+
+    def self.parse(json)
+      new(JSON.parse(json)["total"])
+    end
+
+    def paid?
+      !@paid_at.nil?
+    end
+
+    class << self
+      def registry
+        @registry ||= {}
+      end
+    end
+  end
+end
+
+class Billing::Receipt
+  def to_s = "receipt"
+end
+
+def helper(x)
+  x * 2
+end
+""",
+        [
+            ("module", "Billing"),
+            ("class", "Invoice"),
+            ("method", "initialize"),
+            ("method", "parse"),
+            ("method", "paid?"),
+            ("method", "registry"),
+            ("class", "Billing::Receipt"),
+            ("method", "to_s"),
+            ("method", "helper"),
+        ],
+    ),
+    "php": (
+        "UserController.php",
+        """\
+<?php
+
+namespace App\\Http;
+
+use App\\Models\\User;
+
+interface Renderable
+{
+    public function render(): string;
+}
+
+trait Loggable
+{
+    protected function log(string $msg): void
+    {
+        error_log($msg);
+    }
+}
+
+#[Attribute]
+final class UserController extends Controller implements Renderable
+{
+    use Loggable;
+
+    public const LIMIT = 10;
+
+    public function __construct(private User $user) {}
+
+    public function render(): string
+    {
+        return "user";
+    }
+
+    abstract protected function save();
+}
+
+enum Suit: string
+{
+    case Hearts = 'H';
+}
+
+function helper(array $items): int
+{
+    return count($items);
+}
+""",
+        [
+            ("interface", "Renderable"),
+            ("trait", "Loggable"),
+            ("method", "log"),
+            ("class", "UserController"),
+            ("method", "__construct"),
+            ("method", "render"),
+            ("enum", "Suit"),
+            ("function", "helper"),
+        ],
+    ),
+    "kotlin": (
+        "UserRepository.kt",
+        """\
+package com.example.app
+
+import kotlinx.coroutines.flow.Flow
+
+data class User(val id: Long, val name: String)
+
+interface Repository<T> {
+    fun find(id: Long): T?
+}
+
+@Singleton
+class UserRepository(private val db: Database) : Repository<User> {
+    private val cache = mutableMapOf<Long, User>()
+
+    override fun find(id: Long): User? {
+        return cache[id] ?: db.load(id)
+    }
+
+    companion object {
+        fun create(): UserRepository = UserRepository(Database())
+    }
+}
+
+object Registry {
+    val items = mutableListOf<String>()
+}
+
+enum class Level { LOW, HIGH }
+
+sealed interface Event
+
+typealias Handler = (Event) -> Unit
+
+fun String.shout(): String = uppercase() + "!"
+
+suspend fun main() {
+    println("hi")
+}
+""",
+        [
+            ("class", "User"),
+            ("interface", "Repository"),
+            ("class", "UserRepository"),
+            ("function", "find"),
+            ("function", "create"),
+            ("class", "Registry"),
+            ("enum", "Level"),
+            ("interface", "Event"),
+            ("type", "Handler"),
+            ("function", "shout"),
+            ("function", "main"),
+        ],
+    ),
+    "swift": (
+        "Canvas.swift",
+        """\
+import Foundation
+
+protocol Shape {
+    func area() -> Double
+}
+
+struct Circle: Shape {
+    let radius: Double
+
+    func area() -> Double {
+        return .pi * radius * radius
+    }
+}
+
+final class Canvas {
+    private var shapes: [Shape] = []
+
+    init(shapes: [Shape]) {
+        self.shapes = shapes
+    }
+
+    func draw() {
+        shapes.forEach { print($0.area()) }
+    }
+}
+
+enum Direction {
+    case north, south
+}
+
+extension Canvas: CustomStringConvertible {
+    var description: String { "Canvas" }
+}
+
+actor Counter {
+    var value = 0
+}
+
+typealias Callback = (Int) -> Void
+
+func makeCanvas() -> Canvas {
+    Canvas(shapes: [])
+}
+""",
+        [
+            ("interface", "Shape"),
+            ("struct", "Circle"),
+            ("function", "area"),
+            ("class", "Canvas"),
+            ("method", "init"),
+            ("function", "draw"),
+            ("enum", "Direction"),
+            ("impl", "Canvas"),
+            ("class", "Counter"),
+            ("type", "Callback"),
+            ("function", "makeCanvas"),
+        ],
+    ),
+    "scala": (
+        "UserService.scala",
+        """\
+package com.example
+
+import scala.concurrent.Future
+
+trait Repository[T] {
+  def find(id: Long): Option[T]
+}
+
+case class User(id: Long, name: String)
+
+class UserService(repo: Repository[User]) extends Service {
+  private val cache = Map.empty[Long, User]
+
+  def lookup(id: Long): Option[User] =
+    cache.get(id).orElse(repo.find(id))
+
+  override def toString: String = "UserService"
+}
+
+object UserService {
+  def apply(repo: Repository[User]): UserService = new UserService(repo)
+}
+
+sealed trait Shape
+enum Color {
+  case Red, Green
+}
+
+type Id = Long
+
+def topLevel(x: Int): Int = {
+  x + 1
+}
+""",
+        [
+            ("trait", "Repository"),
+            ("class", "User"),
+            ("class", "UserService"),
+            ("function", "lookup"),
+            ("function", "toString"),
+            ("class", "UserService"),
+            ("function", "apply"),
+            ("trait", "Shape"),
+            ("enum", "Color"),
+            ("type", "Id"),
+            ("function", "topLevel"),
+        ],
+    ),
+    "lua": (
+        "module.lua",
+        """\
+local json = require("json")
+
+local M = {}
+
+local function clamp(x, lo, hi)
+  return math.max(lo, math.min(hi, x))
+end
+
+function M.new(opts)
+  local self = setmetatable({}, M)
+  self.opts = opts
+  return self
+end
+
+function M:render(buf)
+  return json.encode(buf)
+end
+
+function global_helper()
+  print("hi")
+end
+
+M.reset = function(self)
+  self.opts = {}
+end
+
+local handler = function(ev) return ev end
+
+return M
+""",
+        [
+            ("function", "clamp"),
+            ("function", "M.new"),
+            ("function", "M:render"),
+            ("function", "global_helper"),
+            ("function", "M.reset"),
+            ("function", "handler"),
+        ],
+    ),
+    "bash": (
+        "build.sh",
+        """\
+#!/usr/bin/env bash
+set -euo pipefail
+
+readonly LOG_DIR="/var/log/app"
+
+log() {
+  echo "[$(date +%T)] $*" >&2
+}
+
+function cleanup {
+  rm -rf "$TMP"
+}
+
+function build() {
+  local target="$1"
+  make -C "$target"
+}
+
+trap cleanup EXIT
+build "$@"
+""",
+        [
+            ("function", "log"),
+            ("function", "cleanup"),
+            ("function", "build"),
+        ],
+    ),
+    "elixir": (
+        "accounts.ex",
+        """\
+defmodule MyApp.Accounts do
+  @moduledoc "Accounts context."
+
+  alias MyApp.Repo
+
+  defstruct [:id, :name]
+
+  @doc "Fetches a user."
+  def get_user(id) do
+    Repo.get(User, id)
+  end
+
+  def get_user!(id), do: Repo.get!(User, id)
+
+  defp normalize(%{name: name} = attrs) when is_binary(name) do
+    %{attrs | name: String.trim(name)}
+  end
+
+  defmacro with_user(id, do: block) do
+    quote do
+      unquote(block)
+    end
+  end
+
+  defguard is_admin(user) when user.role == :admin
+
+  defmodule Inner do
+    def ping, do: :pong
+  end
+end
+
+defprotocol MyApp.Printable do
+  def print(data)
+end
+
+defimpl MyApp.Printable, for: Map do
+  def print(map), do: inspect(map)
+end
+""",
+        [
+            ("module", "MyApp.Accounts"),
+            ("function", "get_user"),
+            ("function", "get_user!"),
+            ("function", "normalize"),
+            ("macro", "with_user"),
+            ("macro", "is_admin"),
+            ("module", "Inner"),
+            ("function", "ping"),
+            ("interface", "MyApp.Printable"),
+            ("function", "print"),
+            ("impl", "Map"),
+            ("function", "print"),
+        ],
+    ),
+    "haskell": (
+        "Shape.hs",
+        """\
+{-# LANGUAGE OverloadedStrings #-}
+module Data.Shape
+  ( Shape (..)
+  , area
+  ) where
+
+import qualified Data.Map as Map
+
+data Shape
+  = Circle Double
+  | Rect Double Double
+  deriving (Show, Eq)
+
+newtype Name = Name String
+
+type Table = Map.Map String Shape
+
+class Describable a where
+  describe :: a -> String
+  describe _ = "thing"
+
+instance Describable Shape where
+  describe (Circle _) = "circle"
+  describe _ = "rect"
+
+-- | Area of a shape.
+area :: Shape -> Double
+area (Circle r) = pi * r * r
+area (Rect w h) = w * h
+
+scale :: Double -> Shape -> Shape
+scale k s = case s of
+  Circle r -> Circle (k * r)
+  Rect w h -> Rect (k * w) (k * h)
+
+main :: IO ()
+main = print (area (Circle 1))
+""",
+        [
+            ("type", "Shape"),
+            ("type", "Name"),
+            ("type", "Table"),
+            ("class", "Describable"),
+            ("function", "describe"),
+            ("impl", "Shape"),
+            ("function", "describe"),
+            ("function", "describe"),
+            ("function", "area"),
+            ("function", "area"),
+            ("function", "scale"),
+            ("function", "main"),
+        ],
+    ),
+    "zig": (
+        "point.zig",
+        """\
+const std = @import("std");
+
+pub const max_items = 64;
+
+pub const Point = struct {
+    x: i32,
+    y: i32,
+
+    pub fn add(self: Point, other: Point) Point {
+        return .{ .x = self.x + other.x, .y = self.y + other.y };
+    }
+};
+
+const Color = enum { red, green };
+
+const Value = union(enum) {
+    int: i64,
+    float: f64,
+};
+
+fn helper(n: u32) u32 {
+    return n * 2;
+}
+
+pub fn main() !void {
+    std.debug.print("{}\\n", .{helper(2)});
+}
+
+test "helper doubles" {
+    try std.testing.expect(helper(2) == 4);
+}
+""",
+        [
+            ("struct", "Point"),
+            ("function", "add"),
+            ("enum", "Color"),
+            ("struct", "Value"),
+            ("function", "helper"),
+            ("function", "main"),
+            ("function", '"helper doubles"'),
+        ],
+    ),
+}
+
+
+def test_every_required_language_has_a_case() -> None:
+    assert set(CASES) == set(CST_LANGUAGES)
+
+
+@pytest.mark.parametrize("language", CST_LANGUAGES)
+def test_definitions(language: str) -> None:
+    path, source, expected = CASES[language]
+    spec = language_for_path(path)
+    assert spec is not None and spec.name == language
+    assert has_grammar(spec)
+    tree = new_parser(spec).parse(source.encode("utf-8"))
+    assert not tree.root_node.has_error, "the sample should be valid code"
+    assert [(d.kind, d.name) for d in definitions(spec, tree.root_node)] == expected
+
+
+@pytest.mark.parametrize("language", CST_LANGUAGES)
+def test_definitions_are_sorted_nested_and_unique(language: str) -> None:
+    _, source, _ = CASES[language]
+    defs = _defs(language, source)
+    keys = [(d.node.start_byte, -d.node.end_byte) for d in defs]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys), "two definitions share a node range"
+    # Definitions nest or are disjoint: the chunker builds a containment forest from them.
+    for a, b in itertools.pairwise(defs):
+        assert b.node.start_byte >= a.node.end_byte or b.node.end_byte <= a.node.end_byte
+    kinds = {"function", "method", "class", "struct", "enum", "interface", "trait", "impl"}
+    kinds |= {"module", "namespace", "type", "macro", "constant"}
+    assert {d.kind for d in defs} <= kinds
+    assert all(d.name and d.name == " ".join(d.name.split()) for d in defs)
+
+
+def test_decorated_python_definitions_include_the_decorators_once() -> None:
+    source = CASES["python"][1]
+    defs = {d.name: d for d in _defs("python", source)}
+    assert len(defs) == len(_defs("python", source)), "a definition was captured twice"
+    for name in ("cached", "upper", "fetch", "Point"):
+        assert defs[name].node.type == "decorated_definition"
+        assert (defs[name].node.text or b"").startswith(b"@")
+    assert defs["plain"].node.type == "function_definition"
+
+
+def test_exported_js_declarations_include_export_keyword() -> None:
+    defs = {d.name: d for d in _defs("typescript", CASES["typescript"][1])}
+    assert (defs["UserService"].node.text or b"").startswith(b"@Injectable()\nexport class")
+    assert (defs["toId"].node.text or b"").startswith(b"export const toId")
+    assert (defs["Id"].node.text or b"").startswith(b"type Id")
+
+
+def test_names_collapse_whitespace_and_tolerate_bad_utf8() -> None:
+    defs = _defs("haskell", 'instance Show (Tree\n    a) where\n  show _ = "tree"\n')
+    assert [(d.kind, d.name) for d in defs] == [("impl", "(Tree a)"), ("function", "show")]
+    spec = _spec("zig")
+    tree = new_parser(spec).parse(b'test "caf\xe9  x" {}\n')
+    assert [d.name for d in definitions(spec, tree.root_node)] == ['"caf\ufffd x"']
+
+
+def test_nested_wrappers_of_the_same_definition_are_deduped_but_distinct_names_kept() -> None:
+    source = "@a\n@b\ndef f():\n    def f():\n        pass\n    def g():\n        pass\n"
+    defs = _defs("python", source)
+    # The outer decorated f swallows the bare function_definition of itself; its nested
+    # inner f is the same name and kind inside it, so it folds in too (the documented rule).
+    assert [(d.kind, d.name, d.node.type) for d in defs] == [
+        ("function", "f", "decorated_definition"),
+        ("function", "g", "function_definition"),
+    ]
+
+
+def test_query_predicates_work() -> None:
+    # #eq?, #any-of? and #match? drive the Elixir query; check each excludes what it should.
+    source = "defmodule A do\n  import B\n  def f(x), do: x\n  defp g, do: 1\n  defmacro m(a), do: a\nend\n"
+    source += "defimpl P, for: Map do\nend\ndefimpl Q do\nend\n"
+    assert [(d.kind, d.name) for d in _defs("elixir", source)] == [
+        ("module", "A"),
+        ("function", "f"),
+        ("function", "g"),
+        ("macro", "m"),
+        ("impl", "Map"),
+        ("impl", "Q"),
+    ]
+
+
+BROKEN: dict[str, tuple[str, set[tuple[str, str]]]] = {
+    "python": (
+        "def ok(a):\n    return a\n\nclass Broken:\n    def method(self:\n        pass\n\ndef after():\n    return 1\n",
+        {("function", "ok"), ("function", "after")},
+    ),
+    "javascript": (
+        "function ok() {\n  return 1;\n}\n\nclass Broken {\n  method() {\n    if (x {\n  }\n\nfunction after() {}\n",
+        {("function", "ok")},
+    ),
+    "typescript": (
+        "interface A {\n  x: number;\n}\n\nfunction f(a: number {\n  return a;\n}\n\nclass C {\n  m(): void {}\n",
+        {("interface", "A")},
+    ),
+    "go": ("package p\n\nfunc Ok() int {\n\treturn 1\n}\n\nfunc Broken( {\n\nfunc After() {}\n", {("function", "Ok")}),
+    "rust": (
+        "fn ok() -> i32 {\n    1\n}\n\nimpl Broken {\n    fn method(&self) {\n        let x = ;\n    }\n",
+        {("function", "ok")},
+    ),
+    "java": ("class A {\n    void ok() {}\n    void broken( {\n    }\n}\n", {("class", "A"), ("method", "ok")}),
+    "c": (
+        "int ok(void) {\n    return 0;\n}\n\nint broken(int a {\n    return a;\n}\n\nstruct s { int x;\n",
+        {("function", "ok")},
+    ),
+    "cpp": ("namespace n {\nclass A {\n  void f() {}\n};\nint g( {\n", {("class", "A")}),
+    "ruby": ("class A\n  def ok\n    1\n  end\n\n  def broken(\n", {("method", "ok")}),
+    "elixir": ("defmodule A do\n  def ok, do: 1\n  def broken(x do\nend\n", {("function", "ok")}),
+    "zig": ("fn ok() void {}\nconst S = struct {\n    fn m() void {\n", {("function", "ok")}),
+    "haskell": ("module M where\n\nok x = x\n\nbroken = (\n\nafter y = y\n", {("function", "ok")}),
+}
+
+
+@pytest.mark.parametrize("language", sorted(BROKEN))
+def test_broken_code_yields_recovered_definitions(language: str) -> None:
+    source, expected = BROKEN[language]
+    spec = _spec(language)
+    tree = new_parser(spec).parse(source.encode("utf-8"))
+    assert tree.root_node.has_error
+    got = {(d.kind, d.name) for d in definitions(spec, tree.root_node)}
+    assert expected <= got
+
+
+@pytest.mark.parametrize("language", CST_LANGUAGES)
+def test_truncated_samples_never_raise(language: str) -> None:
+    _, source, _ = CASES[language]
+    data = source.encode("utf-8")
+    spec = _spec(language)
+    parser = new_parser(spec)
+    for cut in range(0, len(data), max(1, len(data) // 25)):
+        for d in definitions(spec, parser.parse(data[:cut]).root_node):
+            assert d.node.end_byte <= cut
+
+
+EXTENSIONS = {
+    "python": [".py", ".pyi"],
+    "javascript": [".js", ".jsx", ".mjs", ".cjs"],
+    "typescript": [".ts", ".mts", ".cts"],
+    "tsx": [".tsx"],
+    "go": [".go"],
+    "rust": [".rs"],
+    "java": [".java"],
+    "c": [".c", ".h"],
+    "cpp": [".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".ipp", ".inl"],
+    "csharp": [".cs"],
+    "ruby": [".rb", ".rake"],
+    "php": [".php"],
+    "kotlin": [".kt", ".kts"],
+    "swift": [".swift"],
+    "scala": [".scala"],
+    "lua": [".lua"],
+    "bash": [".sh", ".bash", ".zsh"],
+    "elixir": [".ex", ".exs"],
+    "haskell": [".hs"],
+    "zig": [".zig"],
+}
+
+
+@pytest.mark.parametrize("language", CST_LANGUAGES)
+def test_required_extensions_map_to_their_language(language: str) -> None:
+    for ext in EXTENSIONS[language]:
+        for path in (f"a{ext}", f"src/deep/dir/name.test{ext}", f"UPPER{ext.upper()}"):
+            spec = language_for_path(path)
+            assert spec is not None and spec.name == language, path
+
+
+def test_every_declared_extension_and_filename_maps_back_to_its_language() -> None:
+    for spec in all_languages().values():
+        for ext in spec.extensions:
+            found = language_for_path(f"dir/file{ext}")
+            assert found is not None and found.name == spec.name, ext
+        for filename in spec.filenames:
+            sample = filename.replace("*", "dev")
+            found = language_for_path(f"some/dir/{sample}")
+            assert found is not None and found.name == spec.name, filename
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("Makefile", "make"),
+        ("sub/GNUmakefile", "make"),
+        ("rules.mk", "make"),
+        ("Dockerfile", "dockerfile"),
+        ("docker/Dockerfile.dev", "dockerfile"),
+        ("README.md", "markdown"),
+        ("x.md", "markdown"),
+        ("docs/index.rst", "restructuredtext"),
+        ("notes.txt", "text"),
+        ("LICENSE", "text"),
+        ("CMakeLists.txt", "cmake"),
+        ("package.json", "json"),
+        (".github/workflows/ci.yml", "yaml"),
+        ("pyproject.toml", "toml"),
+        ("index.html", "html"),
+        ("style.css", "css"),
+        ("schema.sql", "sql"),
+        ("pom.xml", "xml"),
+    ],
+)
+def test_text_languages_have_no_grammar(path: str, language: str) -> None:
+    spec = language_for_path(path)
+    assert spec is not None and spec.name == language
+    assert spec.grammar is None and not has_grammar(spec)
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("Rakefile", "ruby"),
+        ("Gemfile", "ruby"),
+        ("lib/tasks/db.rake", "ruby"),
+        ("home/.bashrc", "bash"),
+        ("src\\win\\main.rs", "rust"),
+        ("types/index.d.ts", "typescript"),
+        ("a.b.c.py", "python"),
+    ],
+)
+def test_filenames_and_odd_paths(path: str, language: str) -> None:
+    spec = language_for_path(path)
+    assert spec is not None and spec.name == language
+
+
+@pytest.mark.parametrize("path", ["", "dir/", "noext", "archive.unknownext", ".hidden", "file."])
+def test_unknown_paths(path: str) -> None:
+    assert language_for_path(path) is None
+
+
+def test_registry_shape() -> None:
+    languages = all_languages()
+    assert set(CST_LANGUAGES) <= set(languages)
+    for name, spec in languages.items():
+        assert spec.name == name == name.lower()
+        assert isinstance(spec.extensions, tuple) and isinstance(spec.filenames, tuple)
+        assert language_by_name(name) is spec
+    assert language_by_name("nope") is None
+    languages.clear()  # a copy: callers cannot break the registry
+    assert language_by_name("python") is not None
+
+
+def test_every_grammar_loads_offline_and_every_query_compiles() -> None:
+    queries = {
+        f.name.removesuffix(".scm")
+        for f in resources.files("lapce_ai.parsing").joinpath("queries").iterdir()
+        if f.name.endswith(".scm")
+    }
+    with_grammar = {name for name, spec in all_languages().items() if spec.grammar is not None}
+    # Every query belongs to a CST language (files starting with "_" are shared includes).
+    assert {q for q in queries if not q.startswith("_")} == with_grammar
+    for name in with_grammar:
+        spec = _spec(name)
+        assert has_grammar(spec)
+        parser = new_parser(spec)
+        tree = parser.parse(b"")
+        assert isinstance(tree, tree_sitter.Tree)
+        assert definitions(spec, tree.root_node) == []  # compiles the query
+
+
+def test_new_parser_rejects_text_languages() -> None:
+    with pytest.raises(ValueError):
+        new_parser(_spec("markdown"))
+    assert definitions(_spec("markdown"), new_parser(_spec("python")).parse(b"def f(): pass").root_node) == []
+
+
+def test_parsers_are_fresh_and_queries_shared_across_threads() -> None:
+    spec = _spec("rust")
+    assert new_parser(spec) is not new_parser(spec)
+    _, source, expected = CASES["rust"]
+
+    def run(_: int) -> list[tuple[str, str]]:
+        tree = new_parser(spec).parse(source.encode("utf-8"))
+        return [(d.kind, d.name) for d in definitions(spec, tree.root_node)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(run, range(32)))
+    assert all(r == expected for r in results)
