@@ -9,8 +9,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from lapce_ai.config.settings import EmbedderSettings, PathSettings, Settings  # noqa: E402
-from lapce_ai.embedding.base import Embedder  # noqa: E402
+from lapce_ai.config.settings import EmbedderSettings, PathSettings, Settings
+from lapce_ai.embedding.base import Embedder
 
 
 def settings_for(tmp_path: Path, **features: object) -> Settings:

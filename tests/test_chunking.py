@@ -75,7 +75,8 @@ def test_ids_depend_on_path_not_content() -> None:
 
 def test_large_class_splits_into_methods_with_symbol_paths() -> None:
     methods = "\n".join(
-        f"    def method_{i}(self, value):\n" + "".join(f"        value = value * {j} + {i}\n" for j in range(12))
+        f"    def method_{i}(self, value):\n"
+        + "".join(f"        value = value * {j} + {i}\n" for j in range(12))
         + "        return value\n"
         for i in range(20)
     )
@@ -150,7 +151,7 @@ def test_legacy_windows_cover_text() -> None:
 
 
 def test_other_languages_produce_symbols() -> None:
-    go = 'package main\n\ntype Server struct {\n\tport int\n}\n\nfunc (s *Server) Start() error {\n\treturn nil\n}\n'
+    go = "package main\n\ntype Server struct {\n\tport int\n}\n\nfunc (s *Server) Start() error {\n\treturn nil\n}\n"
     syms = by_symbol(chunks_of("main.go", go))
     assert any(k.endswith("Start") for k in syms)
     rust = "struct A { x: i32 }\n\nimpl A {\n    fn new() -> Self { A { x: 1 } }\n}\n"

@@ -59,9 +59,13 @@ def test_index_search_stats_validate(tmp_path: Path, env: dict[str, str]) -> Non
     assert set(results[0]) >= {"path", "start_line", "end_line", "symbol", "kind", "language", "score", "content"}
     assert results[0]["start_line"] == 3  # 1-based; the doc comment belongs to the function
 
-    py_only = json.loads(cli("search", "compute", "--index", str(index), "--json", "--language", "python", env=env).stdout)
+    py_only = json.loads(
+        cli("search", "compute", "--index", str(index), "--json", "--language", "python", env=env).stdout
+    )
     assert py_only and all(r["language"] == "python" for r in py_only)
-    scoped = json.loads(cli("search", "handle", "--index", str(index), "--json", "--path", "pkg/mod1.py", env=env).stdout)
+    scoped = json.loads(
+        cli("search", "handle", "--index", str(index), "--json", "--path", "pkg/mod1.py", env=env).stdout
+    )
     assert scoped and {r["path"] for r in scoped} == {"pkg/mod1.py"}
 
     escape = cli("search", "x", "--index", str(index), "--path", "../etc", env=env, check=False)
@@ -139,7 +143,9 @@ def test_sigkill_at_random_points_leaves_a_working_index(tmp_path: Path, env: di
     for attempt in range(4):
         proc = subprocess.Popen(
             [str(BIN / "lapce-index"), "index", str(root), "--index", str(index), "--no-progress"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(1.0, 4.0))
         proc.send_signal(signal.SIGKILL)

@@ -57,7 +57,12 @@ def test_defaults_without_file_live_under_xdg(tmp_path: Path, monkeypatch: pytes
 
 
 def test_env_overrides(tmp_path: Path) -> None:
-    env = {"CST_PIPELINE_ENABLED": "false", "CST_ROLLOUT_PERCENTAGE": "7", "LOG_LEVEL": "DEBUG", "AWS_REGION": "eu-west-1"}
+    env = {
+        "CST_PIPELINE_ENABLED": "false",
+        "CST_ROLLOUT_PERCENTAGE": "7",
+        "LOG_LEVEL": "DEBUG",
+        "AWS_REGION": "eu-west-1",
+    }
     s = load_config(write(tmp_path, RUNBOOK_CONFIG), environ=env).settings
     assert s.features.cst_pipeline_enabled is False
     assert s.features.rollout_percentage == 7

@@ -5,8 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import settings_for
+
 from lapce_ai.embedding.base import Embedder
 from lapce_ai.index.indexer import Indexer, IndexSummary
 from lapce_ai.index.store import CHUNKS, EmbedderMismatch, IndexStore

@@ -212,9 +212,7 @@ def _interleave(container: tree_sitter.Node, defs: list[_Def], depth: int) -> li
             key = (child.start_byte, child.end_byte)
             if key in def_starts:
                 out.append(def_starts.pop(key))
-            elif level < MAX_DEPTH and any(
-                child.start_byte <= s and e <= child.end_byte for s, e in def_starts
-            ):
+            elif level < MAX_DEPTH and any(child.start_byte <= s and e <= child.end_byte for s, e in def_starts):
                 visit(child, level + 1)
             else:
                 out.append(child)

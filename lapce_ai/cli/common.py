@@ -31,9 +31,7 @@ def load_settings(config: str | None, provider: str | None = None) -> Settings:
         lines = "\n  ".join(str(p) for p in exc.problems)
         fail(f"invalid configuration:\n  {lines}", code=1)
     if provider:
-        settings = settings.model_copy(
-            update={"embedder": settings.embedder.model_copy(update={"provider": provider})}
-        )
+        settings = settings.model_copy(update={"embedder": settings.embedder.model_copy(update={"provider": provider})})
     return settings
 
 

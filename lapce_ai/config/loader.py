@@ -71,7 +71,9 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
     return None
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> LoadedConfig:
     path = resolve_config_path(explicit)
     env = os.environ if environ is None else environ
     if path is None:

@@ -13,6 +13,7 @@ one commit (merge-insert), so nothing is duplicated or half-written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -25,13 +26,13 @@ from typing import Any
 
 os.environ.setdefault("LANCE_LOG", "error")  # lance's Rust warnings would garble CLI output
 
-import lancedb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lapce_ai.chunking.model import Chunk
 from lapce_ai.embedding.base import Vectors
+from lapce_ai.index.lancedb_import import lancedb
 from lapce_ai.search.tokenize import document_text
 
 SCHEMA_VERSION = 1
@@ -302,22 +303,21 @@ class IndexStore:
         return pa.table({**cols, "vector": vecs}, schema=chunk_schema(self.meta.dim))
 
     def finish(self, changed: bool) -> None:
-        """After a run: refresh the full-text index, compact, delete old versions."""
+        """After a run: build the full-text index once; later runs extend it in ``optimize``."""
         tbl = self.table(CHUNKS)
-        if changed or not self.has_fts_index():
-            if tbl.count_rows():
-                tbl.create_fts_index(
-                    FTS_COLUMN,
-                    replace=True,
-                    use_tantivy=False,
-                    base_tokenizer="whitespace",
-                    lower_case=True,
-                    stem=False,
-                    remove_stop_words=False,
-                    ascii_folding=False,
-                    with_position=False,
-                    max_token_length=None,
-                )
+        if not self.has_fts_index() and tbl.count_rows():
+            tbl.create_fts_index(
+                FTS_COLUMN,
+                replace=True,
+                use_tantivy=False,
+                base_tokenizer="whitespace",
+                lower_case=True,
+                stem=False,
+                remove_stop_words=False,
+                ascii_folding=False,
+                with_position=False,
+                max_token_length=None,
+            )
         if changed:
             for name in (CHUNKS, FILES, EMBEDDINGS):
                 self.table(name).optimize(cleanup_older_than=self.keep_versions_for)
@@ -331,10 +331,8 @@ class IndexStore:
         total = 0
         for dirpath, _dirs, files in os.walk(self.path):
             for name in files:
-                try:
+                with contextlib.suppress(OSError):
                     total += os.path.getsize(os.path.join(dirpath, name))
-                except OSError:
-                    pass
         return total
 
     def versions(self) -> dict[str, int]:

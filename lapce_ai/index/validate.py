@@ -65,7 +65,9 @@ def _check_tables(store: IndexStore, report: ValidationReport, detailed: bool) -
         if name not in actual.names:
             report.errors.append(f"chunks table lacks column {name!r}")
         elif actual.field(name).type != expected.field(name).type:
-            report.errors.append(f"chunks.{name} has type {actual.field(name).type}, expected {expected.field(name).type}")
+            report.errors.append(
+                f"chunks.{name} has type {actual.field(name).type}, expected {expected.field(name).type}"
+            )
     if report.errors:
         return
     chunks = chunks_tbl.to_arrow().select(["id", "root", "path", "start_line", "end_line", "vector"])
@@ -100,6 +102,9 @@ def _check_tables(store: IndexStore, report: ValidationReport, detailed: bool) -
             report.warnings.append(
                 f"manifest lists {expected_counts} chunks, table holds {chunks.num_rows} (an interrupted run?)"
             )
-        failed = [p for p, s in zip(files.column("path").to_pylist(), files.column("status").to_pylist(), strict=True)
-                  if s != "indexed"]
+        failed = [
+            p
+            for p, s in zip(files.column("path").to_pylist(), files.column("status").to_pylist(), strict=True)
+            if s != "indexed"
+        ]
         report.facts["files_failed"] = len(failed)

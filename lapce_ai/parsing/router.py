@@ -93,7 +93,9 @@ class ParserRouter:
         reason = "no_grammar" if spec is None or not has_grammar(spec) else "routed"
         return self._legacy(relpath, language, data, reason=reason)
 
-    def _legacy(self, relpath: str, language: str, data: bytes, reason: str, fallback: str | None = None) -> ParseOutcome:
+    def _legacy(
+        self, relpath: str, language: str, data: bytes, reason: str, fallback: str | None = None
+    ) -> ParseOutcome:
         metrics.LEGACY_REQUESTS.labels(reason).inc()
         try:
             text = data.decode("utf-8", errors="replace")
