@@ -1,24 +1,33 @@
-"""Hybrid search: lexical (LanceDB native FTS over code-aware tokens) + dense vectors, fused.
+"""Hybrid search: code-aware BM25 + dense vectors, fused and re-ranked.
 
-One engine answers the CLI, HTTP and MCP. Candidates from both retrievers are fused with
-reciprocal-rank fusion, re-ranked with code-aware signals (``ranking``) and de-duplicated.
+One engine answers the CLI, HTTP and MCP. The chunks table is loaded once per table version
+into an in-memory ``Corpus`` (shared by every engine on the same index in the process); each
+query then scores all chunks lexically (BM25 over ``search_text``) and densely (cosine), takes
+a candidate pool from each, fuses them and re-ranks with code-aware signals (``ranking``).
+Filters restrict both retrievers *before* the pools are taken, so a filtered query returns as
+many results as a filtered corpus can give.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from lapce_ai.embedding.base import Embedder
 from lapce_ai.index.store import CHUNKS, IndexStore
 from lapce_ai.observability import metrics
+from lapce_ai.search.corpus import Corpus, FloatArray
 from lapce_ai.search.filters import SearchFilters
-from lapce_ai.search.ranking import Candidate, rerank
-from lapce_ai.search.tokenize import query_text
+from lapce_ai.search.ranking import RankConfig, analyze, rank
+from lapce_ai.search.tokenize import query_tokens
 
-RESULT_COLUMNS = ["root", "path", "start_line", "end_line", "symbol", "kind", "language", "content"]
 MAX_QUERY_CHARS = 2000
+MODES = ("hybrid", "lexical", "dense")
 
 
 @dataclass(frozen=True)
@@ -36,56 +45,91 @@ class SearchResult:
         return asdict(self)
 
 
+_CACHE: dict[str, Corpus] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_corpus(store: IndexStore) -> Corpus:
+    """The corpus of ``store``'s current chunks version (cached per index path and version)."""
+    table = store.table(CHUNKS)
+    version = int(table.version)
+    key = str(Path(store.path).resolve())
+    cached = _CACHE.get(key)
+    if cached is not None and cached.version == version:
+        return cached
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached.version == version:
+            return cached
+        arrow = table.to_arrow()
+        corpus = Corpus.from_table(arrow, version)
+        _CACHE[key] = corpus
+        return corpus
+
+
 class SearchEngine:
-    def __init__(self, store: IndexStore, embedder: Embedder, mode: str = "hybrid", candidates: int = 50):
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        mode: str = "hybrid",
+        candidates: int = 100,
+        config: RankConfig | None = None,
+    ):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.store = store
         self.embedder = embedder
-        self.mode = mode  # hybrid | lexical | dense
-        self.candidates = candidates
+        self.mode = mode
+        self.config = config or RankConfig(pool=candidates)
 
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None, source: str = "cli"
     ) -> list[SearchResult]:
         started = time.perf_counter()
         metrics.SEARCH_REQUESTS.labels(source).inc()
+        if filters is not None:
+            filters.validate()
         query = query[:MAX_QUERY_CHARS].strip()
         if not query or k <= 0:
             return []
-        where = (filters or SearchFilters()).to_sql()
-        pool = max(self.candidates, k * 3)
-        lexical = self._lexical(query, pool, where) if self.mode in ("hybrid", "lexical") else []
-        dense = self._dense(query, pool, where) if self.mode in ("hybrid", "dense") else []
-        ranked = rerank(query, lexical, dense, k)
-        metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
-        return [
-            SearchResult(
-                path=c.row["path"],
-                start_line=int(c.row["start_line"]),
-                end_line=int(c.row["end_line"]),
-                symbol=c.row["symbol"],
-                kind=c.row["kind"],
-                language=c.row["language"],
-                score=round(c.score, 6),
-                content=c.row["content"],
-            )
-            for c in ranked
-        ]
-
-    def _lexical(self, query: str, limit: int, where: str | None) -> list[Candidate]:
-        text = query_text(query)
-        if not text or not self.store.has_fts_index():
+        corpus = load_corpus(self.store)
+        if corpus.n == 0:
             return []
-        q = self.store.table(CHUNKS).search(text, query_type="fts", fts_columns="search_text")
-        if where:
-            q = q.where(where, prefilter=True)
-        rows = q.select([*RESULT_COLUMNS, "_score"]).limit(limit).to_list()
-        return [Candidate(row=r, lexical_rank=i) for i, r in enumerate(rows)]
+        allowed = corpus.mask(filters)
+        if allowed is not None and not allowed.any():
+            return []
+        info = analyze(query, corpus)
+        lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
+        dense = self._dense(corpus, query) if self.mode in ("hybrid", "dense") else None
+        ranked = rank(corpus, info, lexical, dense, k, allowed, self.config)
+        metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
+        out: list[SearchResult] = []
+        for r in ranked:
+            row = corpus.row(r.index)
+            out.append(
+                SearchResult(
+                    path=row["path"],
+                    start_line=row["start_line"],
+                    end_line=row["end_line"],
+                    symbol=row["symbol"],
+                    kind=row["kind"],
+                    language=row["language"],
+                    score=round(r.score, 6),
+                    content=row["content"],
+                )
+            )
+        return out
 
-    def _dense(self, query: str, limit: int, where: str | None) -> list[Candidate]:
-        vector = self.embedder.embed_query(query)
-        q = self.store.table(CHUNKS).search(vector, query_type="vector", vector_column_name="vector")
-        q = q.distance_type("cosine")
-        if where:
-            q = q.where(where, prefilter=True)
-        rows = q.select([*RESULT_COLUMNS, "_distance"]).limit(limit).to_list()
-        return [Candidate(row=r, dense_rank=i) for i, r in enumerate(rows)]
+    def _lexical(self, corpus: Corpus, query: str) -> FloatArray:
+        tokens = list(dict.fromkeys(query_tokens(query)))
+        return corpus.bm25.scores(tokens)
+
+    def _dense(self, corpus: Corpus, query: str) -> FloatArray | None:
+        if corpus.vectors is None:
+            return None
+        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)
+        if vector.shape[0] != corpus.vectors.shape[1]:
+            return None
+        sims: FloatArray = corpus.vectors @ vector
+        return sims

@@ -7,6 +7,7 @@ outside the workspace; every literal is quoted, so a filter cannot inject SQL.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -29,6 +30,22 @@ class SearchFilters:
         if self.kind:
             clauses.append(f"kind = {quote(_check_word(self.kind, 'kind'))}")
         return " AND ".join(clauses) if clauses else None
+
+    def validate(self) -> SearchFilters:
+        """Raise ``FilterError`` now for any invalid part (before any search work)."""
+        if self.path:
+            path_clause(self.path)
+        if self.language:
+            _check_word(self.language, "language")
+        if self.kind:
+            _check_word(self.kind, "kind")
+        return self
+
+    def normalized_language(self) -> str:
+        return _check_word(self.language or "", "language")
+
+    def normalized_kind(self) -> str:
+        return _check_word(self.kind or "", "kind")
 
 
 def quote(value: str) -> str:
@@ -63,6 +80,22 @@ def path_clause(raw: str) -> str:
     # A plain prefix matches the folder or file itself and everything under it.
     folder = value.rstrip("/")
     return f"(path = {quote(folder)} OR starts_with(path, {quote(folder + '/')}))"
+
+
+def compile_path_filter(raw: str) -> Callable[[str], bool]:
+    """The path filter as a predicate on workspace-relative paths (same rules as ``path_clause``)."""
+    value = normalize_path_filter(raw)
+    if not value:
+        return lambda _path: True
+    if any(ch in value for ch in "*?["):
+        try:
+            pattern = re.compile(glob_to_regex(value))
+        except re.error as exc:
+            raise FilterError(f"invalid path glob: {raw!r}") from exc
+        return lambda path: pattern.match(path) is not None
+    folder = value.rstrip("/")
+    prefix = folder + "/"
+    return lambda path: path == folder or path.startswith(prefix)
 
 
 def glob_to_regex(glob: str) -> str:

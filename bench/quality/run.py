@@ -1,0 +1,238 @@
+"""Search quality: CoSQA dev (MRR, R@1, R@10) and semble-dev (NDCG@10), side by side per mode.
+
+    .venv/bin/python bench/quality/run.py [--suite cosqa,semble] [--embedder transformer]
+        [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
+
+Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
+``$LAPCE_BENCH_DIR``; queries run in-process through ``SearchEngine.search`` (the code the CLI
+and the service call), so one run can compare modes and ranking ablations in minutes.
+``cli_semble.sh`` runs the same semble suite through the ``lapce-index`` CLI with semble's own
+harness (``semble_bench.py --index-cmd/--search-cmd``), for the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import CORPORA, COSQA_DATA, SEMBLE_DATA, WORK, build_index, make_embedder, mean, open_engine, semble_module
+
+from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
+
+ABLATIONS = [
+    "definition",
+    "embedded_definition",
+    "path_match",
+    "test_penalty",
+    "coherence",
+    "saturation",
+    "dedupe",
+    "query_type",
+    "rrf",
+]
+
+SearchFn = Callable[[str, int], list[Any]]
+
+
+# -- CoSQA ---------------------------------------------------------------------------------
+
+
+def cosqa_prepare(provider: str, embedder: Any) -> Path:
+    src = WORK / "cosqa" / "src"
+    if not (src / "_complete").exists():
+        src.mkdir(parents=True, exist_ok=True)
+        with open(COSQA_DATA / "corpus.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                item = json.loads(line)
+                (src / f"{item['code_id']}.py").write_text(item["code"] + "\n", encoding="utf-8")
+        (src / "_complete").write_text("")
+    index = WORK / "cosqa" / f"index-{provider}"
+    if not (index / "_complete").exists():
+        summary = build_index(src, index, provider, embedder, fresh=True)
+        print(f"  cosqa indexed: {summary['chunks_total']} chunks in {summary['wall']:.0f}s", file=sys.stderr)
+        (index / "_complete").write_text(json.dumps(summary))
+    return index
+
+
+def cosqa_queries() -> list[tuple[str, str, str]]:
+    qrels: dict[str, str] = {}
+    with open(COSQA_DATA / "qrels_dev.tsv", encoding="utf-8") as fh:
+        next(fh)
+        for line in fh:
+            qid, cid, _rel = line.rstrip("\n").split("\t")
+            qrels[qid] = cid
+    out = []
+    with open(COSQA_DATA / "queries_dev.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            item = json.loads(line)
+            out.append((item["query_id"], item["query"], qrels[item["query_id"]]))
+    return out
+
+
+def cosqa_eval(search: SearchFn, queries: list[tuple[str, str, str]]) -> dict[str, float]:
+    rr, r1, r10 = [], [], []
+    for _qid, query, cid in queries:
+        hits = search(query, 10)
+        rank = next((i for i, h in enumerate(hits, 1) if h.path == f"{cid}.py"), None)
+        rr.append(1.0 / rank if rank else 0.0)
+        r1.append(1.0 if rank == 1 else 0.0)
+        r10.append(1.0 if rank else 0.0)
+    return {"mrr": mean(rr), "r1": mean(r1), "r10": mean(r10)}
+
+
+# -- semble-dev ----------------------------------------------------------------------------
+
+
+def semble_prepare(provider: str, embedder: Any, repos: list[str]) -> dict[str, tuple[Path, list[Any]]]:
+    sb = semble_module()
+    specs = sb.load_repo_specs(str(SEMBLE_DATA))
+    out: dict[str, tuple[Path, list[Any]]] = {}
+    for repo in repos:
+        src = Path(sb.benchmark_dir(str(CORPORA), specs[repo]))
+        if not src.is_dir():
+            print(f"  semble {repo}: no corpus at {src}, skipped", file=sys.stderr)
+            continue
+        index = WORK / "semble" / f"{repo}-{provider}"
+        if not (index / "_complete").exists():
+            summary = build_index(src, index, provider, embedder, fresh=True)
+            print(f"  semble {repo}: {summary['chunks_total']} chunks in {summary['wall']:.0f}s", file=sys.stderr)
+            (index / "_complete").write_text(json.dumps(summary))
+        out[repo] = (index, sb.load_tasks(str(SEMBLE_DATA), repo))
+    return out
+
+
+def semble_eval(search_for: Callable[[str], SearchFn], repos: dict[str, tuple[Path, list[Any]]]) -> dict[str, Any]:
+    sb = sys.modules["semble_bench"]
+    per_repo: dict[str, float] = {}
+    per_cat: dict[str, list[float]] = {}
+    for repo, (_index, tasks) in repos.items():
+        search = search_for(repo)
+        vals = []
+        for task in tasks:
+            hits = search(task.query, 10)
+            s = sb.score([(h.path, h.start_line, h.end_line) for h in hits], task)
+            vals.append(s["ndcg10"])
+            per_cat.setdefault(task.category, []).append(s["ndcg10"])
+        per_repo[repo] = mean(vals)
+    return {
+        "repos": per_repo,
+        "mean": mean(list(per_repo.values())),
+        "categories": {c: mean(v) for c, v in per_cat.items()},
+    }
+
+
+# -- driver --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite", default="cosqa,semble")
+    ap.add_argument("--embedder", default="transformer", help="static | transformer | null (lexical only)")
+    ap.add_argument("--modes", default="lexical,dense,hybrid")
+    ap.add_argument("--repos", default="gin,axum,trpc,rack,commons-lang,nlohmann-json,phoenix,exposed")
+    ap.add_argument("--ablate", action="store_true", help="also run each ranking signal switched off")
+    ap.add_argument("--ablate-mode", default="hybrid")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+
+    provider = args.embedder
+    embedder = make_embedder(provider)
+    suites = args.suite.split(",")
+    modes = [m for m in args.modes.split(",") if m]
+    if provider == "null":
+        modes = [m for m in modes if m == "lexical"]
+    cos_index = cosqa_prepare(provider, embedder) if "cosqa" in suites else None
+    cos_q = cosqa_queries() if cos_index else []
+    repos = semble_prepare(provider, embedder, args.repos.split(",")) if "semble" in suites else {}
+
+    def run(mode: str, config: RankConfig) -> dict[str, Any]:
+        res: dict[str, Any] = {}
+        started = time.perf_counter()
+        if cos_index is not None:
+            eng = open_engine(cos_index, embedder, mode, config)
+            res["cosqa"] = cosqa_eval(lambda q, k: eng.search(q, k), cos_q)
+        if repos:
+            engines = {r: open_engine(ix, embedder, mode, config) for r, (ix, _t) in repos.items()}
+            res["semble"] = semble_eval(lambda r: lambda q, k: engines[r].search(q, k), repos)
+        res["seconds"] = time.perf_counter() - started
+        return res
+
+    results: dict[str, Any] = {"embedder": provider, "modes": {}, "ablation": {}}
+    for mode in modes:
+        results["modes"][mode] = run(mode, RankConfig())
+        print_row(mode, results["modes"][mode])
+    print_table(results["modes"], list(repos))
+    if args.ablate:
+        mode = args.ablate_mode if args.ablate_mode in modes else modes[-1]
+        full = results["modes"].get(mode) or run(mode, RankConfig())
+        results["ablation"]["full"] = full
+        variants: dict[str, RankConfig] = {f"-{s}": RankConfig().without(s) for s in ABLATIONS}
+        variants["no signals (fusion only)"] = NO_SIGNALS
+        for name, cfg in variants.items():
+            results["ablation"][name] = run(mode, cfg)
+            print_row(name, results["ablation"][name])
+        print_ablation(mode, results["ablation"], list(repos))
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2))
+
+
+def print_row(name: str, r: dict[str, Any]) -> None:
+    parts = [f"{name:28}"]
+    if "cosqa" in r:
+        parts.append(f"cosqa MRR {r['cosqa']['mrr']:.3f}")
+    if "semble" in r:
+        parts.append(f"semble {r['semble']['mean']:.3f}")
+    parts.append(f"({r['seconds']:.0f}s)")
+    print("  ".join(parts), file=sys.stderr, flush=True)
+
+
+def print_table(modes: dict[str, Any], repos: list[str]) -> None:
+    names = list(modes)
+    print("\n| metric | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    if names and "cosqa" in modes[names[0]]:
+        for key, label in (("mrr", "CoSQA MRR"), ("r1", "CoSQA R@1"), ("r10", "CoSQA R@10")):
+            print(f"| {label} | " + " | ".join(f"{modes[m]['cosqa'][key]:.3f}" for m in names) + " |")
+    if names and "semble" in modes[names[0]]:
+        for repo in repos:
+            print(f"| semble {repo} | " + " | ".join(f"{modes[m]['semble']['repos'][repo]:.3f}" for m in names) + " |")
+        print("| **semble mean** | " + " | ".join(f"**{modes[m]['semble']['mean']:.3f}**" for m in names) + " |")
+        for cat in ("architecture", "semantic", "symbol"):
+            print(
+                f"| semble {cat} | "
+                + " | ".join(f"{modes[m]['semble']['categories'].get(cat, 0):.3f}" for m in names)
+                + " |"
+            )
+
+
+def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
+    full = ab["full"]
+    print(f"\nAblation ({mode}): each row switches one signal off; Δ = variant - full (negative: signal helps)")
+    cols = ["CoSQA MRR", "semble mean", *repos]
+    print("| variant | " + " | ".join(cols) + " |")
+    print("|---|" + "---:|" * len(cols))
+    for name, r in ab.items():
+        cells = []
+        if "cosqa" in r:
+            v = r["cosqa"]["mrr"]
+            cells.append(f"{v:.3f}" if name == "full" else f"{v:.3f} ({v - full['cosqa']['mrr']:+.3f})")
+        else:
+            cells.append("-")
+        if "semble" in r:
+            v = r["semble"]["mean"]
+            cells.append(f"{v:.3f}" if name == "full" else f"{v:.3f} ({v - full['semble']['mean']:+.3f})")
+            for repo in repos:
+                rv = r["semble"]["repos"][repo]
+                cells.append(f"{rv:.3f}" if name == "full" else f"{rv - full['semble']['repos'][repo]:+.3f}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""An in-memory, read-only view of one index's chunks at one table version.
+
+Search needs, per query, a score for every chunk (BM25 and cosine), filters evaluated on
+metadata, and look-ups LanceDB cannot answer in one call (every chunk that *defines* a symbol,
+every chunk of a file). So the engine loads the chunks table once per table version into
+column arrays: an inverted index of the pre-tokenized ``search_text`` column (BM25 weights
+precomputed per posting, numpy only), the vectors as one float32 matrix, and small dictionaries.
+A newer table version (the indexer wrote) is picked up on the next search.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lapce_ai.search.filters import SearchFilters, compile_path_filter
+from lapce_ai.search.tokenize import file_stem, symbol_name
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+META_COLUMNS = ["root", "path", "start_line", "end_line", "symbol", "kind", "language", "content"]
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+@dataclass
+class Bm25:
+    """Okapi BM25 over pre-tokenized documents; postings sorted by term, weights precomputed."""
+
+    vocab: dict[str, int]
+    offsets: IntArray  # term t's postings are [offsets[t], offsets[t+1])
+    docs: IntArray
+    weights: FloatArray  # tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl))
+    idf: FloatArray
+    n_docs: int
+
+    @classmethod
+    def build(cls, texts: pa.ChunkedArray | pa.Array, k1: float = BM25_K1, b: float = BM25_B) -> Bm25:
+        n = len(texts)
+        if n == 0:
+            return cls(
+                {}, np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32), 0
+            )
+        texts = pc.fill_null(texts, "")
+        lists = pc.split_pattern(texts, " ")
+        if isinstance(lists, pa.ChunkedArray):
+            lists = lists.combine_chunks()
+        lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+        flat = pc.list_flatten(lists)
+        encoded = pc.dictionary_encode(flat)
+        term_ids = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        words: list[str] = encoded.dictionary.to_pylist()
+        doc_ids = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        empty = {i for i, w in enumerate(words) if w == ""}
+        if empty:
+            keep = ~np.isin(term_ids, list(empty))
+            dropped = np.bincount(doc_ids[~keep], minlength=n)
+            lengths = lengths - dropped
+            term_ids, doc_ids = term_ids[keep], doc_ids[keep]
+        n_terms = len(words)
+        keys, tf = np.unique(term_ids * n + doc_ids, return_counts=True)
+        p_terms = keys // n
+        p_docs = keys % n
+        dl = lengths.astype(np.float32)
+        avgdl = float(dl.mean()) or 1.0
+        tf32 = tf.astype(np.float32)
+        norm = k1 * (1.0 - b + b * dl[p_docs] / avgdl)
+        weights = (tf32 * (k1 + 1.0) / (tf32 + norm)).astype(np.float32)
+        df = np.bincount(p_terms, minlength=n_terms).astype(np.float64)
+        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        offsets = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(np.bincount(p_terms, minlength=n_terms), out=offsets[1:])
+        vocab = {w: i for i, w in enumerate(words) if w != ""}
+        return cls(vocab, offsets, p_docs.astype(np.int64), weights, idf, n)
+
+    def scores(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> FloatArray:
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for i, tok in enumerate(tokens):
+            t = self.vocab.get(tok)
+            if t is None:
+                continue
+            s, e = int(self.offsets[t]), int(self.offsets[t + 1])
+            w = self.idf[t] * (1.0 if weights is None else weights[i])
+            out[self.docs[s:e]] += w * self.weights[s:e]
+        return out
+
+    def doc_freq(self, token: str) -> int:
+        t = self.vocab.get(token)
+        return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
+
+
+@dataclass
+class Corpus:
+    version: int
+    n: int
+    roots: list[str]
+    paths: list[str]
+    start_lines: IntArray
+    end_lines: IntArray
+    symbols: list[str]
+    kinds: list[str]
+    languages: list[str]
+    contents: list[str]
+    file_of: IntArray  # chunk → file number (distinct (root, path))
+    files: list[tuple[str, str]]
+    bm25: Bm25
+    vectors: FloatArray | None
+    by_symbol: dict[str, list[int]]  # last symbol segment (lower-case) → chunks defining it
+    by_stem: dict[str, list[int]]  # file stem (lower-case, no extension) → chunks of such files
+    _masks: dict[tuple[str | None, str | None, str | None], BoolArray] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_table(cls, table: pa.Table, version: int, text_column: str = "search_text") -> Corpus:
+        cols = [*META_COLUMNS, text_column]
+        if "vector" in table.column_names:
+            cols.append("vector")
+        table = table.select(cols)
+        if table.num_rows:
+            order = pc.sort_indices(
+                table, sort_keys=[("root", "ascending"), ("path", "ascending"), ("start_line", "ascending")]
+            )
+            table = table.take(order)
+        n = table.num_rows
+        roots = table.column("root").to_pylist()
+        paths = table.column("path").to_pylist()
+        symbols = [s or "" for s in table.column("symbol").to_pylist()]
+        vectors: FloatArray | None = None
+        if "vector" in table.column_names and n:
+            vec = table.column("vector").combine_chunks()
+            dim = vec.type.list_size
+            vectors = np.ascontiguousarray(
+                np.asarray(vec.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(n, dim)
+            )
+        files: list[tuple[str, str]] = []
+        file_no: dict[tuple[str, str], int] = {}
+        file_of = np.zeros(n, dtype=np.int64)
+        by_stem: dict[str, list[int]] = {}
+        by_symbol: dict[str, list[int]] = {}
+        for i, (root, path) in enumerate(zip(roots, paths, strict=True)):
+            key = (root, path)
+            f = file_no.get(key)
+            if f is None:
+                f = file_no[key] = len(files)
+                files.append(key)
+            file_of[i] = f
+            by_stem.setdefault(file_stem(path), []).append(i)
+            name = symbol_name(symbols[i])
+            if name:
+                by_symbol.setdefault(name, []).append(i)
+        return cls(
+            version=version,
+            n=n,
+            roots=roots,
+            paths=paths,
+            start_lines=np.asarray(table.column("start_line").to_numpy(zero_copy_only=False), dtype=np.int64),
+            end_lines=np.asarray(table.column("end_line").to_numpy(zero_copy_only=False), dtype=np.int64),
+            symbols=symbols,
+            kinds=[k or "" for k in table.column("kind").to_pylist()],
+            languages=[x or "" for x in table.column("language").to_pylist()],
+            contents=[c or "" for c in table.column("content").to_pylist()],
+            file_of=file_of,
+            files=files,
+            bm25=Bm25.build(table.column(text_column)),
+            vectors=vectors,
+            by_symbol=by_symbol,
+            by_stem=by_stem,
+        )
+
+    def mask(self, filters: SearchFilters | None) -> BoolArray | None:
+        """Chunks the filters allow (None: all). Cached per filter, per corpus version."""
+        if filters is None or not (filters.path or filters.language or filters.kind):
+            return None
+        key = (filters.path, filters.language, filters.kind)
+        with self._lock:
+            cached = self._masks.get(key)
+        if cached is not None:
+            return cached
+        allowed = np.ones(self.n, dtype=bool)
+        if filters.path:
+            match = compile_path_filter(filters.path)
+            ok_file = np.fromiter((match(path) for _root, path in self.files), dtype=bool, count=len(self.files))
+            allowed &= ok_file[self.file_of] if len(self.files) else allowed
+        if filters.language:
+            lang = filters.normalized_language()
+            allowed &= np.fromiter((x == lang for x in self.languages), dtype=bool, count=self.n)
+        if filters.kind:
+            kind = filters.normalized_kind()
+            allowed &= np.fromiter((x == kind for x in self.kinds), dtype=bool, count=self.n)
+        with self._lock:
+            if len(self._masks) > 64:
+                self._masks.clear()
+            self._masks[key] = allowed
+        return allowed
+
+    def row(self, i: int) -> dict[str, Any]:
+        return {
+            "root": self.roots[i],
+            "path": self.paths[i],
+            "start_line": int(self.start_lines[i]),
+            "end_line": int(self.end_lines[i]),
+            "symbol": self.symbols[i],
+            "kind": self.kinds[i],
+            "language": self.languages[i],
+            "content": self.contents[i],
+        }
+
+
+def top_indices(scores: FloatArray, n: int, allowed: BoolArray | None = None) -> IntArray:
+    """Indices of the ``n`` highest positive scores, best first; ties by index (stable)."""
+    if allowed is not None:
+        scores = np.where(allowed, scores, np.float32(-np.inf))
+    positive = np.flatnonzero(scores > 0) if allowed is None else np.flatnonzero(np.isfinite(scores) & (scores > 0))
+    if positive.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    vals = scores[positive]
+    if positive.size > n:
+        part = np.argpartition(-vals, n - 1)[:n]
+        positive, vals = positive[part], vals[part]
+    order = np.lexsort((positive, -vals))
+    return np.asarray(positive[order], dtype=np.int64)
+
+
+def top_similar(sims: FloatArray, n: int, allowed: BoolArray | None = None) -> IntArray:
+    """Like ``top_indices`` but for cosine similarities (any sign)."""
+    if allowed is not None:
+        idx = np.flatnonzero(allowed)
+        vals = sims[idx]
+    else:
+        idx = np.arange(sims.shape[0], dtype=np.int64)
+        vals = sims
+    if idx.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if idx.size > n:
+        part = np.argpartition(-vals, n - 1)[:n]
+        idx, vals = idx[part], vals[part]
+    order = np.lexsort((idx, -vals))
+    return np.asarray(idx[order], dtype=np.int64)
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def idf_of(bm25: Bm25, token: str) -> float:
+    df = bm25.doc_freq(token)
+    n = max(bm25.n_docs, 1)
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
