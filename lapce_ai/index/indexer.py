@@ -10,20 +10,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import xxhash
-
-from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY, Chunk
+from lapce_ai.chunking.model import Chunk
 from lapce_ai.config.settings import Settings
 from lapce_ai.discovery.walker import DiscoveredFile, WorkspaceWalker
 from lapce_ai.embedding.base import Embedder, Vectors
+from lapce_ai.index.prepare import Prepared, prepare_all, route_of
 from lapce_ai.index.store import FileState, IndexStore
 from lapce_ai.observability import metrics
-from lapce_ai.parsing.router import ParseOutcome, ParserRouter
+from lapce_ai.parsing.router import ParserRouter
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +56,6 @@ class IndexSummary:
 
 
 ProgressFn = Callable[[int, int], None]  # (files done, files to do)
-
-
-@dataclass
-class _Prepared:
-    file: DiscoveredFile
-    file_hash: str
-    route: str
-    outcome: ParseOutcome | None  # None: content unchanged, only the manifest row is refreshed
 
 
 class Indexer:
@@ -108,7 +98,7 @@ class Indexer:
         incremental = self.settings.features.incremental_indexing
         for f in discovered:
             state = known.get(f.relpath)
-            route = self._route(f.relpath)
+            route = route_of(self.router, f.relpath)
             if (
                 incremental
                 and state is not None
@@ -126,13 +116,22 @@ class Indexer:
         done = 0
         if progress:
             progress(0, len(todo))
-        with ThreadPoolExecutor(max_workers=self.settings.performance.max_concurrent_parses) as pool:
-            for batch in _batches(todo, BATCH_FILES):
-                prepared = list(pool.map(lambda f: self._prepare(f, known.get(f.relpath)), batch))
-                changed |= self._write(root_key, prepared, known, summary)
+        batch: list[Prepared] = []
+        batch_chunks = 0
+        items = [(f, known.get(f.relpath)) for f in todo]
+        for prepared in prepare_all(self.settings, self.router, items):
+            batch.append(prepared)
+            batch_chunks += len(prepared.outcome.chunks) if prepared.outcome else 0
+            if len(batch) >= BATCH_FILES or batch_chunks >= BATCH_CHUNKS:
+                changed |= self._write(root_key, batch, known, summary)
                 done += len(batch)
+                batch, batch_chunks = [], 0
                 if progress:
                     progress(done, len(todo))
+        if batch:
+            changed |= self._write(root_key, batch, known, summary)
+            if progress:
+                progress(len(todo), len(todo))
         if removed:
             for group in _batches(removed, BATCH_FILES):
                 for path in group:
@@ -146,31 +145,10 @@ class Indexer:
         summary.embed_seconds = round(summary.embed_seconds, 3)
         return summary
 
-    def _route(self, relpath: str) -> str:
-        return PARSER_CST if self.router.uses_cst(relpath) else PARSER_LEGACY
-
-    def _prepare(self, f: DiscoveredFile, state: FileState | None) -> _Prepared:
-        route = self._route(f.relpath)
-        try:
-            data = f.abspath.read_bytes()
-        except OSError as exc:
-            outcome = ParseOutcome([], "", route, failed=f"unreadable: {exc.strerror or exc}")
-            return _Prepared(f, "", route, outcome)
-        file_hash = xxhash.xxh3_128_hexdigest(data)
-        incremental = self.settings.features.incremental_indexing
-        if (
-            incremental
-            and state is not None
-            and state.file_hash == file_hash
-            and state.route == route
-            and state.status == "indexed"
-        ):
-            return _Prepared(f, file_hash, route, None)
-        return _Prepared(f, file_hash, route, self.router.process(f.relpath, data, file_hash))
-
-    def _write(self, root: str, prepared: list[_Prepared], known: dict[str, FileState], summary: IndexSummary) -> bool:
+    def _write(self, root: str, prepared: list[Prepared], known: dict[str, FileState], summary: IndexSummary) -> bool:
         files: list[FileState] = []
         chunks: list[Chunk] = []
+        search_texts: list[str] = []
         for p in prepared:
             state = known.get(p.file.relpath)
             if p.outcome is None:
@@ -199,6 +177,7 @@ class Indexer:
             summary.parsers[outcome.parser] = summary.parsers.get(outcome.parser, 0) + (0 if outcome.failed else 1)
             _count_chunk_changes(state, outcome.chunks, summary)
             chunks.extend(outcome.chunks)
+            search_texts.extend(p.search_texts)
             files.append(
                 FileState(
                     root=root,
@@ -225,6 +204,7 @@ class Indexer:
             vectors,
             new_vectors,
             [f for f in files if f.path in rechunked],
+            search_texts=search_texts,
         )
         refreshed = [f for f in files if f.path not in rechunked]
         if refreshed:

@@ -247,6 +247,7 @@ class IndexStore:
         new_vectors: dict[str, Vectors],
         files: Sequence[FileState],
         removed_paths: Sequence[str] = (),
+        search_texts: Sequence[str] | None = None,
     ) -> None:
         """Replace the chunks of ``files``' paths (and ``removed_paths``) in one commit per table."""
         if new_vectors:
@@ -262,7 +263,7 @@ class IndexStore:
         touched = [f.path for f in files] + list(removed_paths)
         if touched:
             scope = f"root = {_sql_str(root)} AND path IN {_in_list(touched)}"
-            rows = self._chunk_table(root, chunks, vectors)
+            rows = self._chunk_table(root, chunks, vectors, search_texts)
             tbl = self.table(CHUNKS)
             if rows.num_rows:
                 (
@@ -284,9 +285,13 @@ class IndexStore:
             _file_table(files)
         )
 
-    def _chunk_table(self, root: str, chunks: Sequence[Chunk], vectors: dict[str, Vectors]) -> pa.Table:
+    def _chunk_table(
+        self, root: str, chunks: Sequence[Chunk], vectors: dict[str, Vectors], search_texts: Sequence[str] | None
+    ) -> pa.Table:
+        if search_texts is None or len(search_texts) != len(chunks):
+            search_texts = [document_text(c.path, c.symbol, c.content) for c in chunks]
         cols: dict[str, list[Any]] = {name: [] for name in chunk_schema(self.meta.dim).names if name != "vector"}
-        for c in chunks:
+        for c, text in zip(chunks, search_texts, strict=True):
             cols["id"].append(_scoped_id(root, c.id))
             cols["root"].append(root)
             cols["path"].append(c.path)
@@ -298,7 +303,7 @@ class IndexStore:
             cols["parser"].append(c.parser)
             cols["content"].append(c.content)
             cols["content_hash"].append(c.content_hash)
-            cols[FTS_COLUMN].append(document_text(c.path, c.symbol, c.content))
+            cols[FTS_COLUMN].append(text)
         vecs = _vector_array([vectors[c.content_hash] for c in chunks], self.meta.dim)
         return pa.table({**cols, "vector": vecs}, schema=chunk_schema(self.meta.dim))
 
