@@ -39,7 +39,8 @@ def make_embedder(settings: Settings) -> Embedder:
     from lapce_ai.embedding.registry import create_embedder
 
     try:
-        return create_embedder(settings)
+        embedder: Embedder = create_embedder(settings)
+        return embedder
     except EmbedderError as exc:
         fail(f"embedder unavailable: {exc}", code=1)
 

@@ -89,7 +89,7 @@ class DiscoveryReport:
 @dataclass
 class _IgnoreScope:
     base: str  # relative dir ("" for root) the patterns are anchored at
-    spec: pathspec.PathSpec
+    spec: pathspec.PathSpec  # type: ignore[type-arg]
 
 
 class WorkspaceWalker:
