@@ -34,11 +34,11 @@ class RankConfig:
     alpha_symbol: float = 0.3  # ... and for symbol queries
     pool: int = 100  # candidates taken from each retriever
     rrf_k: float = 60.0
-    definition: float = 1.0  # + max score for a chunk defining the queried symbol
+    definition: float = 2.0  # + max score for a chunk defining the queried symbol
     embedded_definition: float = 0.5  # same, for identifiers inside a natural-language query
-    path_match: float = 0.5  # + max score x share of query keywords in the file name / folder
+    path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
-    coherence: float = 0.2  # + max score x file's share of the candidate score, to its best chunk
+    coherence: float = 0.5  # + max score x file's share of the candidate score, to its best chunk
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
     dedupe: bool = True  # drop chunks overlapping one already returned (same file)

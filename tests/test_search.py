@@ -1,0 +1,323 @@
+"""Search engine: real LanceDB index on disk, real indexing pipeline, real embedder when available."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import settings_for
+
+from lapce_ai.chunking.ids import chunk_id, content_hash
+from lapce_ai.chunking.model import PARSER_CST, Chunk
+from lapce_ai.embedding.base import Embedder, normalize_rows
+from lapce_ai.index.indexer import Indexer
+from lapce_ai.index.store import FileState, IndexStore
+from lapce_ai.parsing.router import ParserRouter
+from lapce_ai.search.engine import SearchEngine, SearchResult
+from lapce_ai.search.filters import FilterError, SearchFilters
+from lapce_ai.search.ranking import analyze
+from lapce_ai.search.tokenize import code_tokens, query_tokens
+
+
+class HashEmbedder:
+    """Deterministic bag-of-tokens vectors: stands in when the local model is not built."""
+
+    model_id = "test-hash-embedder"
+    dim = 256
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for tok in code_tokens(text):
+                out[row, zlib.crc32(tok.encode()) % self.dim] += 1.0
+        return normalize_rows(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector: np.ndarray = self.embed_documents([text])[0]
+        return vector
+
+
+@pytest.fixture(scope="module")
+def search_embedder() -> Embedder:
+    try:
+        from lapce_ai.embedding.registry import create_embedder
+
+        from lapce_ai.config.settings import EmbedderSettings, Settings
+
+        real: Embedder = create_embedder(Settings(embedder=EmbedderSettings(provider="static")))
+        return real
+    except Exception:  # registry or model not there: the deterministic stand-in
+        return HashEmbedder()
+
+
+ERRORS_PY = '''"""Errors."""
+
+
+class HTTPException(Exception):
+    """An HTTP error with a status code."""
+
+    def __init__(self, status_code, detail=None):
+        self.status_code = status_code
+        self.detail = detail
+'''
+
+ROUTES_PY = '''from app.errors import HTTPException
+
+
+def get_user(user_id):
+    if user_id is None:
+        raise HTTPException(404, "HTTPException: no user")
+    return {"id": user_id}
+
+
+def delete_user(user_id):
+    raise HTTPException(403, "HTTPException forbidden")
+
+
+def register_routes(router):
+    """Register every route of the users API on the router."""
+    router.add_route("/users", get_user)
+    router.add_route("/users/delete", delete_user)
+'''
+
+HANDLERS_PY = """from app.errors import HTTPException
+
+
+def handle_http_exception(exc: HTTPException):
+    # HTTPException HTTPException HTTPException: turn it into a response
+    return {"status": exc.status_code, "detail": exc.detail}
+"""
+
+UTIL_JS = """export function debounce(fn, wait) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
+"""
+
+TEST_PY = """from app.errors import HTTPException
+
+
+def test_http_exception():
+    assert HTTPException(404).status_code == 404
+"""
+
+DUP = '''def normalize_path(value):
+    """Collapse duplicate slashes in a path."""
+    while "//" in value:
+        value = value.replace("//", "/")
+    return value
+'''
+
+
+def make_workspace(root: Path) -> Path:
+    files = {
+        "app/errors.py": ERRORS_PY,
+        "app/routes.py": ROUTES_PY,
+        "app/handlers.py": HANDLERS_PY,
+        "web/util.js": UTIL_JS,
+        "tests/test_errors.py": TEST_PY,
+        "lib/a/paths.py": DUP,
+        "lib/b/paths.py": DUP,
+        "lib/c/paths.py": DUP,
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory, search_embedder: Embedder) -> IndexStore:
+    tmp = tmp_path_factory.mktemp("search")
+    root = make_workspace(tmp / "ws")
+    settings = settings_for(tmp)
+    store = IndexStore.open(tmp / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    router = ParserRouter(settings.features, settings.performance)
+    summary = Indexer(settings, store, search_embedder, router).index(root)
+    assert summary.files_failed == 0 and summary.chunks_total > 0
+    return store
+
+
+@pytest.fixture(params=["hybrid", "lexical", "dense"])
+def engine(request: pytest.FixtureRequest, indexed: IndexStore, search_embedder: Embedder) -> SearchEngine:
+    return SearchEngine(indexed, search_embedder, mode=request.param)
+
+
+def test_identifier_query_finds_its_definition_first(indexed: IndexStore, search_embedder: Embedder) -> None:
+    for mode in ("hybrid", "lexical"):
+        eng = SearchEngine(indexed, search_embedder, mode=mode)
+        top = eng.search("HTTPException", 5)
+        # References outnumber the definition (routes, handlers, tests), yet the class comes first.
+        assert top[0].path == "app/errors.py" and top[0].symbol == "HTTPException", (mode, top[0])
+        top = eng.search("register_routes", 3)
+        assert (top[0].path, top[0].symbol) == ("app/routes.py", "register_routes")
+        top = eng.search("errors.HTTPException", 3)  # qualified names work too
+        assert top[0].symbol == "HTTPException"
+
+
+def test_question_finds_the_code(indexed: IndexStore, search_embedder: Embedder) -> None:
+    eng = SearchEngine(indexed, search_embedder, mode="hybrid")
+    top = eng.search("how are routes registered", 3)
+    assert top[0].symbol == "register_routes"
+
+
+def test_results_have_the_contract_fields(engine: SearchEngine) -> None:
+    results = engine.search("debounce timer", 3)
+    assert results and all(isinstance(r, SearchResult) for r in results)
+    r = results[0]
+    assert r.path == "web/util.js" and r.language == "javascript"
+    assert 1 <= r.start_line <= r.end_line and "debounce" in r.content
+    assert [x.score for x in results] == sorted((x.score for x in results), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("filters", "check"),
+    [
+        (SearchFilters(path="app"), lambda r: r.path.startswith("app/")),
+        (SearchFilters(path="app/"), lambda r: r.path.startswith("app/")),
+        (SearchFilters(path="app/errors.py"), lambda r: r.path == "app/errors.py"),
+        (SearchFilters(path="**/*.js"), lambda r: r.path.endswith(".js")),
+        (SearchFilters(path="lib/*/paths.py"), lambda r: r.path.startswith("lib/")),
+        (SearchFilters(language="javascript"), lambda r: r.language == "javascript"),
+        (SearchFilters(language="Python"), lambda r: r.language == "python"),
+        (SearchFilters(path="tests", language="python"), lambda r: r.path.startswith("tests/")),
+        (SearchFilters(kind="class"), lambda r: r.kind == "class"),
+    ],
+)
+def test_filters_are_honoured(engine: SearchEngine, filters: SearchFilters, check: object) -> None:
+    assert callable(check)
+    results = engine.search("HTTPException user route debounce path", 10, filters)
+    assert results, filters  # applied before the candidate pools: a filter never starves results
+    assert all(check(r) for r in results), [(r.path, r.language, r.kind) for r in results]
+
+
+def test_prefix_filter_is_a_folder_not_a_string_prefix(engine: SearchEngine) -> None:
+    assert engine.search("HTTPException", 10, SearchFilters(path="ap")) == []
+    assert engine.search("HTTPException", 10, SearchFilters(path="nowhere/**")) == []
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        SearchFilters(path="../ws/app"),
+        SearchFilters(path="app/../../etc"),
+        SearchFilters(path="/etc/passwd"),
+        SearchFilters(path="C:/Windows"),
+        SearchFilters(path="app\x00"),
+        SearchFilters(language="python' OR 1=1 --"),
+        SearchFilters(language="python; DROP TABLE chunks"),
+        SearchFilters(kind="class OR kind != ''"),
+    ],
+)
+def test_filters_cannot_escape_or_inject(engine: SearchEngine, filters: SearchFilters) -> None:
+    with pytest.raises(FilterError):
+        engine.search("HTTPException", 5, filters)
+
+
+def test_quotes_in_a_path_filter_are_data(engine: SearchEngine) -> None:
+    f = SearchFilters(path="app/x' OR '1'='1")
+    assert engine.search("HTTPException", 5, f) == []
+    sql = f.to_sql()
+    assert sql is not None and "x'' OR ''1''=''1" in sql  # quoted for LanceDB callers too
+
+
+def test_small_k(engine: SearchEngine) -> None:
+    assert engine.search("HTTPException", 0) == []
+    assert engine.search("HTTPException", -3) == []
+    assert engine.search("   ", 5) == []
+    one = engine.search("HTTPException", 1)
+    assert len(one) == 1
+    assert one[0] == engine.search("HTTPException", 10)[0]  # k does not change the head
+    everything = engine.search("user", 1000)
+    assert 0 < len(everything) <= 1000
+
+
+def test_ties_are_ordered_stably(engine: SearchEngine, indexed: IndexStore, search_embedder: Embedder) -> None:
+    # Three files with identical content score identically: ordered by path, every time.
+    results = engine.search("normalize_path duplicate slashes", 10, SearchFilters(path="lib"))
+    paths = [r.path for r in results]
+    assert paths == ["lib/a/paths.py", "lib/b/paths.py", "lib/c/paths.py"]
+    assert len({r.score for r in results}) == 1
+    fresh = SearchEngine(indexed, search_embedder, mode=engine.mode)
+    for _ in range(3):
+        assert fresh.search("normalize_path duplicate slashes", 10, SearchFilters(path="lib")) == results
+
+
+def test_test_files_rank_below_the_code(indexed: IndexStore, search_embedder: Embedder) -> None:
+    results = SearchEngine(indexed, search_embedder, mode="lexical").search("http exception status code", 10)
+    paths = [r.path for r in results]
+    assert paths.index("app/errors.py") < paths.index("tests/test_errors.py")
+
+
+def test_overlapping_chunks_are_deduplicated(tmp_path: Path, search_embedder: Embedder) -> None:
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    body = "\n".join(f"    def parse_header_{i}(self): return 'parse header {i}'" for i in range(30))
+    outer = "class HeaderParser:\n" + body
+    inner = "\n".join(outer.split("\n")[5:12])
+    chunks = [
+        _chunk("http/headers.py", "HeaderParser", "class", 1, 31, outer),
+        _chunk("http/headers.py", "HeaderParser.parse_header_4", "method", 6, 12, inner),
+        _chunk("http/other.py", "parse_header", "function", 1, 1, "def parse_header(): return 'parse header'"),
+    ]
+    vectors = dict(
+        zip([c.content_hash for c in chunks], search_embedder.embed_documents([c.content for c in chunks]), strict=True)
+    )
+    files = [
+        FileState("/ws", p, 1, 1, "h", "python", "cst", "cst", "indexed", (), ())
+        for p in ("http/headers.py", "http/other.py")
+    ]
+    store.write_batch("/ws", chunks, vectors, vectors, files)
+    store.finish(True)
+    for mode in ("hybrid", "lexical", "dense"):
+        results = SearchEngine(store, search_embedder, mode=mode).search("parse header", 10)
+        spans = [(r.path, r.start_line, r.end_line) for r in results if r.path == "http/headers.py"]
+        assert len(spans) == 1, (mode, spans)  # the nested chunk overlaps the first one returned
+        assert {r.path for r in results} == {"http/headers.py", "http/other.py"}
+
+
+def test_new_index_version_is_picked_up(tmp_path: Path, search_embedder: Embedder) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.py").write_text("def alpha_function():\n    return 1\n")
+    settings = settings_for(tmp_path)
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    indexer = Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance))
+    indexer.index(root)
+    eng = SearchEngine(store, search_embedder, mode="lexical")
+    assert all(r.path == "a.py" for r in eng.search("beta_function", 5))
+    (root / "b.py").write_text("def beta_function():\n    return 2\n")
+    indexer.index(root)
+    assert eng.search("beta_function", 5)[0].path == "b.py"
+
+
+def test_query_analysis() -> None:
+    assert analyze("HTTPException").is_symbol
+    assert analyze("Rack::Response").symbols == ("Response",)
+    assert analyze("add_route").is_symbol
+    assert not analyze("how are routes registered").is_symbol
+    assert analyze("how does RouterGroup.Handle work").symbols == ("Handle",)
+    assert analyze("where is `parse_url` called").symbols == ("parse_url",)
+    assert "how" not in query_tokens("how are routes registered")
+    assert {"httpexception", "http", "exception"} <= set(query_tokens("HTTPException"))
+
+
+def _chunk(path: str, symbol: str, kind: str, start: int, end: int, content: str) -> Chunk:
+    return Chunk(
+        id=chunk_id(path, symbol, kind, 0),
+        path=path,
+        language="python",
+        kind=kind,
+        symbol=symbol,
+        start_line=start,
+        end_line=end,
+        parser=PARSER_CST,
+        content=content,
+        content_hash=content_hash(content),
+    )
