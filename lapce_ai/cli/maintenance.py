@@ -161,9 +161,12 @@ def _swap_in(new: Path, target: Path) -> None:
 
 
 def cmd_outline(args: argparse.Namespace, settings: Settings) -> int:
-    from lapce_ai.cache.outline import outline_file
+    from lapce_ai.cache.outline import OutlineError, outline_file
 
-    symbols = outline_file(Path(args.file), settings)
+    try:
+        symbols = outline_file(Path(args.file), settings)
+    except OutlineError as exc:
+        fail(str(exc), code=1)
     if args.json:
         print(json.dumps(symbols, indent=2))
     else:

@@ -52,6 +52,18 @@ class ChunkCache(Protocol):
 
     def parse(self, path: str, file_hash: str, source: bytes, parser: tree_sitter.Parser) -> tree_sitter.Tree: ...
 
+    def chunk(
+        self,
+        path: str,
+        file_hash: str,
+        spec: LanguageSpec,
+        source: bytes,
+        tree: tree_sitter.Tree,
+        chunker: CstChunker,
+    ) -> list[Chunk]:
+        """Equal to ``chunker.chunk(path, spec, source, tree)``; may re-derive only what an edit touched."""
+        ...
+
 
 class ParserRouter:
     def __init__(
@@ -120,9 +132,11 @@ class ParserRouter:
         root = tree.root_node
         if root.has_error and _error_ratio(root, len(data)) > self.performance.max_error_ratio:
             raise CstFailure("parse_errors")
-        chunks = self.chunker.chunk(relpath, spec, data, tree)
         if self.cache is not None:
+            chunks = self.cache.chunk(relpath, file_hash, spec, data, tree, self.chunker)
             self.cache.put_parsed(relpath, file_hash, data, tree, chunks)
+        else:
+            chunks = self.chunker.chunk(relpath, spec, data, tree)
         return chunks
 
     def _parser(self, spec: LanguageSpec) -> tree_sitter.Parser:
