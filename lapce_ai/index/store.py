@@ -39,7 +39,7 @@ SCHEMA_VERSION = 1
 META_FILE = "meta.json"
 CHUNKS, FILES, EMBEDDINGS = "chunks", "files", "embeddings"
 KEEP_VERSIONS_FOR = timedelta(seconds=10)  # readers pin a version briefly; older ones are deleted
-FTS_COLUMN = "search_text"
+FTS_COLUMN = "search_text"  # pre-tokenized code-aware text; search builds its BM25 from it
 
 
 class IndexError_(Exception):
@@ -308,26 +308,13 @@ class IndexStore:
         return pa.table({**cols, "vector": vecs}, schema=chunk_schema(self.meta.dim))
 
     def finish(self, changed: bool) -> None:
-        """After a run: build the full-text index once; later runs extend it in ``optimize``."""
-        tbl = self.table(CHUNKS)
-        if not self.has_fts_index() and tbl.count_rows():
-            tbl.create_fts_index(
-                FTS_COLUMN,
-                replace=True,
-                use_tantivy=False,
-                base_tokenizer="whitespace",
-                lower_case=True,
-                stem=False,
-                remove_stop_words=False,
-                ascii_folding=False,
-                with_position=False,
-                max_token_length=None,
-            )
+        """After a run that wrote: compact small fragments and delete old versions."""
         if changed:
             for name in (CHUNKS, FILES, EMBEDDINGS):
                 self.table(name).optimize(cleanup_older_than=self.keep_versions_for)
 
     def has_fts_index(self) -> bool:
+        """Whether LanceDB's own full-text index exists (search uses its in-memory BM25 instead)."""
         return any(FTS_COLUMN in idx.columns for idx in self.table(CHUNKS).list_indices())
 
     # -- reading --------------------------------------------------------------------------

@@ -77,10 +77,7 @@ def _check_tables(store: IndexStore, report: ValidationReport, detailed: bool) -
         chunks=chunks.num_rows,
         embeddings_cached=store.table(EMBEDDINGS).count_rows(),
         versions=store.versions(),
-        fts_index=store.has_fts_index(),
     )
-    if chunks.num_rows and not store.has_fts_index():
-        report.warnings.append("no full-text index (run `lapce-index index` to rebuild it)")
     ids = chunks.column("id")
     if pc.count_distinct(ids).as_py() != chunks.num_rows:
         report.errors.append("duplicate chunk ids")
