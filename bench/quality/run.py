@@ -31,6 +31,8 @@ ABLATIONS = [
     "embedded_definition",
     "path_match",
     "test_penalty",
+    "prose_penalty",
+    "file_name",
     "coherence",
     "saturation",
     "dedupe",

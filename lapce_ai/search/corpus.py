@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lapce_ai.search.filters import SearchFilters, compile_path_filter
-from lapce_ai.search.tokenize import file_stem, symbol_name
+from lapce_ai.search.tokenize import file_stem, stem_key, symbol_name
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -117,7 +117,7 @@ class Corpus:
     bm25: Bm25
     vectors: FloatArray | None
     by_symbol: dict[str, list[int]]  # last symbol segment (lower-case) → chunks defining it
-    by_stem: dict[str, list[int]]  # file stem (lower-case, no extension) → chunks of such files
+    by_stem: dict[str, list[int]]  # file stem (lower-case, no extension; and "~" + its stem key) → chunks
     _masks: dict[tuple[str | None, str | None, str | None], BoolArray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -155,7 +155,9 @@ class Corpus:
                 f = file_no[key] = len(files)
                 files.append(key)
             file_of[i] = f
-            by_stem.setdefault(file_stem(path), []).append(i)
+            stem = file_stem(path)
+            by_stem.setdefault(stem, []).append(i)
+            by_stem.setdefault("~" + stem_key(stem), []).append(i)
             name = symbol_name(symbols[i])
             if name:
                 by_symbol.setdefault(name, []).append(i)

@@ -38,6 +38,8 @@ class RankConfig:
     embedded_definition: float = 0.5  # same, for identifiers inside a natural-language query
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
+    prose_penalty: float = 0.5  # x for documentation and config text (markdown, yaml, ...) (1 = off)
+    file_name: bool = True  # files named after a query word join the candidates
     coherence: float = 0.5  # + max score x file's share of the candidate score, to its best chunk
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
@@ -50,6 +52,8 @@ class RankConfig:
             "embedded_definition": {"embedded_definition": 0.0},
             "path_match": {"path_match": 0.0},
             "test_penalty": {"test_penalty": 1.0},
+            "prose_penalty": {"prose_penalty": 1.0},
+            "file_name": {"file_name": False},
             "coherence": {"coherence": 0.0},
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
@@ -64,6 +68,8 @@ NO_SIGNALS = RankConfig(
     embedded_definition=0.0,
     path_match=0.0,
     test_penalty=1.0,
+    prose_penalty=1.0,
+    file_name=False,
     coherence=0.0,
     saturation_decay=1.0,
     dedupe=False,
@@ -126,6 +132,11 @@ _TEST_PATH = re.compile(
     r"benchmarks?|benches|docs?_src|vendor|third_party|node_modules|single_include)(?:/|$)"
     r"|(?:^|/)(?:test_[^/]*|[^/]*_test|[^/]*_spec|[^/]*[a-z0-9]Tests?|[^/]*Spec|[^/]*\.(?:test|spec))\.[A-Za-z0-9]+$"
     r"|\.d\.ts$"
+)
+
+
+PROSE_LANGUAGES = frozenset(
+    {"markdown", "text", "rst", "asciidoc", "yaml", "json", "toml", "xml", "csv", "ini", "properties", ""}
 )
 
 
@@ -260,6 +271,28 @@ def rank(
                 tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
                 scores[i] = scores.get(i, 0.0) + weight * max_score * tier
 
+    # Files named after a query word ("transaction" -> Transaction.kt) join the candidates with
+    # their best lexical chunk (or their first chunk), even when BM25 ranked them below the pool.
+    if config.file_name and info.keywords and not info.is_symbol:
+        words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9_]*", info.text)} - QUERY_STOPWORDS
+        for kw in sorted(set(info.keywords) | words):
+            for key in (kw, "~" + stem_key(kw)):
+                members = corpus.by_stem.get(key, [])
+                if not members or len(members) > 400:
+                    continue
+                best_of: dict[int, int] = {}
+                for i in members:
+                    if allowed is not None and not allowed[i]:
+                        continue
+                    f = int(corpus.file_of[i])
+                    b = best_of.get(f)
+                    if b is None or (lexical is not None and lexical[i] > lexical[b]):
+                        best_of[f] = i
+                if len(best_of) > 8:
+                    continue
+                for i in best_of.values():
+                    scores.setdefault(i, 0.0)
+
     # Query words in the file name or its folder (natural-language queries).
     if config.path_match > 0 and info.keywords and not info.is_symbol:
         n_kw = len(info.keywords)
@@ -283,11 +316,13 @@ def rank(
         for f, i in best.items():
             scores[i] += unit * file_sum[f] / top_file
 
-    # Test / example / vendored paths.
-    if config.test_penalty != 1.0:
+    # Test / example / vendored paths; documentation and config text.
+    if config.test_penalty != 1.0 or config.prose_penalty != 1.0:
         for i in scores:
             if path_penalized(corpus.paths[i]):
                 scores[i] *= config.test_penalty
+            if corpus.languages[i] in PROSE_LANGUAGES:
+                scores[i] *= config.prose_penalty
 
     return _select(corpus, scores, k, config)
 

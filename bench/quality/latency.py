@@ -1,0 +1,147 @@
+"""In-process search latency on a ~100k-chunk index (the Python standard library plus copies).
+
+    .venv/bin/python bench/quality/latency.py [--embedder static] [--chunks 100000] [--queries 300]
+
+Builds ``$LAPCE_BENCH_DIR/latency/src`` from copies of the standard library until the index
+holds at least ``--chunks`` chunks (copies reuse the first copy's embeddings by content hash),
+indexes it once with the real pipeline, then times ``SearchEngine.search`` per mode for a mix
+of identifier queries (definitions sampled from the corpus) and natural-language queries
+(CoSQA dev questions), with and without filters. Reports the one-off corpus load separately,
+and the query-embedding share of hybrid/dense latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import sysconfig
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import COSQA_DATA, WORK, build_index, make_embedder, open_engine
+
+from lapce_ai.search.engine import load_corpus
+from lapce_ai.search.filters import SearchFilters
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+def copy_stdlib(dest: Path) -> int:
+    n = 0
+    for path in sorted(STDLIB.rglob("*.py")):
+        rel = path.relative_to(STDLIB)
+        if rel.parts[0] in ("site-packages", "test", "idlelib") or "__pycache__" in rel.parts:
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        n += 1
+    return n
+
+
+def prepare(provider: str, embedder: Any, want: int) -> Path:
+    base = WORK / "latency"
+    src, index = base / "src", base / f"index-{provider}"
+    done = index / "_complete"
+    if done.exists() and json.loads(done.read_text())["chunks_total"] >= want:
+        return index
+    copies = 0
+    while True:
+        copy_stdlib(src / f"copy{copies}")
+        copies += 1
+        summary = build_index(src, index, provider, embedder)
+        print(
+            f"  {copies} copies: {summary['chunks_total']} chunks, {summary['embeddings_computed']} embedded, "
+            f"{summary['wall']:.0f}s",
+            file=sys.stderr,
+        )
+        if summary["chunks_total"] >= want:
+            done.write_text(json.dumps(summary))
+            return index
+
+
+def queries(engine: Any, n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    corpus = load_corpus(engine.store)
+    names = sorted({s.rsplit(".", 1)[-1] for s in corpus.symbols if s})
+    nl = [json.loads(line)["query"] for line in open(COSQA_DATA / "queries_dev.jsonl", encoding="utf-8")]
+    out = rng.sample(names, min(n // 2, len(names))) + rng.sample(nl, min(n - n // 2, len(nl)))
+    rng.shuffle(out)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--embedder", default="static", help="embeds the queries")
+    ap.add_argument(
+        "--index-embedder",
+        help="embeds the 100k chunks (default: --embedder; 'random' gives same-shape vectors in seconds)",
+    )
+    ap.add_argument("--chunks", type=int, default=100_000)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--k", type=int, default=10)
+    args = ap.parse_args()
+
+    embedder = make_embedder(args.embedder)
+    index_provider = args.index_embedder or args.embedder
+    index = prepare(index_provider, make_embedder(index_provider), args.chunks)
+    engine = open_engine(index, embedder, "hybrid", check_model=False)
+    started = time.perf_counter()
+    corpus = load_corpus(engine.store)
+    load_s = time.perf_counter() - started
+    dim = 0 if corpus.vectors is None else corpus.vectors.shape[1]
+    print(
+        f"\nindex: {corpus.n} chunks, {len(corpus.files)} files, dim {dim}; corpus load {load_s:.2f}s (once per version)"
+    )
+    qs = queries(engine, args.queries)
+
+    embed_ms = []
+    for q in qs[:100]:
+        t = time.perf_counter()
+        embedder.embed_query(q)
+        embed_ms.append((time.perf_counter() - t) * 1000)
+
+    cases: list[tuple[str, str, SearchFilters | None]] = [
+        ("lexical", "lexical", None),
+        ("dense", "dense", None),
+        ("hybrid", "hybrid", None),
+        ("hybrid + path glob", "hybrid", SearchFilters(path="copy0/**/*.py")),
+        ("hybrid + language + prefix", "hybrid", SearchFilters(path="copy1/email", language="python")),
+    ]
+    print(f"\n{len(qs)} queries (half identifiers, half CoSQA questions), k={args.k}, in-process, 1 thread of work")
+    print("| case | p50 ms | p95 ms | p99 ms | mean ms |")
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| query embedding alone ({args.embedder}) | {pct(embed_ms, 50):.1f} | {pct(embed_ms, 95):.1f} | "
+        f"{pct(embed_ms, 99):.1f} | {statistics.mean(embed_ms):.1f} |"
+    )
+    for label, mode, filters in cases:
+        eng = open_engine(index, embedder, mode, check_model=False)
+        for q in qs[:5]:
+            eng.search(q, args.k, filters)  # warm the filter mask cache and code paths
+        times = []
+        for q in qs:
+            t = time.perf_counter()
+            eng.search(q, args.k, filters)
+            times.append((time.perf_counter() - t) * 1000)
+        print(
+            f"| {label} | {pct(times, 50):.1f} | {pct(times, 95):.1f} | {pct(times, 99):.1f} | "
+            f"{statistics.mean(times):.1f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
