@@ -1,0 +1,416 @@
+"""The HTTP API (SPEC §5): health probes, config, metrics, cache and indexer stats, search."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import psutil
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lapce_ai import __version__
+from lapce_ai.embedding.base import EmbedderError
+from lapce_ai.observability import metrics
+from lapce_ai.search.filters import FilterError, SearchFilters, glob_to_regex, normalize_path_filter
+from lapce_ai.service.auth import GuardMiddleware
+from lapce_ai.service.schemas import (
+    K_LIMIT,
+    MAX_QUERY_LENGTH,
+    WORD_PATTERN,
+    AliveResponse,
+    ErrorResponse,
+    HealthResponse,
+    IndexerStatsResponse,
+    ReadyResponse,
+    SearchHit,
+    SearchRequest,
+    SearchResponse,
+)
+from lapce_ai.service.state import ServiceState
+from lapce_ai.service.status import status_path
+
+log = logging.getLogger("lapce_ai.service")
+
+REFRESH_SECONDS = 0.5
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse},
+    413: {"model": ErrorResponse},
+    503: {"model": ErrorResponse},
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, error_type: str):
+        super().__init__(detail)
+        self.status, self.detail, self.error_type = status, detail, error_type
+
+
+def create_app(state: ServiceState) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(state.refresh)
+        task = asyncio.create_task(_refresher(state))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="lapce-ai",
+        version=__version__,
+        description="Semantic code search over tree-sitter CSTs (see the operator runbook).",
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    app.add_middleware(GuardMiddleware, state=state)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        metrics.SEARCH_ERRORS.labels(exc.error_type).inc()
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        metrics.SEARCH_ERRORS.labels("internal").inc()
+        log.error(
+            "internal error on %s: %s", request.url.path, exc, exc_info=exc, extra={"error_type": type(exc).__name__}
+        )
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+        # ASCII-escaped: the offending input may hold lone surrogates, which UTF-8 cannot encode.
+        body = json.dumps({"detail": _plain(exc.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # list every method the path has, not just one route's
+            methods = {
+                m
+                for r in app.routes
+                if isinstance(r, APIRoute) and r.path_regex.match(request.url.path)
+                for m in r.methods or ()
+            }
+            headers["Allow"] = ", ".join(sorted(methods))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    _add_probes(app, state)
+    _add_info(app, state)
+    _add_search(app, state)
+    return app
+
+
+async def _refresher(state: ServiceState) -> None:
+    while True:
+        await asyncio.sleep(REFRESH_SECONDS)
+        try:
+            await asyncio.to_thread(state.refresh)
+        except Exception as exc:  # never let the refresher die
+            log.error("refresh failed: %s", exc, extra={"error_type": type(exc).__name__})
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy of validation errors (inputs may be bytes, exceptions, anything)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+# -- probes ----------------------------------------------------------------------------------
+
+
+def cst_enabled(state: ServiceState) -> bool:
+    f = state.settings.features
+    return bool(f.cst_pipeline_enabled and f.rollout_percentage > 0)
+
+
+def _counter_by_label(counter: Any) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for family in counter.collect():
+        for s in family.samples:
+            if s.name.endswith("_total"):
+                out[next(iter(s.labels.values()), "")] = float(s.value)
+    return out
+
+
+def cache_view(state: ServiceState) -> dict[str, Any]:
+    status, alive = state.indexer_status()
+    hits = _counter_by_label(metrics.CST_CACHE_HITS)
+    misses = sum(_counter_by_label(metrics.CST_CACHE_MISSES).values())
+    total_hits = sum(hits.values())
+    details = status.get("cache") if status else None
+    rate = details.get("hit_rate") if isinstance(details, dict) else None
+    if not isinstance(rate, int | float):
+        rate = total_hits / (total_hits + misses) if total_hits + misses else 0.0
+    tiers: dict[str, float] = {}
+    for family in metrics.CST_CACHE_TIER_SIZE.collect():
+        for s in family.samples:
+            tiers[s.labels.get("tier", "")] = float(s.value)
+    perf = state.settings.performance
+    return {
+        "enabled": state.settings.features.tiered_cache,
+        "source": "lapce-ai-indexer",
+        "indexer_running": alive,
+        "hit_rate": round(float(rate), 4),
+        "hits": total_hits,
+        "hits_by_tier": hits,
+        "misses": misses,
+        "evictions_by_tier": _counter_by_label(metrics.CST_CACHE_EVICTIONS),
+        "tier_sizes": tiers,
+        "configured": {
+            "hot": perf.cache_hot_size,
+            "warm": perf.cache_warm_size,
+            "cold": perf.cache_cold_size,
+            "frozen_bytes": perf.cache_frozen_bytes,
+        },
+        "details": details if isinstance(details, dict) else None,
+    }
+
+
+def health(state: ServiceState) -> dict[str, Any]:
+    reasons = []
+    status = "healthy"
+    if not state.ready:
+        reason = state.not_ready_reason() or "loading"
+        reasons.append(reason)
+        broken = state.embedder_error is not None or (
+            state.index_error is not None and not state.index_error.startswith("no index")
+        )
+        status = "unhealthy" if broken else "degraded"
+    last_reload = state.last_reload
+    if last_reload is not None and not last_reload.ok:
+        reasons.append("last config reload failed: " + "; ".join(last_reload.problems))
+        status = "degraded" if status == "healthy" else status
+    return {
+        "status": status,
+        "cst_enabled": cst_enabled(state),
+        "cache_hit_rate": cache_view(state)["hit_rate"],
+        "ready": state.ready,
+        "version": __version__,
+        "uptime_seconds": round(time.time() - state.started_at, 3),
+        "reasons": reasons,
+        "last_reload": last_reload.to_json() if last_reload else None,
+    }
+
+
+def _add_probes(app: FastAPI, state: ServiceState) -> None:
+    @app.get("/health", response_model=HealthResponse, tags=["probes"], responses={503: {"model": HealthResponse}})
+    def get_health() -> JSONResponse:
+        body = health(state)
+        body.pop("last_reload")
+        return JSONResponse(body, status_code=503 if body["status"] == "unhealthy" else 200)
+
+    @app.get("/health/detailed", tags=["probes"])
+    def get_health_detailed() -> dict[str, Any]:
+        body = health(state)
+        status, alive = state.indexer_status()
+        proc = psutil.Process(os.getpid())
+        f = state.settings.features
+        body.update(
+            checks={
+                "embedder": {
+                    "loaded": state.embedder is not None,
+                    "provider": state.settings.embedder.provider,
+                    "model_id": getattr(state.embedder, "model_id", None),
+                    "dim": getattr(state.embedder, "dim", None),
+                    "error": state.embedder_error,
+                },
+                "index": state.index_facts(),
+                "indexer": _indexer_summary(state, status, alive),
+                "config": {
+                    "source": state.config_source,
+                    "loaded_at": round(state.loaded_at, 3),
+                    "last_reload": body.pop("last_reload"),
+                    "pending_restart": state.pending_restart,
+                },
+            },
+            features={
+                "cst_pipeline_enabled": f.cst_pipeline_enabled,
+                "rollout_percentage": f.rollout_percentage,
+                "incremental_indexing": f.incremental_indexing,
+                "tiered_cache": f.tiered_cache,
+                "embedding_reuse": f.embedding_reuse,
+                "legacy_fallback": f.legacy_fallback,
+            },
+            cache=cache_view(state),
+            process={
+                "pid": proc.pid,
+                "rss_bytes": proc.memory_info().rss,
+                "threads": proc.num_threads(),
+                "cpu_seconds": round(sum(proc.cpu_times()[:2]), 3),
+            },
+        )
+        return body
+
+    @app.get("/ready", response_model=ReadyResponse, tags=["probes"], responses={503: {"model": ReadyResponse}})
+    def get_ready() -> JSONResponse:
+        if state.ready:
+            return JSONResponse({"ready": True, "reason": None})
+        return JSONResponse({"ready": False, "reason": state.not_ready_reason()}, status_code=503)
+
+    @app.get("/alive", response_model=AliveResponse, tags=["probes"])
+    def get_alive() -> dict[str, bool]:
+        return {"alive": True}
+
+
+# -- config, metrics, cache, indexer ---------------------------------------------------------
+
+
+def redacted_config(state: ServiceState) -> dict[str, Any]:
+    data: dict[str, Any] = state.settings.model_dump(mode="json")
+    if data["service"].get("auth_token"):
+        data["service"]["auth_token"] = "[REDACTED]"
+    data["config_source"] = state.config_source
+    data["config_loaded_at"] = round(state.loaded_at, 3)
+    data["pending_restart"] = state.pending_restart
+    data["last_reload"] = state.last_reload.to_json() if state.last_reload else None
+    return data
+
+
+def _indexer_summary(state: ServiceState, status: dict[str, Any] | None, alive: bool) -> dict[str, Any]:
+    if status is None:
+        return {
+            "running": False,
+            "state": "unknown",
+            "queue_depth": 0,
+            "files_indexed": 0,
+            "status_file": str(status_path(state.index_dir)),
+            "detail": "no status from lapce-ai-indexer (not started, or writing elsewhere)",
+        }
+    heartbeat = status.get("heartbeat_at")
+    return {
+        "running": alive,
+        "state": status.get("state", "unknown") if alive else "stopped",
+        "queue_depth": int(status.get("queue_depth") or 0) if alive else 0,
+        "files_indexed": int(status.get("files_indexed") or 0),
+        "files_deleted": int(status.get("files_deleted") or 0),
+        "files_failed": int(status.get("files_failed") or 0),
+        "runs": int(status.get("runs") or 0),
+        "last_run": status.get("last_run"),
+        "last_error": status.get("last_error"),
+        "roots": status.get("roots", []),
+        "pid": status.get("pid"),
+        "started_at": status.get("started_at"),
+        "heartbeat_age_seconds": round(time.time() - heartbeat, 3) if isinstance(heartbeat, int | float) else None,
+        "config": status.get("config"),
+        "status_file": str(status_path(state.index_dir)),
+    }
+
+
+def _add_info(app: FastAPI, state: ServiceState) -> None:
+    @app.get("/config", tags=["info"])
+    def get_config() -> dict[str, Any]:
+        return redacted_config(state)
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["info"])
+    def get_metrics() -> Response:
+        state.indexer_status()  # fold the indexer's latest numbers in first
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/cache/stats", tags=["info"])
+    def get_cache_stats() -> dict[str, Any]:
+        return cache_view(state)
+
+    @app.get("/indexer/stats", response_model=IndexerStatsResponse, tags=["info"])
+    def get_indexer_stats() -> dict[str, Any]:
+        status, alive = state.indexer_status()
+        body = _indexer_summary(state, status, alive)
+        body["index"] = state.index_facts()
+        return body
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+def _clean(text: str | None) -> str | None:
+    """Lone surrogates (valid JSON escapes, invalid UTF-8) would break encoding further on."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _check_filters(filters: SearchFilters) -> None:
+    filters.to_sql()  # raises FilterError for bad language/kind/path
+    if filters.path and any(ch in filters.path for ch in "*?["):
+        try:
+            re.compile(glob_to_regex(normalize_path_filter(filters.path)))
+        except re.error as exc:
+            raise FilterError(f"invalid path glob: {exc}") from exc
+
+
+def run_search(state: ServiceState, req: SearchRequest) -> dict[str, Any]:
+    k = min(req.k, state.settings.service.max_k)  # bounded: larger asks get max_k results
+    handle = state.index
+    if handle is None:
+        raise ApiError(503, f"not ready: {state.not_ready_reason()}", "not_ready")
+    query = _clean(req.query) or ""
+    filters = SearchFilters(_clean(req.path), _clean(req.language), _clean(req.kind))
+    try:
+        _check_filters(filters)
+    except FilterError as exc:
+        raise ApiError(400, str(exc), "invalid_filter") from exc
+    started = time.perf_counter()
+    try:
+        results = handle.engine.search(query, k, filters, source="http")
+    except FilterError as exc:
+        raise ApiError(400, str(exc), "invalid_filter") from exc
+    except EmbedderError as exc:
+        log.error("query embedding failed: %s", exc, extra={"error_type": exc.error_type})
+        raise ApiError(503, f"embedder unavailable: {exc}", exc.error_type) from exc
+    except Exception as exc:
+        if filters.path and any(ch in filters.path for ch in "*?["):
+            raise ApiError(400, f"invalid path glob: {filters.path!r}", "invalid_filter") from exc
+        if state.index is not handle or not state.ready:
+            raise ApiError(503, "index is being replaced; retry", "index_unavailable") from exc
+        raise
+    took = (time.perf_counter() - started) * 1000
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("search", extra={"k": k, "count": len(results), "latency_ms": round(took, 3)})
+    return {
+        "query": query,
+        "k": k,
+        "count": len(results),
+        "took_ms": round(took, 3),
+        "results": [r.to_json() for r in results],
+    }
+
+
+def _add_search(app: FastAPI, state: ServiceState) -> None:
+    @app.post("/search", response_model=SearchResponse, tags=["search"], responses=_ERRORS)
+    def post_search(req: SearchRequest) -> dict[str, Any]:
+        return run_search(state, req)
+
+    @app.get("/search", response_model=SearchResponse, tags=["search"], responses=_ERRORS)
+    def get_search(
+        q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, description="the query")],
+        k: Annotated[int, Query(ge=1, le=K_LIMIT)] = 10,
+        path: Annotated[str | None, Query(max_length=1024)] = None,
+        language: Annotated[str | None, Query(pattern=WORD_PATTERN)] = None,
+        kind: Annotated[str | None, Query(pattern=WORD_PATTERN)] = None,
+    ) -> dict[str, Any]:
+        return run_search(state, SearchRequest(query=q, k=k, path=path, language=language, kind=kind))
+
+
+__all__ = ["SearchHit", "create_app"]
