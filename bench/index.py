@@ -81,13 +81,13 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "chunks": len(texts
 
 
 def one_line_edit(root: Path) -> Path:
-    """Change one line inside a function in the middle of a large file."""
-    target = max(root.rglob("*.py"), key=lambda p: p.stat().st_size)
+    """Change one line inside a function in the middle of a large, ordinary module."""
+    target = root / "argparse.py"
     lines = target.read_text(encoding="utf-8").split("\n")
     middle = len(lines) // 2
     for i in range(middle, len(lines)):
         stripped = lines[i].strip()
-        if lines[i].startswith("        ") and stripped and not stripped.startswith(("#", '"', "'")):
+        if lines[i].startswith("        ") and " = " in stripped and not stripped.startswith(("#", '"', "'")):
             lines[i] = lines[i] + "  # edited"
             break
     target.write_text("\n".join(lines), encoding="utf-8")

@@ -1,9 +1,12 @@
-"""Import LanceDB without the cost of its REST namespace client.
+"""Import LanceDB without two import-time costs that an embedded index never needs.
 
-``lancedb`` imports ``lance_namespace``, whose client package builds pydantic validators for
-every REST endpoint at import time: 1.7 s of a 2.9 s import on this machine, paid by every CLI
-call although an embedded index never talks REST. Registering that package without running its
-``__init__`` keeps its submodules (the data models lancedb needs) importable and skips the rest.
+1. ``lancedb`` imports ``lance_namespace``, whose REST client package builds pydantic validators
+   for every endpoint at import time (1.7 s of a 2.9 s import here, paid by every CLI call).
+   Registering that package without running its ``__init__`` keeps its submodules (the data
+   models lancedb needs) importable and skips the rest.
+2. On Python 3.11 lancedb decorates its methods with the ``overrides`` package, which
+   disassembles base classes at import; on 3.12+ it uses ``typing.override``, a no-op. We give
+   3.11 the 3.12 behaviour for the duration of the import only.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import types
+from typing import Any
 
 _CLIENT = "lance_namespace_urllib3_client"
 
@@ -28,8 +32,30 @@ def _register_client_package_lazily() -> None:
     sys.modules[_CLIENT] = package
 
 
-_register_client_package_lazily()
+def _no_op_override(method: Any) -> Any:
+    return method
 
-import lancedb  # noqa: E402
+
+class _EnforceOverrides:
+    pass
+
+
+def _import_lancedb() -> types.ModuleType:
+    _register_client_package_lazily()
+    shimmed = sys.version_info < (3, 12) and "overrides" not in sys.modules
+    if shimmed:
+        shim = types.ModuleType("overrides")
+        shim.override = _no_op_override  # type: ignore[attr-defined]
+        shim.EnforceOverrides = _EnforceOverrides  # type: ignore[attr-defined]
+        sys.modules["overrides"] = shim
+    try:
+        import lancedb as module
+    finally:
+        if shimmed:
+            del sys.modules["overrides"]  # later importers get the real package
+    return module
+
+
+lancedb = _import_lancedb()
 
 __all__ = ["lancedb"]
