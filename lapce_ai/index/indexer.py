@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,29 @@ class IndexSummary:
 
 
 ProgressFn = Callable[[int, int], None]  # (files done, files to do)
+_Vectors = tuple[dict[str, Vectors], dict[str, Vectors]]  # (all needed, newly computed)
+
+
+@dataclass
+class _Batch:
+    files: list[FileState] = field(default_factory=list)  # re-chunked: their chunk rows are replaced
+    refreshed: list[FileState] = field(default_factory=list)  # same content, new mtime: manifest only
+    chunks: list[Chunk] = field(default_factory=list)
+    search_texts: list[str] = field(default_factory=list)
+
+
+def _grouped(prepared: Iterator[Prepared]) -> Iterator[list[Prepared]]:
+    """Batches bounded by files and chunks: few LanceDB versions, bounded loss on a crash."""
+    batch: list[Prepared] = []
+    chunks = 0
+    for p in prepared:
+        batch.append(p)
+        chunks += len(p.outcome.chunks) if p.outcome else 0
+        if len(batch) >= BATCH_FILES or chunks >= BATCH_CHUNKS:
+            yield batch
+            batch, chunks = [], 0
+    if batch:
+        yield batch
 
 
 class Indexer:
@@ -116,22 +140,25 @@ class Indexer:
         done = 0
         if progress:
             progress(0, len(todo))
-        batch: list[Prepared] = []
-        batch_chunks = 0
         items = [(f, known.get(f.relpath)) for f in todo]
-        for prepared in prepare_all(self.settings, self.router, items):
-            batch.append(prepared)
-            batch_chunks += len(prepared.outcome.chunks) if prepared.outcome else 0
-            if len(batch) >= BATCH_FILES or batch_chunks >= BATCH_CHUNKS:
-                changed |= self._write(root_key, batch, known, summary)
-                done += len(batch)
-                batch, batch_chunks = [], 0
+        # Three stages overlap: workers prepare files ahead, one thread embeds batch N+1 while
+        # this thread writes batch N (the embedders release the GIL in native code).
+        run_vectors: dict[str, Vectors] = {}
+        with ThreadPoolExecutor(1, thread_name_prefix="embed") as embed_pool:
+            in_flight: tuple[_Batch, Future[_Vectors]] | None = None
+            for prepared in _grouped(prepare_all(self.settings, self.router, items)):
+                batch = self._collect(root_key, prepared, known, summary)
+                future = embed_pool.submit(self._vectors, batch.chunks, run_vectors, summary)
+                if in_flight is not None:
+                    changed |= self._store_batch(root_key, *in_flight)
+                    done += len(in_flight[0].files)
+                    if progress:
+                        progress(done, len(todo))
+                in_flight = (batch, future)
+            if in_flight is not None:
+                changed |= self._store_batch(root_key, *in_flight)
                 if progress:
-                    progress(done, len(todo))
-        if batch:
-            changed |= self._write(root_key, batch, known, summary)
-            if progress:
-                progress(len(todo), len(todo))
+                    progress(len(todo), len(todo))
         if removed:
             for group in _batches(removed, BATCH_FILES):
                 for path in group:
@@ -145,17 +172,17 @@ class Indexer:
         summary.embed_seconds = round(summary.embed_seconds, 3)
         return summary
 
-    def _write(self, root: str, prepared: list[Prepared], known: dict[str, FileState], summary: IndexSummary) -> bool:
-        files: list[FileState] = []
-        chunks: list[Chunk] = []
-        search_texts: list[str] = []
+    def _collect(
+        self, root: str, prepared: list[Prepared], known: dict[str, FileState], summary: IndexSummary
+    ) -> _Batch:
+        batch = _Batch()
         for p in prepared:
             state = known.get(p.file.relpath)
             if p.outcome is None:
                 assert state is not None
                 summary.files_unchanged += 1
                 summary.chunks_unchanged += len(state.chunk_ids)
-                files.append(_refresh(state, p.file))
+                batch.refreshed.append(_refresh(state, p.file))
                 continue
             outcome = p.outcome
             if outcome.failed:
@@ -176,9 +203,9 @@ class Indexer:
                 summary.files_rerouted += 1
             summary.parsers[outcome.parser] = summary.parsers.get(outcome.parser, 0) + (0 if outcome.failed else 1)
             _count_chunk_changes(state, outcome.chunks, summary)
-            chunks.extend(outcome.chunks)
-            search_texts.extend(p.search_texts)
-            files.append(
+            batch.chunks.extend(outcome.chunks)
+            batch.search_texts.extend(p.search_texts)
+            batch.files.append(
                 FileState(
                     root=root,
                     path=p.file.relpath,
@@ -193,29 +220,27 @@ class Indexer:
                     chunk_hashes=tuple(c.content_hash for c in outcome.chunks),
                 )
             )
-        if not files:
-            return False
-        vectors, new_vectors = self._vectors(chunks, summary)
-        # Only files whose content was re-chunked need their chunk rows replaced.
-        rechunked = {p.file.relpath for p in prepared if p.outcome is not None}
-        self.store.write_batch(
-            root,
-            chunks,
-            vectors,
-            new_vectors,
-            [f for f in files if f.path in rechunked],
-            search_texts=search_texts,
-        )
-        refreshed = [f for f in files if f.path not in rechunked]
-        if refreshed:
-            self.store.update_file_states(refreshed)
-        metrics.CHUNKS_INDEXED.inc(len(chunks))
-        return bool(rechunked)
+        return batch
 
-    def _vectors(self, chunks: list[Chunk], summary: IndexSummary) -> tuple[dict[str, Vectors], dict[str, Vectors]]:
+    def _store_batch(self, root: str, batch: _Batch, vectors_future: Future[_Vectors]) -> bool:
+        """Write one batch; returns whether chunk rows changed."""
+        vectors, new_vectors = vectors_future.result()
+        if batch.files:
+            self.store.write_batch(
+                root, batch.chunks, vectors, new_vectors, batch.files, search_texts=batch.search_texts
+            )
+            metrics.CHUNKS_INDEXED.inc(len(batch.chunks))
+        if batch.refreshed:
+            self.store.update_file_states(batch.refreshed)
+        return bool(batch.files)
+
+    def _vectors(self, chunks: list[Chunk], run_vectors: dict[str, Vectors], summary: IndexSummary) -> _Vectors:
+        """Vectors for ``chunks``: reused by content hash (index cache, then this run), else embedded."""
         hashes = list(dict.fromkeys(c.content_hash for c in chunks))
         reuse = self.settings.features.embedding_reuse
         vectors = self.store.cached_vectors(hashes) if reuse else {}
+        if reuse:
+            vectors.update({h: run_vectors[h] for h in hashes if h not in vectors and h in run_vectors})
         missing = [h for h in hashes if h not in vectors]
         texts = {c.content_hash: c.content for c in chunks}
         new_vectors: dict[str, Vectors] = {}
@@ -227,6 +252,7 @@ class Indexer:
                 new_vectors[h] = vec
         summary.embed_seconds += time.perf_counter() - started
         vectors.update(new_vectors)
+        run_vectors.update(new_vectors)
         computed = len(new_vectors)
         reused = len(chunks) - computed
         summary.embeddings_computed += computed

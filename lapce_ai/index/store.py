@@ -132,7 +132,7 @@ def _in_list(values: Iterable[str]) -> str:
 
 
 class IndexStore:
-    def __init__(self, path: Path, meta: IndexMeta, db: lancedb.DBConnection):
+    def __init__(self, path: Path, meta: IndexMeta, db: Any):
         self.path = path
         self.meta = meta
         self.db = db
