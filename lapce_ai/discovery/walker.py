@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +75,9 @@ class DiscoveredFile:
     mtime_ns: int
 
 
+KnownText = Callable[[str, int, int], bool]
+
+
 @dataclass
 class DiscoveryReport:
     files: list[DiscoveredFile] = field(default_factory=list)
@@ -94,14 +97,18 @@ class _IgnoreScope:
 
 class WorkspaceWalker:
     def __init__(self, root: Path, max_file_bytes: int = 10 * 1024 * 1024, include_vendored: bool = False):
+        self._known_text: KnownText | None = None
         self.root = root.resolve()
         self.max_file_bytes = max_file_bytes
         self.include_vendored = include_vendored
 
-    def discover(self) -> DiscoveryReport:
+    def discover(self, known_text: KnownText | None = None) -> DiscoveryReport:
+        """Walk the workspace. ``known_text(relpath, size, mtime_ns)`` says a file is already known
+        to be text at that size and mtime, so its binary probe (a read) can be skipped."""
         report = DiscoveryReport()
         if not self.root.is_dir():
             raise NotADirectoryError(f"workspace root is not a directory: {self.root}")
+        self._known_text = known_text
         for entry in self._walk("", [], report):
             report.files.append(entry)
         report.files.sort(key=lambda f: f.relpath)
@@ -184,6 +191,9 @@ class WorkspaceWalker:
             return SkipReason.GENERATED
         if lst.st_size > self.max_file_bytes:
             return SkipReason.TOO_LARGE
+        found = DiscoveredFile(relpath=rel, abspath=path, size=lst.st_size, mtime_ns=lst.st_mtime_ns)
+        if self._known_text is not None and self._known_text(rel, lst.st_size, lst.st_mtime_ns):
+            return found
         try:
             with open(path, "rb") as fh:
                 head = fh.read(BINARY_PROBE_BYTES)
@@ -191,7 +201,7 @@ class WorkspaceWalker:
             return SkipReason.UNREADABLE
         if _looks_binary(head):
             return SkipReason.BINARY
-        return DiscoveredFile(relpath=rel, abspath=path, size=lst.st_size, mtime_ns=lst.st_mtime_ns)
+        return found
 
     def _load_scopes(self, rel_dir: str) -> list[_IgnoreScope]:
         scopes = []

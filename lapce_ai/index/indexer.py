@@ -100,7 +100,11 @@ class Indexer:
         )
         known = self.store.file_states(root_key)
         if only is None:
-            report = walker.discover()
+            def known_text(rel: str, size: int, mtime_ns: int) -> bool:
+                state = known.get(rel)
+                return state is not None and state.size == size and state.mtime_ns == mtime_ns
+
+            report = walker.discover(known_text)
             discovered = report.files
             summary.skipped = dict(report.skipped)
             for reason, count in report.skipped.items():
