@@ -64,7 +64,12 @@ def resize_cache(cache: Any | None, settings: Settings) -> bool:
         return False
     perf = settings.performance
     try:
-        fn(hot=perf.cache_hot_size, warm=perf.cache_warm_size, cold=perf.cache_cold_size)
+        fn(
+            hot=perf.cache_hot_size,
+            warm=perf.cache_warm_size,
+            cold=perf.cache_cold_size,
+            frozen_bytes=perf.cache_frozen_bytes,
+        )
     except TypeError:
         fn(perf)
     return True

@@ -121,6 +121,10 @@ class IndexerDaemon:
 
     def open(self) -> None:
         prime_metrics()
+        self._roots = self._existing_roots(self.settings)
+        if not self._roots:
+            wanted = ", ".join(str(r) for r in self.settings.workspaces.roots) or "(none)"
+            raise DaemonError(f"no workspace root exists ([workspaces] roots = {wanted})")
         try:
             self.embedder = components.create_embedder(self.settings)
         except components.ComponentError as exc:
@@ -129,10 +133,6 @@ class IndexerDaemon:
         self.cache = components.build_cache(self.settings)
         self.router = ParserRouter(self.settings.features, self.settings.performance, cache=self.cache)
         self.indexer = Indexer(self.settings, self.store, self.embedder, self.router)
-        self._roots = self._existing_roots(self.settings)
-        if not self._roots:
-            wanted = ", ".join(str(r) for r in self.settings.workspaces.roots) or "(none)"
-            raise DaemonError(f"no workspace root exists ([workspaces] roots = {wanted})")
 
     def _open_store(self) -> None:
         try:

@@ -1,0 +1,56 @@
+"""Fuzz every operation of the service's own OpenAPI document (schemathesis): no input gives a 5xx."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_service_support import BIN, Service, base_env, built_index, free_port, write_config  # noqa: F401
+
+SCHEMATHESIS = BIN / "schemathesis"
+
+
+@pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis not installed (pip install -e '.[dev]')")
+def test_openapi_fuzz_no_server_errors(tmp_path: Path, built_index: dict[str, Path]) -> None:  # noqa: F811
+    index = tmp_path / "index"
+    shutil.copytree(built_index["index"], index)
+    port = free_port()
+    config = write_config(tmp_path / "config.toml", port=port, index=index, service_extra="max_request_bytes = 8192")
+    svc = Service(config, port, base_env(tmp_path), tmp_path)
+    try:
+        svc.wait_ready()
+        run = subprocess.run(
+            [
+                str(SCHEMATHESIS),
+                "run",
+                f"{svc.url}/openapi.json",
+                "--checks",
+                "not_a_server_error,response_schema_conformance,content_type_conformance",
+                "--max-examples",
+                os.environ.get("LAPCE_AI_FUZZ_EXAMPLES", "60"),
+                "--seed",
+                os.environ.get("LAPCE_AI_FUZZ_SEED", "20251011"),
+                "--workers",
+                "2",
+                "--generation-database",
+                "none",
+                "--no-color",
+                "--request-timeout",
+                "30",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp_path,  # its report folders go to tmp_path
+            env=base_env(tmp_path),
+        )
+        assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+        assert "No issues found" in run.stdout
+        assert svc.proc.poll() is None  # still serving
+        assert svc.get("/health").json()["status"] == "healthy"
+        assert not [r for r in svc.log_records() if r["level"] == "ERROR"]
+    finally:
+        svc.stop()
