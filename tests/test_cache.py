@@ -165,15 +165,15 @@ def test_incremental_equals_scratch_on_random_edits(name: str, limits: ChunkLimi
     fast, slow = replay(name, src, 40, limits, seed=len(name), gentle=False)
     gentle_fast, gentle_slow = replay(name, src, 40, limits, seed=7, gentle=True)
     # The shortcut must actually be exercised, not just fall back every time.
-    assert gentle_fast >= 15, (gentle_fast, gentle_slow)
-    assert fast + slow > 30
+    assert gentle_fast >= 35, (gentle_fast, gentle_slow)
+    assert fast >= 25 and fast + slow > 30, (fast, slow)
 
 
 def test_incremental_equals_scratch_on_stdlib_files() -> None:
     for rel in ("json/decoder.py", "dataclasses.py"):
         src = (STDLIB / rel).read_bytes()
         fast, _ = replay(Path(rel).name, src, 25, ChunkLimits(), seed=3, gentle=True)
-        assert fast >= 5
+        assert fast >= 20
         replay(Path(rel).name, src, 25, SMALL, seed=4, gentle=False)
 
 
@@ -200,8 +200,16 @@ def test_router_reparses_hot_files_incrementally(tmp_path: Path) -> None:
     stats = cache.stats()
     assert stats["parses"] == {"incremental": 1, "full": 1}
     assert stats["chunkings"] == {"incremental": 1, "full": 1}
-    # Unchanged content: served from the hot tier, no parse at all.
+    v3 = v2.replace(b"LIMIT = 3", b"LIMIT = 4\nOTHER = 5")  # module-level code this time
+    assert router.process("pkg/mod.py", v3, h(v3)).chunks == plain.process("pkg/mod.py", v3, h(v3)).chunks
+    assert cache.stats()["chunkings"] == {"incremental": 2, "full": 1}
+    # Back to v2 (an undo): v3 superseded it in memory, the disk tier still has it, and the
+    # old version does not push the live v3 tree out of the hot tier.
+    out = router.process("pkg/mod.py", v2, h(v2))
+    assert cache.stats()["tiers"]["frozen"]["hits"] == 1
+    # Unchanged content: no parse at all.
     assert router.process("pkg/mod.py", v2, h(v2)).chunks == out.chunks
+    assert router.process("pkg/mod.py", v3, h(v3)).chunks
     assert cache.stats()["tiers"]["hot"]["hits"] == 1
     assert cache.stats()["parses"]["full"] == 1
 

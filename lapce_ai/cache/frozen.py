@@ -66,7 +66,8 @@ class FrozenStore:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def get(self, path: str, file_hash: str) -> CachedFile | None:
+    def get(self, path: str, file_hash: str) -> tuple[CachedFile, bytes] | None:
+        """The entry and its packed form, or None (missing, or corrupt: then deleted and counted)."""
         if not self.enabled:
             return None
         name = self._name(path, file_hash)
@@ -79,7 +80,8 @@ class FrozenStore:
         except OSError:
             return None
         try:
-            entry = unpack(_payload(data), path, file_hash)
+            blob = _payload(data)
+            entry = unpack(blob, path, file_hash)
         except DecodeError as exc:
             self._drop_corrupt(file, name, str(exc))
             return None
@@ -92,7 +94,7 @@ class FrozenStore:
                     self._bytes += len(data)
                 self._index[name] = len(data)
                 self._index.move_to_end(name)
-        return entry
+        return entry, blob
 
     def _drop_corrupt(self, file: Path, name: str, why: str) -> None:
         metrics.CST_CACHE_CORRUPT.inc()

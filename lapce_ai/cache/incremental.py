@@ -1,15 +1,23 @@
 """Incremental re-parse and re-chunking of a file held in the hot tier.
 
 When a hot file changes, the edit is computed from the two sources, applied to a copy of the old
-tree (``tree.edit``) and the new source is parsed from it. Chunks are then re-derived only for the
-innermost definition that contains every changed byte (the edit plus ``changed_ranges``); the
-pieces before it are reused as they are and the pieces after it with shifted offsets and lines.
+tree (``tree.edit``) and the new source is parsed from it. The changed bytes are the edit plus
+``old_tree.changed_ranges(new_tree)`` (outside those, tree-sitter guarantees identical ancestor
+nodes). Chunks are then re-derived only around them:
 
-Correctness comes first: this must equal a from-scratch ``CstChunker.chunk``. Whenever the
-shortcut cannot prove that (the change touches module-level code, a definition's head, the
-nesting or kind/name of an enclosing definition, or whether an enclosing definition still needs
-splitting), it returns ``None`` and the caller chunks the whole tree. The recording below mirrors
-the chunker's private steps, so tests compare both on many random edits.
+- inside a definition's body: that innermost definition is re-emitted alone, after checking that
+  every enclosing definition is still the same (range, kind, symbol) and still too big to be one
+  chunk;
+- elsewhere (module-level code, a definition's head): the chunker's top-level scan is re-run
+  between the nearest unchanged top-level definitions on either side, since its state resets
+  after each definition.
+
+Pieces before the stretch are reused as they are, those after it with shifted offsets and lines
+(re-read when they share a line with the edit: chunks are whole lines); ordinals and ids are
+renumbered. Correctness comes first: the result must equal a from-scratch ``CstChunker.chunk``,
+and whenever that cannot be shown this returns ``None`` and the caller chunks the whole tree. The
+recording below drives the chunker's own (private) steps, so tests compare both on many random
+edits in several languages.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from lapce_ai.chunking.cst import ChunkLimits, CstChunker, _Def, _nest, _Piece
+from lapce_ai.chunking.cst import ChunkLimits, CstChunker, _Def, _interleave, _nest, _Piece
 from lapce_ai.chunking.ids import chunk_id, content_hash
 from lapce_ai.chunking.model import PARSER_CST, Chunk
 from lapce_ai.parsing.languages import Definition, LanguageSpec, _dedupe, _query, definitions
@@ -307,6 +315,23 @@ def _node_lines(node: tree_sitter.Node) -> tuple[int, int]:
 # -- incremental -------------------------------------------------------------------------------
 
 
+@dataclass
+class _Splice:
+    """Old pieces [pieces_from, pieces_to) are replaced by ``pieces``; likewise emissions, spans."""
+
+    pieces_from: int
+    pieces_to: int
+    pieces: list[_Piece]
+    emissions_from: int
+    emissions_to: int
+    emissions: list[_Emission]  # piece indices relative to ``pieces``
+    spans_from: int
+    spans_to: int
+    spans: list[_Span]
+    ancestors: set[int]  # old emissions enclosing the change: they grow by the edit
+    enclosing: dict[tuple[int, int], _Def]  # new (start, end) -> node of each enclosing definition
+
+
 def rechunk(
     limits: ChunkLimits,
     path: str,
@@ -318,13 +343,32 @@ def rechunk(
     edit: Edit,
     changed: list[tree_sitter.Range],
 ) -> Structure | None:
-    """Re-derive only the chunks of the innermost definition holding the change (None: can't)."""
+    """Re-derive only the chunks around the change (None: cannot prove the result equal)."""
     delta = edit.new_end_byte - edit.old_end_byte
     lo, hi = edit.start_byte, edit.new_end_byte
     for r in changed:
         lo, hi = min(lo, r.start_byte), max(hi, r.end_byte)
     hi_old = hi - delta  # hi >= new_end_byte, so this is the same place in the old source
+    rec = _Recorder(limits)
+    splice = _inside_definition(rec, spec, old, new_source, tree, lo, hi_old, delta)
+    if splice is None:
+        splice = _between_definitions(rec, spec, old, new_source, tree, lo, hi_old, delta)
+    if splice is None:
+        return None
+    return _assemble(path, spec.name, old, old_source, new_source, edit, splice, delta)
 
+
+def _inside_definition(
+    rec: _Recorder,
+    spec: LanguageSpec,
+    old: Structure,
+    new_source: bytes,
+    tree: tree_sitter.Tree,
+    lo: int,
+    hi_old: int,
+    delta: int,
+) -> _Splice | None:
+    """The change lies inside one definition's body: re-emit that definition alone."""
     target = -1
     for i, em in enumerate(old.emissions):
         # Strictly after the start: the definition's head (and its attached comments) is intact.
@@ -335,22 +379,19 @@ def rechunk(
     em = old.emissions[target]
     if em.first >= em.last:
         return None
-    new_end = em.end + delta
-    ancestors = [a for a in old.emissions[:target] if a.start <= em.start and em.end <= a.end]
-
+    enclosing = [i for i, a in enumerate(old.emissions[:target]) if a.start <= em.start and em.end <= a.end]
+    ancestors = [old.emissions[i] for i in enclosing]
     # Definitions touching the span, in their real context: enclosing ones included, so nesting,
     # method-vs-function and same-name de-duplication come out as in a full run.
-    forest = _nest(_definitions_in(spec, tree.root_node, em.start, new_end))
+    forest = _nest(_definitions_in(spec, tree.root_node, em.start, em.end + delta))
     level = forest
     chain: list[_Def] = []
     for a in [*ancestors, em]:
-        want = (a.start, a.end + delta)
-        found = next((d for d in level if (d.node.start_byte, d.node.end_byte) == want), None)
-        if found is None or found.kind != a.kind or found.symbol != a.symbol:
+        found = _find(level, a, a.start, a.end + delta)
+        if found is None:
             return None
         chain.append(found)
         level = found.children
-    rec = _Recorder(limits)
     # Every enclosing definition must still be too big to be a single chunk.
     if any(rec._fits(a.start, a.end + delta, new_source) for a in ancestors):
         return None
@@ -358,7 +399,6 @@ def rechunk(
         return None
     if em.last < len(old.pieces) and old.pieces[em.last].start_byte < em.end:
         return None
-
     fresh: list[_Piece] = []
     rec._emit_def(chain[-1], fresh, new_source, em.depth)
     if not fresh:
@@ -366,76 +406,202 @@ def rechunk(
     attach = old.pieces[em.first].start_byte
     if attach < em.start:  # the comment/decorator gap above joined the first piece
         fresh[0] = _Piece(attach, fresh[0].end_byte, fresh[0].kind, fresh[0].symbol)
-    dp = len(fresh) - (em.last - em.first)
+    skip = target + 1
+    while skip < len(old.emissions) and old.emissions[skip].start < em.end and old.emissions[skip].end <= em.end:
+        skip += 1  # em's nested emissions are re-derived with it
+    s_from = next(
+        (i for i, sp in enumerate(old.spans) if (sp.start, sp.end, sp.sym.symbol) == (em.start, em.end, em.symbol)),
+        -1,
+    )
+    if s_from < 0:
+        return None
+    s_to = _span_end(old.spans, s_from + 1, em.start, em.end)
+    return _Splice(
+        em.first,
+        em.last,
+        fresh,
+        target,
+        skip,
+        rec.emissions(),
+        s_from,
+        s_to,
+        _flatten([chain[-1]]),
+        set(enclosing),
+        {(d.node.start_byte, d.node.end_byte): d for d in chain[:-1]},
+    )
+
+
+def _between_definitions(
+    rec: _Recorder,
+    spec: LanguageSpec,
+    old: Structure,
+    new_source: bytes,
+    tree: tree_sitter.Tree,
+    lo: int,
+    hi_old: int,
+    delta: int,
+) -> _Splice | None:
+    """The change touches module-level code: re-run the top-level scan between the nearest
+    unchanged top-level definitions around it (the chunker's state resets after each one)."""
+    tops: list[int] = []  # top-level emissions, in order
+    top_end = -1
+    for i, em in enumerate(old.emissions):
+        if em.start >= top_end:
+            tops.append(i)
+            top_end = em.end
+    left = next((i for i in reversed(tops) if old.emissions[i].end < lo), None)
+    right = next((i for i in tops if old.emissions[i].start > hi_old), None)
+    if left is None and right is None:
+        return None  # that is the whole file: a full chunking, and counted as one
+    start = old.emissions[left].start if left is not None else 0
+    stop = old.emissions[right].end + delta if right is not None else len(new_source)
+    forest = _nest(_definitions_in(spec, tree.root_node, start, stop))
+    # Both fences must be the same top-level definitions, unmoved (left) or shifted (right).
+    fences: list[_Def | None] = []
+    for fence, shift in ((left, 0), (right, delta)):
+        found = None
+        if fence is not None:
+            f = old.emissions[fence]
+            found = _find(forest, f, f.start + shift, f.end + shift)
+            if found is None:
+                return None
+        fences.append(found)
+    lo_new = old.emissions[left].end if left is not None else 0
+    new_roots = [d for d in forest if lo_new <= d.node.start_byte and d.node.end_byte <= stop]
+    # The left fence goes in too: a block holding it (an ``if`` at module level) is then walked
+    # into exactly as in a full run.
+    roots = [fences[0], *new_roots] if fences[0] is not None else new_roots
+    items = _items(tree.root_node, roots, lo_new, stop)
+    if items is None or (fences[1] is not None and (not items or items[-1] is not fences[1])):
+        return None
+    fresh: list[_Piece] = []
+    # The top-level loop of CstChunker._emit_region, over this stretch only.
+    pending: list[tree_sitter.Node] = []
+    for item in items:
+        if isinstance(item, _Def):
+            attach = rec._attachable_prefix(pending, item, new_source)
+            rec._flush_gap(pending[: len(pending) - len(attach)], "module", "", fresh, new_source, 0)
+            pending = []
+            before = len(fresh)
+            rec._emit_def(item, fresh, new_source, 0)
+            if attach and len(fresh) > before:
+                first = fresh[before]
+                fresh[before] = _Piece(attach[0].start_byte, first.end_byte, first.kind, first.symbol)
+        else:
+            pending.append(item)
+    rec._flush_gap(pending, "module", "", fresh, new_source, 0)
+
+    p_from = old.emissions[left].last if left is not None else 0
+    p_to = old.emissions[right].last if right is not None else len(old.pieces)
+    e_from = _subtree_end(old.emissions, left) if left is not None else 0
+    e_to = _subtree_end(old.emissions, right) if right is not None else len(old.emissions)
+    old_stop = old.emissions[right].end if right is not None else len(new_source) - delta
+    lo_old = lo_new
+    s_from = next((i for i, sp in enumerate(old.spans) if sp.start >= lo_old), len(old.spans))
+    s_to = next((i for i, sp in enumerate(old.spans) if sp.start >= old_stop), len(old.spans))
+    return _Splice(p_from, p_to, fresh, e_from, e_to, rec.emissions(), s_from, s_to, _flatten(new_roots), set(), {})
+
+
+def _find(level: list[_Def], want: _Emission, start: int, end: int) -> _Def | None:
+    for d in level:
+        if (d.node.start_byte, d.node.end_byte) == (start, end):
+            return d if (d.kind, d.symbol) == (want.kind, want.symbol) else None
+    return None
+
+
+def _subtree_end(emissions: list[_Emission], i: int) -> int:
+    """Index just past emission ``i`` and the emissions nested in it (pre-order)."""
+    em = emissions[i]
+    j = i + 1
+    while j < len(emissions) and emissions[j].start < em.end and emissions[j].end <= em.end:
+        j += 1
+    return j
+
+
+def _span_end(spans: list[_Span], j: int, start: int, end: int) -> int:
+    while j < len(spans) and spans[j].end <= end and spans[j].start >= start:
+        j += 1
+    return j
+
+
+def _items(root: tree_sitter.Node, roots: list[_Def], start: int, stop: int) -> list[_Def | tree_sitter.Node] | None:
+    """The top-level items (as ``_interleave``) lying in [start, stop)."""
+    out: list[_Def | tree_sitter.Node] = []
+    for item in _interleave(root, roots, 0):
+        node = item.node if isinstance(item, _Def) else item
+        if node.start_byte >= start and node.end_byte <= stop:
+            out.append(item)
+        elif node.end_byte > start and node.start_byte < stop:
+            return None  # straddles the stretch: cannot be cut here
+    return out
+
+
+def _assemble(
+    path: str,
+    language: str,
+    old: Structure,
+    old_source: bytes,
+    new_source: bytes,
+    edit: Edit,
+    sp: _Splice,
+    delta: int,
+) -> Structure | None:
+    dp = len(sp.pieces) - (sp.pieces_to - sp.pieces_from)
     line_delta = new_source.count(b"\n", edit.start_byte, edit.new_end_byte) - old_source.count(
         b"\n", edit.start_byte, edit.old_end_byte
     )
+    before = old.pieces[: sp.pieces_from]
+    after = [_Piece(p.start_byte + delta, p.end_byte + delta, p.kind, p.symbol) for p in old.pieces[sp.pieces_to :]]
+    if before and before[-1].end_byte > edit.start_byte:
+        return None
+    if sp.pieces_to < len(old.pieces) and old.pieces[sp.pieces_to].start_byte < edit.old_end_byte:
+        return None
 
-    before = old.pieces[: em.first]
-    after = [_Piece(p.start_byte + delta, p.end_byte + delta, p.kind, p.symbol) for p in old.pieces[em.last :]]
-    pieces = before + fresh + after
-
-    drafts: list[Chunk | None] = list(old.piece_chunks[: em.first])
+    drafts: list[Chunk | None] = list(old.piece_chunks[: sp.pieces_from])
     # A reused piece sharing a line with the edit has new content (chunks are whole lines).
-    k = em.first - 1
+    k = sp.pieces_from - 1
     while k >= 0 and _line_end(old_source, old.pieces[k]) >= edit.start_byte:
-        drafts[k] = _chunk_for(path, spec.name, before[k], new_source, _Lines(new_source))
+        drafts[k] = _chunk_for(path, language, before[k], new_source, _Lines(new_source))
         k -= 1
     lines = _Lines(new_source)
-    drafts.extend(_chunk_for(path, spec.name, p, new_source, lines) for p in fresh)
-    for j, p in enumerate(old.pieces[em.last :]):
-        c = old.piece_chunks[em.last + j]
+    drafts.extend(_chunk_for(path, language, p, new_source, lines) for p in sp.pieces)
+    for j, p in enumerate(old.pieces[sp.pieces_to :]):
+        c = old.piece_chunks[sp.pieces_to + j]
         if _line_start(old_source, p) <= edit.old_end_byte:
-            drafts.append(_chunk_for(path, spec.name, after[j], new_source, lines))
+            drafts.append(_chunk_for(path, language, after[j], new_source, lines))
         else:
             drafts.append(None if c is None else _with(c, c.id, line_delta))
-    old_ordinals = [*old.ordinals[: em.first], *([-1] * len(fresh)), *old.ordinals[em.last :]]
+    old_ordinals = [*old.ordinals[: sp.pieces_from], *([-1] * len(sp.pieces)), *old.ordinals[sp.pieces_to :]]
     piece_chunks, ordinals = _number(drafts, old_ordinals)
 
     emissions = [
-        _Emission(a.start, a.end + delta, a.kind, a.symbol, a.depth, a.first, a.last + dp)
-        if a.start <= em.start and em.end <= a.end
-        else a
-        for a in old.emissions[:target]
+        _Emission(a.start, a.end + delta, a.kind, a.symbol, a.depth, a.first, a.last + dp) if i in sp.ancestors else a
+        for i, a in enumerate(old.emissions[: sp.emissions_from])
     ]
-    emissions.extend(rec.emissions(em.first))
-    skip = target + 1
-    while skip < len(old.emissions) and old.emissions[skip].start < em.end and old.emissions[skip].end <= em.end:
-        skip += 1  # em's nested emissions were re-derived above
+    emissions.extend(
+        _Emission(e.start, e.end, e.kind, e.symbol, e.depth, e.first + sp.pieces_from, e.last + sp.pieces_from)
+        for e in sp.emissions
+    )
     emissions.extend(
         _Emission(a.start + delta, a.end + delta, a.kind, a.symbol, a.depth, a.first + dp, a.last + dp)
-        for a in old.emissions[skip:]
+        for a in old.emissions[sp.emissions_to :]
     )
-    spans = _respan(old.spans, em, delta, line_delta, chain)
-    if spans is None:
-        return None
-    return Structure(pieces, piece_chunks, ordinals, emissions, spans)
 
-
-def _respan(spans: list[_Span], em: _Emission, delta: int, line_delta: int, chain: list[_Def]) -> list[_Span] | None:
-    s = next(
-        (i for i, sp in enumerate(spans) if (sp.start, sp.end, sp.sym.symbol) == (em.start, em.end, em.symbol)), -1
-    )
-    if s < 0:
-        return None
-    e = s + 1
-    while e < len(spans) and spans[e].end <= em.end and spans[e].start >= em.start:
-        e += 1
-    enclosing = {(d.node.start_byte, d.node.end_byte): d for d in chain[:-1]}
-    out: list[_Span] = []
-    for sp in spans[:s]:
-        if not (sp.start <= em.start and em.end <= sp.end):
-            out.append(sp)
+    spans: list[_Span] = []
+    for span in old.spans[: sp.spans_from]:
+        if span.end < edit.old_end_byte:
+            spans.append(span)
             continue
-        d = enclosing.get((sp.start, sp.end + delta))
-        if d is None:  # an enclosing definition that is not on the chain: be safe, chunk afresh
+        d = sp.enclosing.get((span.start, span.end + delta))
+        if d is None:  # an enclosing definition we did not verify: be safe, chunk afresh
             return None
-        out.append(_Span(sp.start, sp.end + delta, Symbol(sp.sym.kind, sp.sym.symbol, *_node_lines(d.node))))
-    out.extend(_flatten([chain[-1]]))
-    for sp in spans[e:]:
-        moved = Symbol(sp.sym.kind, sp.sym.symbol, sp.sym.start_line + line_delta, sp.sym.end_line + line_delta)
-        out.append(_Span(sp.start + delta, sp.end + delta, moved))
-    return out
+        sym = Symbol(span.sym.kind, span.sym.symbol, *_node_lines(d.node))
+        spans.append(_Span(span.start, span.end + delta, sym))
+    spans.extend(sp.spans)
+    for span in old.spans[sp.spans_to :]:
+        sym = Symbol(span.sym.kind, span.sym.symbol, span.sym.start_line + line_delta, span.sym.end_line + line_delta)
+        spans.append(_Span(span.start + delta, span.end + delta, sym))
+    return Structure(before + sp.pieces + after, piece_chunks, ordinals, emissions, spans)
 
 
 def _line_end(source: bytes, p: _Piece) -> int:

@@ -54,7 +54,15 @@ class _Hot:
     source: bytes
     tree: tree_sitter.Tree
     entry: CachedFile
+    blob: bytes  # the packed entry, kept so a demotion never re-encodes on the request path
     structure: Structure | None
+    size: int
+
+
+@dataclass
+class _Warm:
+    entry: CachedFile
+    blob: bytes
     size: int
 
 
@@ -83,7 +91,7 @@ class TieredCstCache:
         self._caps = {"hot": hot_size, "warm": warm_size, "cold": cold_size}
         self._lock = threading.Lock()
         self._hot: OrderedDict[str, _Hot] = OrderedDict()
-        self._warm: OrderedDict[tuple[str, str], CachedFile] = OrderedDict()
+        self._warm: OrderedDict[tuple[str, str], _Warm] = OrderedDict()
         self._cold: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._held: dict[str, str] = {}  # path -> the one content hash memory holds for it
         self._bytes = dict.fromkeys(_MEMORY_TIERS, 0)
@@ -126,7 +134,7 @@ class TieredCstCache:
             warm = self._warm.get(key)
             if warm is not None:
                 self._warm.move_to_end(key)
-                return self._hit("warm", warm)
+                return self._hit("warm", warm.entry)
             blob = self._cold.pop(key, None)
             if blob is not None:
                 self._bytes["cold"] -= len(blob)
@@ -137,13 +145,14 @@ class TieredCstCache:
             except DecodeError:  # cannot happen for our own blobs; never serve it if it does
                 entry = None
             if entry is not None:
-                self._promote(path, file_hash, entry)
+                self._promote(path, file_hash, entry, blob)
                 with self._lock:
                     return self._hit("cold", entry)
         if self.frozen is not None:
-            entry = self.frozen.get(path, file_hash)
-            if entry is not None:
-                self._promote(path, file_hash, entry)
+            found = self.frozen.get(path, file_hash)
+            if found is not None:
+                entry, blob = found
+                self._promote(path, file_hash, entry, blob)
                 with self._lock:
                     return self._hit("frozen", entry)
         with self._lock:
@@ -156,7 +165,7 @@ class TieredCstCache:
         metrics.CST_CACHE_HITS.labels(tier).inc()
         return entry
 
-    def _promote(self, path: str, file_hash: str, entry: CachedFile) -> None:
+    def _promote(self, path: str, file_hash: str, entry: CachedFile, blob: bytes) -> None:
         with self._lock:
             held = self._held.get(path)
             if held == file_hash:  # another thread got there first
@@ -165,7 +174,7 @@ class TieredCstCache:
             if hot is not None and hot.file_hash == held:
                 return  # an old version read must not push out the live tree being edited
             self._forget_path(path)
-            spill = self._admit_warm(path, file_hash, entry)
+            spill = self._admit_warm(path, file_hash, entry, blob)
         self._spill(spill)
 
     # -- the router's parse path ------------------------------------------------------------
@@ -175,7 +184,7 @@ class TieredCstCache:
         with self._lock:
             hot = self._hot.get(path)
         if hot is not None and hot.file_hash == file_hash:
-            return hot.tree
+            return hot.tree.copy()  # callers may edit a tree; the hot one must stay as parsed
         if hot is not None and hot.tree.language == parser.language:
             done = reparse(parser, hot.tree, hot.source, source)
             if done is not None:
@@ -205,17 +214,21 @@ class TieredCstCache:
             pending = self._pending.pop((path, file_hash), None)
         structure: Structure | None = None
         if pending is not None and pending.tree is tree and pending.structure is not None:
-            structure = rechunk(
-                chunker.limits,
-                path,
-                spec,
-                pending.structure,
-                pending.old_source,
-                source,
-                tree,
-                pending.edit,
-                pending.changed,
-            )
+            try:
+                structure = rechunk(
+                    chunker.limits,
+                    path,
+                    spec,
+                    pending.structure,
+                    pending.old_source,
+                    source,
+                    tree,
+                    pending.edit,
+                    pending.changed,
+                )
+            except Exception:  # a full chunking is always correct: never fail a file over the shortcut
+                log.exception("incremental re-chunking failed for %s", path, extra={"error_type": "cache_rechunk"})
+                structure = None
         kind = "incremental" if structure is not None else "full"
         if structure is None:
             structure = full_structure(chunker.limits, path, spec, source, tree)
@@ -235,18 +248,19 @@ class TieredCstCache:
             spec = language_for_path(path)
             symbols = _symbols(spec, tree) if spec is not None else []
         entry = CachedFile(tuple(chunks), tuple(symbols))
+        blob = pack(path, file_hash, entry)  # once per version, off the lookup path
         with self._lock:
             self._forget_path(path)
             self._held[path] = file_hash
             if self._caps["hot"] > 0:
-                size = len(source) + entry.size()
-                self._hot[path] = _Hot(file_hash, source, tree, entry, structure, size)
+                size = len(source) + entry.size() + len(blob)
+                self._hot[path] = _Hot(file_hash, source, tree, entry, blob, structure, size)
                 self._bytes["hot"] += size
                 spill = self._overflow_hot()
             else:
-                spill = self._admit_warm(path, file_hash, entry)
+                spill = self._admit_warm(path, file_hash, entry, blob)
         if self.frozen is not None and self.frozen.enabled:
-            self.frozen.put(path, file_hash, pack(path, file_hash, entry))
+            self.frozen.put(path, file_hash, blob)
         self._spill(spill)
 
     # -- tier moves (callers hold the lock, except _spill) -----------------------------------
@@ -263,7 +277,7 @@ class TieredCstCache:
         key = (path, held)
         warm = self._warm.pop(key, None)
         if warm is not None:
-            self._bytes["warm"] -= warm.size()
+            self._bytes["warm"] -= warm.size
             return
         blob = self._cold.pop(key, None)
         if blob is not None:
@@ -275,21 +289,25 @@ class TieredCstCache:
             path, hot = self._hot.popitem(last=False)
             self._bytes["hot"] -= hot.size
             self._evicted("hot")
-            spill += self._admit_warm(path, hot.file_hash, hot.entry)
+            spill += self._admit_warm(path, hot.file_hash, hot.entry, hot.blob)
         return spill
 
-    def _admit_warm(self, path: str, file_hash: str, entry: CachedFile) -> list[tuple[str, str, bytes]]:
+    def _admit_warm(self, path: str, file_hash: str, entry: CachedFile, blob: bytes) -> list[tuple[str, str, bytes]]:
         self._held[path] = file_hash
         if self._caps["warm"] <= 0:
-            return self._admit_cold(path, file_hash, pack(path, file_hash, entry))
-        self._warm[(path, file_hash)] = entry
-        self._bytes["warm"] += entry.size()
+            return self._admit_cold(path, file_hash, blob)
+        warm = _Warm(entry, blob, entry.size() + len(blob))
+        self._warm[(path, file_hash)] = warm
+        self._bytes["warm"] += warm.size
+        return self._overflow_warm()
+
+    def _overflow_warm(self) -> list[tuple[str, str, bytes]]:
         spill: list[tuple[str, str, bytes]] = []
         while len(self._warm) > self._caps["warm"]:
             (p, h), old = self._warm.popitem(last=False)
-            self._bytes["warm"] -= old.size()
+            self._bytes["warm"] -= old.size
             self._evicted("warm")
-            spill += self._admit_cold(p, h, pack(p, h, old))
+            spill += self._admit_cold(p, h, old.blob)
         return spill
 
     def _admit_cold(self, path: str, file_hash: str, blob: bytes) -> list[tuple[str, str, bytes]]:
@@ -331,12 +349,7 @@ class TieredCstCache:
         with self._lock:
             self._caps = {"hot": max(hot, 0), "warm": max(warm, 0), "cold": max(cold, 0)}
             spill = self._overflow_hot()
-            # Shrinking warm/cold: re-admitting nothing still runs their overflow loops.
-            while len(self._warm) > self._caps["warm"]:
-                (p, h), old = self._warm.popitem(last=False)
-                self._bytes["warm"] -= old.size()
-                self._evicted("warm")
-                spill += self._admit_cold(p, h, pack(p, h, old))
+            spill += self._overflow_warm()
             while len(self._cold) > self._caps["cold"]:
                 (p, h), blob = self._cold.popitem(last=False)
                 self._bytes["cold"] -= len(blob)
