@@ -71,7 +71,8 @@ def queries(engine: Any, n: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
     corpus = load_corpus(engine.store)
     names = sorted({s.rsplit(".", 1)[-1] for s in corpus.symbols if s})
-    nl = [json.loads(line)["query"] for line in open(COSQA_DATA / "queries_dev.jsonl", encoding="utf-8")]
+    with open(COSQA_DATA / "queries_dev.jsonl", encoding="utf-8") as fh:
+        nl = [json.loads(line)["query"] for line in fh]
     out = rng.sample(names, min(n // 2, len(names))) + rng.sample(nl, min(n - n // 2, len(nl)))
     rng.shuffle(out)
     return out
@@ -103,7 +104,8 @@ def main() -> None:
     load_s = time.perf_counter() - started
     dim = 0 if corpus.vectors is None else corpus.vectors.shape[1]
     print(
-        f"\nindex: {corpus.n} chunks, {len(corpus.files)} files, dim {dim}; corpus load {load_s:.2f}s (once per version)"
+        f"\nindex: {corpus.n} chunks, {len(corpus.files)} files, dim {dim}; "
+        f"corpus load {load_s:.2f}s (once per version)"
     )
     qs = queries(engine, args.queries)
 

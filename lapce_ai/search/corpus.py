@@ -95,6 +95,22 @@ class Bm25:
             out[self.docs[s:e]] += w * self.weights[s:e]
         return out
 
+    def coverage(self, tokens: Sequence[str], doc: int) -> float:
+        """Share of the query's IDF mass that ``doc`` contains (1.0: every query word is there)."""
+        total = hit = 0.0
+        for tok in tokens:
+            t = self.vocab.get(tok)
+            if t is None:
+                total += math.log(1.0 + (self.n_docs + 0.5) / 0.5)  # unseen word: the rarest of all
+                continue
+            s, e = int(self.offsets[t]), int(self.offsets[t + 1])
+            idf = float(self.idf[t])
+            total += idf
+            j = s + int(np.searchsorted(self.docs[s:e], doc))
+            if j < e and int(self.docs[j]) == doc:
+                hit += idf
+        return hit / total if total > 0 else 0.0
+
     def doc_freq(self, token: str) -> int:
         t = self.vocab.get(token)
         return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
@@ -114,6 +130,7 @@ class Corpus:
     contents: list[str]
     file_of: IntArray  # chunk → file number (distinct (root, path))
     files: list[tuple[str, str]]
+    position: IntArray  # chunk -> its place in (root, path, start_line) order: the tie-break
     bm25: Bm25
     vectors: FloatArray | None
     by_symbol: dict[str, list[int]]  # last symbol segment (lower-case) → chunks defining it
@@ -123,18 +140,10 @@ class Corpus:
 
     @classmethod
     def from_table(cls, table: pa.Table, version: int, text_column: str = "search_text") -> Corpus:
-        cols = [*META_COLUMNS, text_column]
-        if "vector" in table.column_names:
-            cols.append("vector")
-        table = table.select(cols)
-        if table.num_rows:
-            order = pc.sort_indices(
-                table, sort_keys=[("root", "ascending"), ("path", "ascending"), ("start_line", "ascending")]
-            )
-            table = table.take(order)
         n = table.num_rows
         roots = table.column("root").to_pylist()
         paths = table.column("path").to_pylist()
+        starts = np.asarray(table.column("start_line").to_numpy(zero_copy_only=False), dtype=np.int64)
         symbols = [s or "" for s in table.column("symbol").to_pylist()]
         vectors: FloatArray | None = None
         if "vector" in table.column_names and n:
@@ -146,18 +155,26 @@ class Corpus:
         files: list[tuple[str, str]] = []
         file_no: dict[tuple[str, str], int] = {}
         file_of = np.zeros(n, dtype=np.int64)
-        by_stem: dict[str, list[int]] = {}
-        by_symbol: dict[str, list[int]] = {}
-        for i, (root, path) in enumerate(zip(roots, paths, strict=True)):
-            key = (root, path)
+        for i, key in enumerate(zip(roots, paths, strict=True)):
             f = file_no.get(key)
             if f is None:
                 f = file_no[key] = len(files)
                 files.append(key)
             file_of[i] = f
-            stem = file_stem(path)
-            by_stem.setdefault(stem, []).append(i)
-            by_stem.setdefault("~" + stem_key(stem), []).append(i)
+        # Stable tie-break order: (root, path, start_line), whatever the storage order.
+        file_rank = np.zeros(len(files), dtype=np.int64)
+        file_rank[np.asarray(sorted(range(len(files)), key=files.__getitem__), dtype=np.int64)] = np.arange(len(files))
+        order = np.lexsort((starts, file_rank[file_of])) if n else np.zeros(0, np.int64)
+        position = np.empty(n, dtype=np.int64)
+        position[order] = np.arange(n)
+        by_stem: dict[str, list[int]] = {}
+        by_symbol: dict[str, list[int]] = {}
+        stems = [file_stem(path) for _root, path in files]
+        keys = ["~" + stem_key(stem) for stem in stems]
+        for i in order.tolist():
+            f = int(file_of[i])
+            by_stem.setdefault(stems[f], []).append(i)
+            by_stem.setdefault(keys[f], []).append(i)
             name = symbol_name(symbols[i])
             if name:
                 by_symbol.setdefault(name, []).append(i)
@@ -166,14 +183,15 @@ class Corpus:
             n=n,
             roots=roots,
             paths=paths,
-            start_lines=np.asarray(table.column("start_line").to_numpy(zero_copy_only=False), dtype=np.int64),
+            start_lines=starts,
             end_lines=np.asarray(table.column("end_line").to_numpy(zero_copy_only=False), dtype=np.int64),
             symbols=symbols,
             kinds=[k or "" for k in table.column("kind").to_pylist()],
             languages=[x or "" for x in table.column("language").to_pylist()],
-            contents=[c or "" for c in table.column("content").to_pylist()],
+            contents=table.column("content").to_pylist(),
             file_of=file_of,
             files=files,
+            position=position,
             bm25=Bm25.build(table.column(text_column)),
             vectors=vectors,
             by_symbol=by_symbol,
@@ -219,7 +237,9 @@ class Corpus:
         }
 
 
-def top_indices(scores: FloatArray, n: int, allowed: BoolArray | None = None) -> IntArray:
+def top_indices(
+    scores: FloatArray, n: int, allowed: BoolArray | None = None, position: IntArray | None = None
+) -> IntArray:
     """Indices of the ``n`` highest positive scores, best first; ties by index (stable)."""
     if allowed is not None:
         scores = np.where(allowed, scores, np.float32(-np.inf))
@@ -230,11 +250,13 @@ def top_indices(scores: FloatArray, n: int, allowed: BoolArray | None = None) ->
     if positive.size > n:
         part = np.argpartition(-vals, n - 1)[:n]
         positive, vals = positive[part], vals[part]
-    order = np.lexsort((positive, -vals))
+    order = np.lexsort((positive if position is None else position[positive], -vals))
     return np.asarray(positive[order], dtype=np.int64)
 
 
-def top_similar(sims: FloatArray, n: int, allowed: BoolArray | None = None) -> IntArray:
+def top_similar(
+    sims: FloatArray, n: int, allowed: BoolArray | None = None, position: IntArray | None = None
+) -> IntArray:
     """Like ``top_indices`` but for cosine similarities (any sign)."""
     if allowed is not None:
         idx = np.flatnonzero(allowed)
@@ -247,7 +269,7 @@ def top_similar(sims: FloatArray, n: int, allowed: BoolArray | None = None) -> I
     if idx.size > n:
         part = np.argpartition(-vals, n - 1)[:n]
         idx, vals = idx[part], vals[part]
-    order = np.lexsort((idx, -vals))
+    order = np.lexsort((idx if position is None else position[idx], -vals))
     return np.asarray(idx[order], dtype=np.int64)
 
 

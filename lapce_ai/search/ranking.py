@@ -30,6 +30,9 @@ from lapce_ai.search.tokenize import QUERY_STOPWORDS, code_tokens, identifier_pa
 @dataclass(frozen=True)
 class RankConfig:
     fusion: str = "blend"  # blend | rrf
+    adaptive: bool = True  # dense weight follows how much of the query the best lexical hit covers
+    alpha_full: float = 0.3  # dense weight when the top lexical hit has every query word
+    alpha_none: float = 0.9  # ... and when it has none of them
     alpha_nl: float = 0.5  # weight of the dense score for natural-language queries
     alpha_symbol: float = 0.3  # ... and for symbol queries
     pool: int = 100  # candidates taken from each retriever
@@ -59,6 +62,7 @@ class RankConfig:
             "dedupe": {"dedupe": False},
             "query_type": {"alpha_symbol": self.alpha_nl},
             "rrf": {"fusion": "rrf"},
+            "adaptive": {"adaptive": False},
         }
         return replace(self, **table[signal])
 
@@ -223,12 +227,21 @@ def rank(
     k: int,
     allowed: BoolArray | None,
     config: RankConfig,
+    tokens: tuple[str, ...] = (),
 ) -> list[Ranked]:
     pool = max(config.pool, 3 * k)
-    lex_idx: IntArray = top_indices(lexical, pool, allowed) if lexical is not None else np.zeros(0, np.int64)
-    den_idx: IntArray = top_similar(dense, pool, allowed) if dense is not None else np.zeros(0, np.int64)
+    lex_idx: IntArray = (
+        top_indices(lexical, pool, allowed, corpus.position) if lexical is not None else np.zeros(0, np.int64)
+    )
+    den_idx: IntArray = (
+        top_similar(dense, pool, allowed, corpus.position) if dense is not None else np.zeros(0, np.int64)
+    )
     scores: dict[int, float] = {}
     alpha = config.alpha_symbol if info.is_symbol else config.alpha_nl
+    if config.adaptive and not info.is_symbol and lex_idx.size and tokens:
+        plain = [t for t in tokens if not t.startswith("~")]
+        cover = corpus.bm25.coverage(plain, int(lex_idx[0]))
+        alpha = config.alpha_none - (config.alpha_none - config.alpha_full) * cover
     if lexical is None:
         alpha = 1.0
     elif dense is None:
@@ -309,7 +322,7 @@ def rank(
             f = int(corpus.file_of[i])
             file_sum[f] = file_sum.get(f, 0.0) + s
             b = best.get(f)
-            if b is None or s > scores[b] or (s == scores[b] and i < b):
+            if b is None or s > scores[b] or (s == scores[b] and corpus.position[i] < corpus.position[b]):
                 best[f] = i
         top_file = max(file_sum.values()) or 1.0
         unit = config.coherence * max(scores.values())
@@ -329,7 +342,8 @@ def rank(
 
 def _select(corpus: Corpus, scores: dict[int, float], k: int, config: RankConfig) -> list[Ranked]:
     """Greedy top-k with per-file saturation decay and overlap de-duplication."""
-    order = sorted(scores, key=lambda i: (-scores[i], i))
+    pos = corpus.position
+    order = sorted(scores, key=lambda i: (-scores[i], pos[i]))
     taken: dict[int, list[int]] = {}
     chosen: list[Ranked] = []
     floor = -np.inf
@@ -352,7 +366,7 @@ def _select(corpus: Corpus, scores: dict[int, float], k: int, config: RankConfig
         chosen.append(Ranked(i, eff))
         if len(chosen) >= k:
             floor = heapq.nlargest(k, (r.score for r in chosen))[-1]
-    chosen.sort(key=lambda r: (-r.score, r.index))
+    chosen.sort(key=lambda r: (-r.score, pos[r.index]))
     return chosen[:k]
 
 
