@@ -36,6 +36,7 @@ from lapce_ai.observability.logging import set_level
 from lapce_ai.parsing.router import ParserRouter
 from lapce_ai.search.filters import quote
 from lapce_ai.service import components
+from lapce_ai.service.heapdump import write_heap_report
 from lapce_ai.service.metrics_bridge import prime as prime_metrics
 from lapce_ai.service.metrics_bridge import snapshot
 from lapce_ai.service.reload import ReloadOutcome, load_for_reload
@@ -208,6 +209,10 @@ class IndexerDaemon:
                 self._reload_requested = True
                 self._cond.notify_all()
 
+        def on_usr1(_sig: int, _frame: FrameType | None) -> None:
+            threading.Thread(target=write_heap_report, args=(self.settings.paths.cache_dir,), daemon=True).start()
+
+        signal.signal(signal.SIGUSR1, on_usr1)
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)
         signal.signal(signal.SIGHUP, on_hup)

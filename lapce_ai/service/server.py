@@ -2,8 +2,8 @@
 
 The socket is bound before anything else, so a busy port is a one-line error and a non-zero exit,
 not a traceback. SIGHUP re-reads the config on a worker thread while requests keep being answered.
-SIGTERM (and Ctrl-C) stop accepting connections, let in-flight requests finish (up to
-``DRAIN_SECONDS``), then exit 0; a second Ctrl-C forces the exit.
+SIGUSR1 writes a heap report (``heapdump.py``). SIGTERM (and Ctrl-C) stop accepting connections,
+let in-flight requests finish (up to ``DRAIN_SECONDS``), then exit 0; a second Ctrl-C forces it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from types import FrameType
 import uvicorn
 
 from lapce_ai.service.app import create_app
+from lapce_ai.service.heapdump import write_heap_report
 from lapce_ai.service.netbind import StartupError, bind_socket
 from lapce_ai.service.state import ServiceState
 
@@ -59,13 +60,22 @@ class _Server(uvicorn.Server):
         def on_hup(_sig: int, _frame: FrameType | None) -> None:
             loop.call_soon_threadsafe(self._start_reload)
 
-        handlers = {signal.SIGTERM: on_stop, signal.SIGINT: on_stop, signal.SIGHUP: on_hup}
+        def on_usr1(_sig: int, _frame: FrameType | None) -> None:
+            loop.call_soon_threadsafe(self._start_heap_report)
+
+        handlers = {signal.SIGTERM: on_stop, signal.SIGINT: on_stop, signal.SIGHUP: on_hup, signal.SIGUSR1: on_usr1}
         previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
         try:
             yield
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def _start_heap_report(self) -> None:
+        cache_dir = self.state.settings.paths.cache_dir
+        task = asyncio.ensure_future(asyncio.to_thread(write_heap_report, cache_dir))
+        self._reloading.add(task)  # type: ignore[arg-type]
+        task.add_done_callback(self._reloading.discard)  # type: ignore[arg-type]
 
     def _start_reload(self) -> None:
         log.info("SIGHUP received: reloading configuration")
