@@ -332,13 +332,13 @@ def test_corrupt_frozen_entries_are_dropped_and_counted(tmp_path: Path, damage: 
         file.write_bytes(b"")
     else:
         file.write_bytes(b"XXXX" + data[4:])
-    before = metrics.CST_CACHE_CORRUPT._value.get()
+    before = metrics.REGISTRY.get_sample_value("cst_cache_corrupt_entries_total") or 0.0
     fresh = TieredCstCache(frozen_dir=tmp_path / "cst")
     src = b"def f0():\n    return 0\n\n\nclass K0:\n    def m(self):\n        return 0\n"
     assert fresh.get_chunks("a.py", h(src)) is None
     stats = fresh.stats()
     assert stats["tiers"]["frozen"]["corrupt"] == 1 and stats["misses"] == 1
-    assert metrics.CST_CACHE_CORRUPT._value.get() == before + 1
+    assert metrics.REGISTRY.get_sample_value("cst_cache_corrupt_entries_total") == before + 1
     assert not file.exists()
 
 
@@ -383,6 +383,46 @@ def test_shared_directory_tolerates_another_process_deleting(tmp_path: Path) -> 
         stop.set()
         t.join()
     assert reader.stats()["tiers"]["frozen"]["corrupt"] == 0
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from test_cache import fill
+from lapce_ai.cache import TieredCstCache
+
+# Another process on the same directory, with a quota so small it keeps deleting entries.
+cache = TieredCstCache(hot_size=0, warm_size=0, cold_size=0, frozen_dir=Path(sys.argv[1]), frozen_bytes=6000)
+deadline = time.monotonic() + 1.5
+while time.monotonic() < deadline:
+    cache.frozen._scanned_at = 0.0
+    fill(cache, [f"s{i}.py" for i in range(20)])
+"""
+
+
+def test_shared_directory_with_a_real_second_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = tmp_path / "cst"
+    reader = TieredCstCache(hot_size=0, warm_size=0, cold_size=0, frozen_dir=root)
+    src = fill(TieredCstCache(hot_size=0, warm_size=0, cold_size=0, frozen_dir=root), [f"s{i}.py" for i in range(20)])
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(root), str(Path(__file__).parent)])
+    served = 0
+    try:
+        while proc.poll() is None:
+            for name, data in src.items():
+                got = reader.lookup(name, h(data))
+                if got is not None:
+                    served += 1
+                    assert got.chunks[0].path == name and got.chunks[0].content.startswith("def f")
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+    stats = reader.stats()
+    assert served > 0 and stats["misses"] > 0, stats  # entries came and went under the reader
+    assert stats["tiers"]["frozen"]["corrupt"] == 0
 
 
 def test_live_resize_demotes_and_grows(tmp_path: Path) -> None:

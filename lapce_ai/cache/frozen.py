@@ -219,6 +219,11 @@ class FrozenStore:
         self._bytes = sum(size for _, _, size in found)
         self._scanned_at = time.monotonic()
 
+    def known_entries(self) -> int | None:
+        """Entries in the index, without scanning the directory (None before the first scan)."""
+        index = self._index
+        return len(index) if index is not None else None
+
     def stats(self) -> tuple[int, int]:
         """(entries, bytes) on disk, as far as this process knows."""
         with self._lock:

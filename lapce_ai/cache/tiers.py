@@ -341,6 +341,9 @@ class TieredCstCache:
         metrics.CST_CACHE_TIER_SIZE.labels("hot").set(len(self._hot))
         metrics.CST_CACHE_TIER_SIZE.labels("warm").set(len(self._warm))
         metrics.CST_CACHE_TIER_SIZE.labels("cold").set(len(self._cold))
+        frozen = self.frozen.known_entries() if self.frozen is not None else None
+        if frozen is not None:
+            metrics.CST_CACHE_TIER_SIZE.labels("frozen").set(frozen)
 
     # -- operations ---------------------------------------------------------------------------
 
