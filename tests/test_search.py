@@ -43,9 +43,8 @@ class HashEmbedder:
 @pytest.fixture(scope="module")
 def search_embedder() -> Embedder:
     try:
-        from lapce_ai.embedding.registry import create_embedder
-
         from lapce_ai.config.settings import EmbedderSettings, Settings
+        from lapce_ai.embedding.registry import create_embedder
 
         real: Embedder = create_embedder(Settings(embedder=EmbedderSettings(provider="static")))
         return real
@@ -321,3 +320,19 @@ def _chunk(path: str, symbol: str, kind: str, start: int, end: int, content: str
         content=content,
         content_hash=content_hash(content),
     )
+
+
+def test_ivf_finds_the_exact_neighbours() -> None:
+    from lapce_ai.search.corpus import Ivf
+
+    rng = np.random.default_rng(1)
+    centers = rng.standard_normal((50, 32)).astype(np.float32)
+    data = centers[rng.integers(0, 50, 20_000)] + 0.3 * rng.standard_normal((20_000, 32)).astype(np.float32)
+    data = normalize_rows(data)
+    ivf = Ivf.build(data)
+    hits = 0
+    for q in data[:50]:
+        exact = set(np.argsort(-(data @ q))[:10].tolist())
+        approx = ivf.search(q, data.shape[0])
+        hits += len(exact & set(np.argsort(-approx)[:10].tolist()))
+    assert hits / 500 >= 0.9

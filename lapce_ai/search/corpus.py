@@ -116,6 +116,58 @@ class Bm25:
         return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
 
 
+IVF_MIN_CHUNKS = 30_000  # below this, exact cosine over all vectors is already fast
+IVF_PROBE_SHARE = 0.12  # share of the lists scanned per query
+IVF_EXACT_BELOW = 0.15  # a filter keeping less than this share of chunks: exact search on them
+
+
+@dataclass
+class Ivf:
+    """Inverted-file index over unit vectors: spherical k-means lists, each a contiguous block.
+
+    A query scores the centroids, then only the nearest lists (``IVF_PROBE_SHARE`` of them),
+    so its cost grows with sqrt(n) instead of n."""
+
+    centroids: FloatArray
+    offsets: IntArray
+    members: IntArray  # chunk numbers, list by list
+    vectors: FloatArray  # the chunks' vectors in ``members`` order (contiguous per list)
+
+    @classmethod
+    def build(cls, vectors: FloatArray, seed: int = 0) -> Ivf:
+        n = vectors.shape[0]
+        nlist = max(16, int(math.sqrt(n)))
+        rng = np.random.default_rng(seed)
+        sample = vectors[rng.choice(n, size=min(n, nlist * 40), replace=False)]
+        cent = sample[rng.choice(sample.shape[0], size=nlist, replace=False)].copy()
+        for _ in range(6):
+            assign = np.argmax(sample @ cent.T, axis=1)
+            sums = np.zeros_like(cent)
+            np.add.at(sums, assign, sample)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            empty = norms[:, 0] == 0
+            sums[empty] = cent[empty]
+            norms[empty] = 1.0
+            cent = (sums / norms).astype(np.float32)
+        assign = np.concatenate([np.argmax(vectors[s : s + 8192] @ cent.T, axis=1) for s in range(0, n, 8192)])
+        members = np.argsort(assign, kind="stable").astype(np.int64)
+        offsets = np.zeros(nlist + 1, dtype=np.int64)
+        np.cumsum(np.bincount(assign, minlength=nlist), out=offsets[1:])
+        return cls(cent, offsets, members, np.ascontiguousarray(vectors[members]))
+
+    def search(self, query: FloatArray, n_total: int) -> FloatArray:
+        """Cosine for the chunks in the probed lists; -inf for the rest."""
+        nlist = self.centroids.shape[0]
+        probe = max(4, int(math.ceil(nlist * IVF_PROBE_SHARE)))
+        lists = np.argpartition(-(self.centroids @ query), min(probe, nlist) - 1)[:probe]
+        out = np.full(n_total, -np.inf, dtype=np.float32)
+        for li in lists.tolist():
+            s, e = int(self.offsets[li]), int(self.offsets[li + 1])
+            if e > s:
+                out[self.members[s:e]] = self.vectors[s:e] @ query
+        return out
+
+
 @dataclass
 class Corpus:
     version: int
@@ -133,6 +185,7 @@ class Corpus:
     position: IntArray  # chunk -> its place in (root, path, start_line) order: the tie-break
     bm25: Bm25
     vectors: FloatArray | None
+    ivf: Ivf | None
     by_symbol: dict[str, list[int]]  # last symbol segment (lower-case) → chunks defining it
     by_stem: dict[str, list[int]]  # file stem (lower-case, no extension; and "~" + its stem key) → chunks
     _masks: dict[tuple[str | None, str | None, str | None], BoolArray] = field(default_factory=dict)
@@ -194,6 +247,7 @@ class Corpus:
             position=position,
             bm25=Bm25.build(table.column(text_column)),
             vectors=vectors,
+            ivf=Ivf.build(vectors) if vectors is not None and n >= IVF_MIN_CHUNKS else None,
             by_symbol=by_symbol,
             by_stem=by_stem,
         )
@@ -223,6 +277,21 @@ class Corpus:
                 self._masks.clear()
             self._masks[key] = allowed
         return allowed
+
+    def similarities(self, query: FloatArray, allowed: BoolArray | None) -> FloatArray | None:
+        """Cosine of every chunk with ``query`` (-inf where not computed: outside probed lists)."""
+        if self.vectors is None or query.shape[0] != self.vectors.shape[1]:
+            return None
+        if self.ivf is None:
+            sims: FloatArray = self.vectors @ query
+            return sims
+        if allowed is not None:
+            idx = np.flatnonzero(allowed)
+            if idx.size < IVF_EXACT_BELOW * self.n:  # a narrow filter: exact over the few it keeps
+                out = np.full(self.n, -np.inf, dtype=np.float32)
+                out[idx] = self.vectors[idx] @ query
+                return out
+        return self.ivf.search(query, self.n)
 
     def row(self, i: int) -> dict[str, Any]:
         return {
@@ -264,6 +333,9 @@ def top_similar(
     else:
         idx = np.arange(sims.shape[0], dtype=np.int64)
         vals = sims
+    finite = np.isfinite(vals)
+    if not finite.all():
+        idx, vals = idx[finite], vals[finite]
     if idx.size == 0:
         return np.zeros(0, dtype=np.int64)
     if idx.size > n:

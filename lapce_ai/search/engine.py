@@ -22,7 +22,7 @@ import numpy as np
 from lapce_ai.embedding.base import Embedder
 from lapce_ai.index.store import CHUNKS, IndexStore
 from lapce_ai.observability import metrics
-from lapce_ai.search.corpus import Corpus, FloatArray
+from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.ranking import RankConfig, analyze, rank
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens
@@ -118,7 +118,7 @@ class SearchEngine:
             return []
         info = analyze(query, corpus)
         lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
-        dense = self._dense(corpus, query) if self.mode in ("hybrid", "dense") else None
+        dense = self._dense(corpus, query, allowed) if self.mode in ("hybrid", "dense") else None
         tokens = tuple(dict.fromkeys(query_tokens(query)))
         ranked = rank(corpus, info, lexical, dense, k, allowed, self.config, tokens)
         metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
@@ -144,11 +144,8 @@ class SearchEngine:
         weights = [STEM_QUERY_WEIGHT if t.startswith(STEM_PREFIX) else 1.0 for t in tokens]
         return corpus.bm25.scores(tokens, weights)
 
-    def _dense(self, corpus: Corpus, query: str) -> FloatArray | None:
+    def _dense(self, corpus: Corpus, query: str, allowed: BoolArray | None) -> FloatArray | None:
         if corpus.vectors is None:
             return None
         vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)
-        if vector.shape[0] != corpus.vectors.shape[1]:
-            return None
-        sims: FloatArray = corpus.vectors @ vector
-        return sims
+        return corpus.similarities(vector, allowed)

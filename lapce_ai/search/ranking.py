@@ -198,7 +198,7 @@ def _defines(corpus: Corpus, i: int, names_lower: frozenset[str], names: tuple[s
     if sym and sym.rsplit(".", 1)[-1].lower() in names_lower:
         return True
     content = corpus.contents[i]
-    return any(_definition_pattern(n).search(content) is not None for n in names)
+    return any(n in content and _definition_pattern(n).search(content) is not None for n in names)
 
 
 # -- the pipeline ---------------------------------------------------------------------------

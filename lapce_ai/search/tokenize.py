@@ -10,6 +10,7 @@ the exact identifier tokens. The same functions tokenize documents and queries.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
@@ -35,6 +36,7 @@ def identifier_parts(word: str) -> list[str]:
     return parts
 
 
+@functools.lru_cache(maxsize=65536)
 def stem_key(word: str) -> str:
     """A light, conservative English stem for matching word forms (not a dictionary word)."""
     w = word
