@@ -172,9 +172,9 @@ def test_incremental_equals_scratch_on_random_edits(name: str, limits: ChunkLimi
 def test_incremental_equals_scratch_on_stdlib_files() -> None:
     for rel in ("json/decoder.py", "dataclasses.py"):
         src = (STDLIB / rel).read_bytes()
-        fast, _ = replay(Path(rel).name, src, 25, ChunkLimits(), seed=3, gentle=True)
-        assert fast >= 20
-        replay(Path(rel).name, src, 25, SMALL, seed=4, gentle=False)
+        fast, _ = replay(Path(rel).name, src, 20, ChunkLimits(), seed=3, gentle=True)
+        assert fast >= 16
+        replay(Path(rel).name, src, 15, SMALL, seed=4, gentle=False)
 
 
 # -- the router with the cache -----------------------------------------------------------------
@@ -375,7 +375,7 @@ def test_shared_directory_tolerates_another_process_deleting(tmp_path: Path) -> 
     t = threading.Thread(target=churn)
     t.start()
     try:
-        for _ in range(200):
+        for _ in range(100):
             for name, data in src.items():
                 got = reader.lookup(name, h(data))
                 assert got is None or got.chunks[0].path == name
@@ -394,7 +394,7 @@ from lapce_ai.cache import TieredCstCache
 
 # Another process on the same directory, with a quota so small it keeps deleting entries.
 cache = TieredCstCache(hot_size=0, warm_size=0, cold_size=0, frozen_dir=Path(sys.argv[1]), frozen_bytes=6000)
-deadline = time.monotonic() + 1.5
+deadline = time.monotonic() + 1.0
 while time.monotonic() < deadline:
     cache.frozen._scanned_at = 0.0
     fill(cache, [f"s{i}.py" for i in range(20)])
