@@ -250,7 +250,10 @@ def save_to_searchable(url: str, ws: Path, saves: int) -> dict[str, Any]:
         query = f"{url}/search?k=1&q={name}"
         deadline = saved + 30
         while time.perf_counter() < deadline:
-            results = _get(query)["results"]
+            try:
+                results = _get(query, timeout=60)["results"]
+            except TimeoutError:
+                continue
             if results and results[0]["symbol"] == name:
                 latencies.append(time.perf_counter() - saved)
                 break

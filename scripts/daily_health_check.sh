@@ -33,7 +33,7 @@ fi
 if metrics="$(api /metrics 2>/dev/null)"; then
     errors="$(metric_sum semantic_search_errors_total <<<"$metrics")"; errors="${errors:-0}"
     requests="$(metric_sum semantic_search_requests_total <<<"$metrics")"; requests="${requests:-0}"
-    rate="$(awk -v e="$errors" -v r="$requests" 'BEGIN { printf "%.2f", r > 0 ? 100 * e / r : 0 }')"
+    rate="$(awk -v e="$errors" -v r="$requests" 'BEGIN { printf "%.2f", (r > 0 ? 100 * e / r : 0) }')"
     if awk -v x="$rate" 'BEGIN { exit !(x > 5) }'; then check FAIL error-rate "$rate% ($errors errors / $requests requests since start)"
     elif awk -v x="$rate" 'BEGIN { exit !(x > 1) }'; then check WARN error-rate "$rate% ($errors / $requests)"
     else check PASS error-rate "$rate% ($errors / $requests since start)"; fi

@@ -101,6 +101,7 @@ def sh(ops: dict[str, Any], script: str, *args: str, ok: bool = True, **env: str
         text=True,
         env={**ops["env"], **env},
         timeout=300,
+        cwd=ops["tmp"],  # nothing a script writes lands in the checkout
     )
     if ok and proc.returncode != 0:
         raise AssertionError(f"{script} {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")

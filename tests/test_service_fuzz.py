@@ -30,7 +30,7 @@ def test_openapi_fuzz_no_server_errors(tmp_path: Path, built_index: dict[str, Pa
                 "--checks",
                 "not_a_server_error,response_schema_conformance,content_type_conformance",
                 "--max-examples",
-                os.environ.get("LAPCE_AI_FUZZ_EXAMPLES", "60"),
+                os.environ.get("LAPCE_AI_FUZZ_EXAMPLES", "40"),
                 "--seed",
                 os.environ.get("LAPCE_AI_FUZZ_SEED", "20251011"),
                 "--workers",

@@ -101,7 +101,7 @@ def test_sigkill_loses_nothing_and_next_start_catches_up(fresh: dict[str, Any]) 
     bulk.mkdir()
     indexer = start_indexer(fresh)
     assert wait_for(lambda: _indexer_state(fresh) == "watching", timeout=60)
-    for i in range(150):
+    for i in range(80):
         (bulk / f"m{i}.py").write_text(f"def bulk_function_{i}(x):\n    return x + {i}\n")
     time.sleep(0.6)  # mid-way through indexing them
     indexer.signal(signal.SIGKILL)
@@ -126,7 +126,7 @@ def test_sigkill_loses_nothing_and_next_start_catches_up(fresh: dict[str, Any]) 
     assert once.returncode == 0, once.stderr
     svc = start_service(fresh)
     svc.wait_ready()
-    for i in (0, 77, 149):
+    for i in (0, 41, 79):
         assert f"bulk_function_{i}" in symbols(svc, f"bulk_function_{i}")
     assert svc.get("/indexer/stats").json()["running"] is False
 

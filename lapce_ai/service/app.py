@@ -398,9 +398,10 @@ def run_search(state: ServiceState, req: SearchRequest) -> dict[str, Any]:
 
 
 def _add_search(app: FastAPI, state: ServiceState) -> None:
+    # The models document the responses; the handlers return JSON directly (no re-validation per hit).
     @app.post("/search", response_model=SearchResponse, tags=["search"], responses=_ERRORS)
-    def post_search(req: SearchRequest) -> dict[str, Any]:
-        return run_search(state, req)
+    def post_search(req: SearchRequest) -> Response:
+        return _json(run_search(state, req))
 
     @app.get("/search", response_model=SearchResponse, tags=["search"], responses=_ERRORS)
     def get_search(
@@ -409,8 +410,12 @@ def _add_search(app: FastAPI, state: ServiceState) -> None:
         path: Annotated[str | None, Query(max_length=1024)] = None,
         language: Annotated[str | None, Query(pattern=WORD_PATTERN)] = None,
         kind: Annotated[str | None, Query(pattern=WORD_PATTERN)] = None,
-    ) -> dict[str, Any]:
-        return run_search(state, SearchRequest(query=q, k=k, path=path, language=language, kind=kind))
+    ) -> Response:
+        return _json(run_search(state, SearchRequest(query=q, k=k, path=path, language=language, kind=kind)))
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False).encode("utf-8", "replace"), media_type="application/json")
 
 
 __all__ = ["SearchHit", "create_app"]

@@ -73,6 +73,7 @@ class ServiceState:
         self.pending_restart: list[str] = []
         self.status_reader = StatusReader(self.index_dir)
         self.bridge = MetricsBridge()
+        self._bridged: tuple[int, bool] | None = None
         prime_metrics()
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
@@ -232,7 +233,9 @@ class ServiceState:
             return None, False
         alive = is_alive(status)
         samples = status.get("metrics")
-        if isinstance(samples, list):
+        key = (self.status_reader.generation, alive)
+        if isinstance(samples, list) and key != self._bridged:
+            self._bridged = key
             origin = (status.get("pid"), status.get("process_create_time"))
             self.bridge.apply(origin, samples, alive)
         return status, alive

@@ -74,6 +74,7 @@ class StatusReader:
         self.index_dir = Path(index_dir)
         self._stamp: tuple[int, int, int] | None = None
         self._data: dict[str, Any] | None = None
+        self.generation = 0  # bumped whenever a new document was read
 
     def read(self) -> dict[str, Any] | None:
         try:
@@ -85,4 +86,5 @@ class StatusReader:
         if stamp != self._stamp:
             self._data = read_status(self.index_dir)
             self._stamp = stamp if self._data is not None else None
+            self.generation += 1
         return self._data
