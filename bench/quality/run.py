@@ -92,7 +92,9 @@ def cosqa_eval(search: SearchFn, queries: list[tuple[str, str, str]]) -> dict[st
 # -- semble-dev ----------------------------------------------------------------------------
 
 
-def semble_prepare(provider: str, embedder: Any, repos: list[str]) -> dict[str, tuple[Path, list[Any]]]:
+def semble_prepare(
+    provider: str, embedder: Any, repos: list[str], index_root: Path | None = None
+) -> dict[str, tuple[Path, list[Any]]]:
     sb = semble_module()
     specs = sb.load_repo_specs(str(SEMBLE_DATA))
     out: dict[str, tuple[Path, list[Any]]] = {}
@@ -102,7 +104,9 @@ def semble_prepare(provider: str, embedder: Any, repos: list[str]) -> dict[str, 
             print(f"  semble {repo}: no corpus at {src}, skipped", file=sys.stderr)
             continue
         index = WORK / "semble" / f"{repo}-{provider}"
-        if not (index / "_complete").exists():
+        if index_root is not None and (index_root / repo / "meta.json").exists():
+            index = index_root / repo  # e.g. the indexes cli_semble.sh built through the CLI
+        elif not (index / "_complete").exists():
             summary = build_index(src, index, provider, embedder, fresh=True)
             print(f"  semble {repo}: {summary['chunks_total']} chunks in {summary['wall']:.0f}s", file=sys.stderr)
             (index / "_complete").write_text(json.dumps(summary))
@@ -142,6 +146,7 @@ def main() -> None:
     ap.add_argument("--ablate", action="store_true", help="also run each ranking signal switched off")
     ap.add_argument("--ablate-mode", default="hybrid")
     ap.add_argument("--out")
+    ap.add_argument("--index-root", help="reuse semble indexes at <root>/<repo> (e.g. built by cli_semble.sh)")
     args = ap.parse_args()
 
     provider = args.embedder
@@ -152,7 +157,11 @@ def main() -> None:
         modes = [m for m in modes if m == "lexical"]
     cos_index = cosqa_prepare(provider, embedder) if "cosqa" in suites else None
     cos_q = cosqa_queries() if cos_index else []
-    repos = semble_prepare(provider, embedder, args.repos.split(",")) if "semble" in suites else {}
+    repos = (
+        semble_prepare(provider, embedder, args.repos.split(","), Path(args.index_root) if args.index_root else None)
+        if "semble" in suites
+        else {}
+    )
 
     def run(mode: str, config: RankConfig) -> dict[str, Any]:
         res: dict[str, Any] = {}

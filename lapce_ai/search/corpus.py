@@ -11,16 +11,19 @@ A newer table version (the indexer wrote) is picked up on the next search.
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 from lapce_ai.search.filters import SearchFilters, compile_path_filter
 from lapce_ai.search.tokenize import file_stem, stem_key, symbol_name
@@ -158,7 +161,7 @@ class Ivf:
     def search(self, query: FloatArray, n_total: int) -> FloatArray:
         """Cosine for the chunks in the probed lists; -inf for the rest."""
         nlist = self.centroids.shape[0]
-        probe = max(4, int(math.ceil(nlist * IVF_PROBE_SHARE)))
+        probe = max(4, math.ceil(nlist * IVF_PROBE_SHARE))
         lists = np.argpartition(-(self.centroids @ query), min(probe, nlist) - 1)[:probe]
         out = np.full(n_total, -np.inf, dtype=np.float32)
         for li in lists.tolist():
@@ -192,7 +195,11 @@ class Corpus:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_table(cls, table: pa.Table, version: int, text_column: str = "search_text") -> Corpus:
+    def from_table(
+        cls, table: pa.Table, version: int, text_column: str = "search_text", cache_dir: Path | None = None
+    ) -> Corpus:
+        """Build the view; with ``cache_dir``, reuse (or save) the BM25 postings and IVF lists of
+        this exact table content, so opening a large index again skips the expensive part."""
         n = table.num_rows
         roots = table.column("root").to_pylist()
         paths = table.column("path").to_pylist()
@@ -245,9 +252,8 @@ class Corpus:
             file_of=file_of,
             files=files,
             position=position,
-            bm25=Bm25.build(table.column(text_column)),
             vectors=vectors,
-            ivf=Ivf.build(vectors) if vectors is not None and n >= IVF_MIN_CHUNKS else None,
+            **_indexes(table, text_column, vectors, cache_dir),
             by_symbol=by_symbol,
             by_stem=by_stem,
         )
@@ -352,3 +358,79 @@ def idf_of(bm25: Bm25, token: str) -> float:
     df = bm25.doc_freq(token)
     n = max(bm25.n_docs, 1)
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def _indexes(table: pa.Table, text_column: str, vectors: FloatArray | None, cache_dir: Path | None) -> dict[str, Any]:
+    """BM25 postings and IVF lists: from the on-disk cache when it matches, else built (and saved)."""
+    n = table.num_rows
+    want_ivf = vectors is not None and n >= IVF_MIN_CHUNKS
+    fingerprint = ""
+    if cache_dir is not None and n >= CACHE_MIN_CHUNKS and "id" in table.column_names:
+        ids = pc.binary_join_element_wise(table.column("id"), table.column("content_hash"), "\x00")
+        digest = xxhash.xxh3_128()
+        for chunk in ids.chunks:
+            for buf in chunk.buffers()[1:]:
+                if buf is not None:
+                    digest.update(memoryview(buf))
+        fingerprint = f"{n}-{digest.hexdigest()}"
+        cached = _load_cache(cache_dir / f"{fingerprint}.npz", want_ivf, vectors)
+        if cached is not None:
+            return cached
+    bm25 = Bm25.build(table.column(text_column))
+    ivf = Ivf.build(vectors) if want_ivf and vectors is not None else None
+    if fingerprint and cache_dir is not None:
+        _save_cache(cache_dir, fingerprint, bm25, ivf)
+    return {"bm25": bm25, "ivf": ivf}
+
+
+CACHE_MIN_CHUNKS = 20_000  # smaller indexes build in well under a second: no cache files
+CACHE_KEEP = 2
+
+
+def _load_cache(path: Path, want_ivf: bool, vectors: FloatArray | None) -> dict[str, Any] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            words = bytes(data["vocab"]).decode("utf-8").split("\n") if data["vocab"].size else []
+            bm25 = Bm25(
+                {w: i for i, w in enumerate(words) if w},
+                data["offsets"],
+                data["docs"],
+                data["weights"],
+                data["idf"],
+                int(data["n_docs"]),
+            )
+            ivf = None
+            if want_ivf and vectors is not None and "centroids" in data.files:
+                members = data["members"]
+                ivf = Ivf(data["centroids"], data["ivf_offsets"], members, np.ascontiguousarray(vectors[members]))
+            elif want_ivf:
+                return None
+    except (OSError, KeyError, ValueError):
+        return None
+    return {"bm25": bm25, "ivf": ivf}
+
+
+def _save_cache(cache_dir: Path, fingerprint: str, bm25: Bm25, ivf: Ivf | None) -> None:
+    words = [""] * (len(bm25.offsets) - 1)
+    for w, i in bm25.vocab.items():
+        words[i] = w
+    arrays: dict[str, Any] = {
+        "vocab": np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8),
+        "offsets": bm25.offsets,
+        "docs": bm25.docs,
+        "weights": bm25.weights,
+        "idf": bm25.idf,
+        "n_docs": np.int64(bm25.n_docs),
+    }
+    if ivf is not None:
+        arrays.update(centroids=ivf.centroids, ivf_offsets=ivf.offsets, members=ivf.members)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f".{fingerprint}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, **arrays)
+        os.replace(tmp, cache_dir / f"{fingerprint}.npz")
+        old = sorted(cache_dir.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)[CACHE_KEEP:]
+        for stale in old:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only index still searches; it just rebuilds in memory next time

@@ -28,6 +28,7 @@ from lapce_ai.search.ranking import RankConfig, analyze, rank
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens
 
 MAX_QUERY_CHARS = 2000
+SEARCH_CACHE_DIR = "search-cache"  # BM25 postings + IVF lists of large indexes, by content fingerprint
 MODES = ("hybrid", "lexical", "dense")
 # A stem-key match ("~rout" for routes/router) is weaker evidence than the exact word: CoSQA MRR
 # 0.306 at 1.0, 0.323 at 0.5 (bench/quality).
@@ -79,7 +80,7 @@ def load_corpus(store: IndexStore) -> Corpus:
         if cached is not None and cached[1].version == version:
             _CACHE[key] = (stamp or 0, cached[1])
             return cached[1]
-        corpus = Corpus.from_table(table.to_arrow(), version)
+        corpus = Corpus.from_table(table.to_arrow(), version, cache_dir=Path(store.path) / SEARCH_CACHE_DIR)
         _CACHE[key] = (stamp or 0, corpus)
         return corpus
 
