@@ -27,7 +27,7 @@ def cli(*args: str, env: dict[str, str], check: bool = True) -> subprocess.Compl
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "config.toml"
-    config.write_text('[embedder]\nprovider = "static"\n')
+    config.write_text(f'[embedder]\nprovider = "static"\n\n[paths]\ncache_dir = "{tmp_path / "cache"}"\n')
     e = {k: v for k, v in os.environ.items() if not k.startswith(("CST_", "LAPCE_AI"))}
     e.update(LAPCE_AI_CONFIG=str(config), XDG_DATA_HOME=str(tmp_path / "xdg"), HF_HUB_OFFLINE="1")
     return e

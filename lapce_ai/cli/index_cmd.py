@@ -103,11 +103,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_index(root: Path, index_dir: Path, settings: Settings, show_progress: bool = True) -> dict[str, Any]:
+    from lapce_ai.cache import build_cache
     from lapce_ai.index.indexer import Indexer
     from lapce_ai.parsing.router import ParserRouter
 
     opened = open_index(index_dir, settings, create=True)
-    router = ParserRouter(settings.features, settings.performance)
+    router = ParserRouter(settings.features, settings.performance, cache=build_cache(settings))
     indexer = Indexer(settings, opened.store, opened.embedder, router)
     if show_progress and sys.stderr.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

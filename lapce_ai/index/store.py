@@ -170,7 +170,7 @@ class IndexStore:
         return store
 
     def _ensure_tables(self) -> None:
-        existing = set(self.db.table_names())
+        existing = set(self.db.list_tables().tables)
         wanted = {
             CHUNKS: chunk_schema(self.meta.dim),
             FILES: FILE_SCHEMA,
