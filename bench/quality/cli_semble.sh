@@ -2,6 +2,7 @@
 # semble-dev through the real CLI, scored by semble's own harness, one run per mode.
 #   bench/quality/cli_semble.sh [embedder=transformer] [repos=all] [out_dir=/tmp/lapce-quality/cli]
 # Indexes once per repo (the first mode), then reuses the index for the other modes.
+# MODES="hybrid lexical dense" (default order: the headline first) picks the modes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo_root="$(cd "$here/../.." && pwd)"
@@ -12,7 +13,7 @@ out="${3:-/tmp/lapce-quality/cli}"
 data="${SEMBLE_DEV_DATA:-$repo_root/../shared/eval/semble-dev}"
 export SEMBLE_DEV_CORPORA="${SEMBLE_DEV_CORPORA:-/work/corpora}"
 mkdir -p "$out/index-$embedder"
-for mode in lexical dense hybrid; do
+for mode in ${MODES:-hybrid lexical dense}; do
   echo "== mode $mode (embedder $embedder)"
   python3 "$data/semble_bench.py" --data "$data" --repos "$repos" --index-root "$out/index-$embedder" \
     --index-cmd "$V/bin/lapce-index index {repo_dir} --index {index} --embedder $embedder --json --no-progress" \

@@ -50,20 +50,26 @@ class SearchResult:
         return asdict(self)
 
 
-_CACHE: dict[str, tuple[int, Corpus]] = {}  # index path -> (manifest stamp, corpus)
+_CACHE: dict[str, tuple[tuple[int, bytes] | None, Corpus]] = {}  # index path -> (stamp, corpus)
 _CACHE_LOCK = threading.Lock()
 
 
-def _manifest_stamp(store: IndexStore) -> int | None:
-    """A cheap change stamp: the mtime of the chunks table's version folder (a commit adds a file).
+def _manifest_stamp(store: IndexStore) -> tuple[int, bytes] | None:
+    """A cheap change stamp: the chunks table's version folder mtime (a commit adds a manifest)
+    and its latest-version hint (file system timestamps can be coarser than two commits).
 
     Asking LanceDB for the table version costs a round trip through its event loop (~1-20 ms);
-    a ``stat`` costs microseconds. None when the layout is not the local one we know."""
+    a ``stat`` and a tiny read cost microseconds. None when the layout is not the local one."""
+    folder = Path(store.path) / f"{CHUNKS}.lance" / "_versions"
     try:
-        st = os.stat(Path(store.path) / f"{CHUNKS}.lance" / "_versions")
+        mtime = os.stat(folder).st_mtime_ns
     except OSError:
         return None
-    return st.st_mtime_ns
+    try:
+        hint = (folder / "latest_version_hint.json").read_bytes()[:64]
+    except OSError:
+        hint = b""
+    return mtime, hint
 
 
 def load_corpus(store: IndexStore) -> Corpus:
@@ -74,15 +80,22 @@ def load_corpus(store: IndexStore) -> Corpus:
     if cached is not None and stamp is not None and cached[0] == stamp:
         return cached[1]
     with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and stamp is not None and cached[0] == stamp:
+            return cached[1]  # another thread loaded it meanwhile
         table = store.table(CHUNKS)
         version = int(table.version)
-        cached = _CACHE.get(key)
-        if cached is not None and cached[1].version == version:
-            _CACHE[key] = (stamp or 0, cached[1])
+        if cached is not None and stamp is None and cached[1].version == version:
             return cached[1]
         corpus = Corpus.from_table(table.to_arrow(), version, cache_dir=Path(store.path) / SEARCH_CACHE_DIR)
-        _CACHE[key] = (stamp or 0, corpus)
+        _CACHE[key] = (stamp, corpus)
         return corpus
+
+
+def forget_corpus(store: IndexStore) -> None:
+    """Drop the cached corpus of ``store``'s index (after a restore or rebuild swapped it)."""
+    with _CACHE_LOCK:
+        _CACHE.pop(str(Path(store.path).resolve()), None)
 
 
 class SearchEngine:
