@@ -149,3 +149,23 @@ def test_indexer_refuses_to_start_without_a_workspace(fresh: dict[str, Any], tmp
         timeout=120,
     )
     assert res.returncode == 1 and "no workspace root exists" in res.stderr.splitlines()[-1]
+
+
+def test_daemon_store_defers_compaction_to_a_quiet_moment(fresh: dict[str, Any]) -> None:  # noqa: F811
+    from lapce_ai.index.store import read_meta
+    from lapce_ai.service.indexer_daemon import COMPACT_IDLE_SECONDS, DaemonStore
+
+    meta = read_meta(fresh["index"])
+    assert meta is not None
+    store = DaemonStore.open(fresh["index"], meta.model_id, meta.dim)
+    assert isinstance(store, DaemonStore)
+    before = store.versions()
+    store.defer = True
+    store.finish(True)
+    store.finish(True)
+    assert store.pending_runs == 2 and store.versions() == before  # nothing rewritten per save
+    assert not store.compaction_due()  # just written
+    store.last_write -= COMPACT_IDLE_SECONDS + 1
+    assert store.compaction_due()
+    store.compact()
+    assert store.pending_runs == 0 and not store.compaction_due()

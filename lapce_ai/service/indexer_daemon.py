@@ -60,6 +60,43 @@ REROUTE_KEYS = (
 )
 
 
+COMPACT_IDLE_SECONDS = 10.0  # compact (optimize + clean old versions) after this long without writes
+COMPACT_EVERY_RUNS = 50  # ... or after this many incremental runs, whichever comes first
+
+
+class DaemonStore(IndexStore):
+    """The index as the daemon writes it: compaction deferred from each save to a quiet moment.
+
+    ``finish`` (optimize every table, delete old versions) costs seconds on a large index and
+    rewrites nothing a search needs, so an incremental run only commits its rows; the daemon calls
+    ``compact`` once the workspace has been quiet for a while (and on full scans and shutdown).
+    """
+
+    defer = False
+    pending_runs = 0
+    last_write = 0.0
+
+    def finish(self, changed: bool) -> None:
+        if changed:
+            self.last_write = time.monotonic()
+        if self.defer:
+            self.pending_runs += 1 if changed else 0
+            return
+        super().finish(changed or self.pending_runs > 0)
+        self.pending_runs = 0
+
+    def compaction_due(self) -> bool:
+        if not self.pending_runs:
+            return False
+        quiet = time.monotonic() - self.last_write >= COMPACT_IDLE_SECONDS
+        return quiet or self.pending_runs >= COMPACT_EVERY_RUNS
+
+    def compact(self) -> None:
+        if self.pending_runs:
+            super().finish(True)
+            self.pending_runs = 0
+
+
 class DaemonError(Exception):
     """The daemon cannot start; the message is the one line the operator sees."""
 
@@ -114,7 +151,7 @@ class IndexerDaemon:
         self._watcher: threading.Thread | None = None
         self._next_rescan = time.monotonic() + RESCAN_SECONDS
         self.cache: Any = None
-        self.store: IndexStore
+        self.store: DaemonStore
         self.router: ParserRouter
         self.indexer: Indexer
 
@@ -137,9 +174,11 @@ class IndexerDaemon:
 
     def _open_store(self) -> None:
         try:
-            self.store = IndexStore.open(self.index_dir, self.embedder.model_id, self.embedder.dim, create=True)
+            store = DaemonStore.open(self.index_dir, self.embedder.model_id, self.embedder.dim, create=True)
         except Exception as exc:
             raise DaemonError(f"cannot open index {self.index_dir}: {exc}") from exc
+        assert isinstance(store, DaemonStore)
+        self.store = store
         self._identity = self._meta_identity()
 
     def _meta_identity(self) -> tuple[int, int] | None:
@@ -280,10 +319,17 @@ class IndexerDaemon:
     def _worker(self) -> None:
         while not self._stop.is_set():
             with self._cond:
-                while not (self._stop.is_set() or self._reload_requested or self._work or self._due()):
+                while not (
+                    self._stop.is_set()
+                    or self._reload_requested
+                    or self._work
+                    or self._due()
+                    or self.store.compaction_due()
+                ):
                     self._state = "watching"
                     self._cond.wait(1.0)
                 if self._stop.is_set():
+                    self._compact()
                     return
                 reload, self._reload_requested = self._reload_requested, False
                 work, self._work = self._work, _Work()
@@ -292,6 +338,9 @@ class IndexerDaemon:
                 work.full.update(self._reload())
             self._follow_index(work)
             work.full.update(self._take_due())
+            if not work and self.store.compaction_due():
+                self._compact()
+                continue
             try:
                 self._process(work)
             except _Stopped:
@@ -301,6 +350,18 @@ class IndexerDaemon:
                 self._state = "watching"
                 self._set_queue_gauge()
                 self.write_status()
+
+    def _compact(self) -> None:
+        if not self.store.pending_runs:
+            return
+        self._state = "compacting"
+        started = time.perf_counter()
+        try:
+            self.store.compact()
+        except Exception as exc:
+            log.error("compaction failed: %s", exc, extra={"error_type": type(exc).__name__})
+            return
+        log.info("index compacted", extra={"latency_s": round(time.perf_counter() - started, 3)})
 
     def _due(self) -> bool:
         now = time.monotonic()
@@ -365,6 +426,7 @@ class IndexerDaemon:
         started = time.time()
         if only is not None:
             self._inflight = len(only)
+        self.store.defer = only is not None  # full scans compact at once; saves leave it for later
         try:
             summary = self.indexer.index(root, progress=self._progress, only=only)
         except _Stopped:

@@ -20,8 +20,7 @@ from lapce_ai.embedding.base import Embedder
 from lapce_ai.index.store import CHUNKS, FILES, META_FILE, IndexError_, IndexStore
 from lapce_ai.observability import metrics
 from lapce_ai.observability.logging import set_level
-from lapce_ai.search import engine as search_engine
-from lapce_ai.search.engine import SearchEngine, load_corpus
+from lapce_ai.search.engine import SearchEngine, forget_corpus, load_corpus
 from lapce_ai.service import components
 from lapce_ai.service.metrics_bridge import MetricsBridge
 from lapce_ai.service.metrics_bridge import prime as prime_metrics
@@ -39,13 +38,6 @@ class IndexHandle:
     engine: SearchEngine
     identity: tuple[int, int, int]
     opened_at: float
-
-
-def forget_corpus(store: IndexStore) -> None:
-    """Drop the search engine's cached corpus for this index path (it is keyed by path+version)."""
-    cache = getattr(search_engine, "_CACHE", None)
-    if isinstance(cache, dict):
-        cache.pop(str(Path(store.path).resolve()), None)
 
 
 class ServiceState:
