@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # DRY_RUN is read by run() in _common.sh
 # Rebuild an index from source code into a new directory, then swap it in (lapce-index rebuild).
 #
 # Usage: rebuild_index.sh --from-source PATH [--index DIR] [--embedder NAME] [--dry-run]
@@ -15,7 +16,7 @@ while [[ $# -gt 0 ]]; do
         --from-source) source_dir="$2"; shift 2 ;;
         --index) index="$2"; shift 2 ;;
         --embedder) embedder=(--embedder "$2"); shift 2 ;;
-        --dry-run) DRY_RUN=1; shift ;;
+        --dry-run) DRY_RUN=1; shift ;;  # read by run() in _common.sh
         *) die "unknown argument $1 (see --help)" ;;
     esac
 done

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # DRY_RUN is read by run() in _common.sh
 # Restore an index from a backup archive (atomic swap; the old index stays until the new one validates).
 #
 # Usage: restore_index.sh --backup FILE [--index DIR] [--dry-run]
@@ -14,7 +15,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --backup) backup="$2"; shift 2 ;;
         --index) index="$2"; shift 2 ;;
-        --dry-run) DRY_RUN=1; shift ;;
+        --dry-run) DRY_RUN=1; shift ;;  # read by run() in _common.sh
         *) die "unknown argument $1 (see --help)" ;;
     esac
 done
