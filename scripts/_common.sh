@@ -55,7 +55,7 @@ PY="$(_tool python "${LAPCE_AI_PYTHON:-}")"
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 usage() {  # the script's header comment, without the leading "# "
-    awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+    awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
 }
 
 handle_help() {
