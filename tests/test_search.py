@@ -333,6 +333,6 @@ def test_ivf_finds_the_exact_neighbours() -> None:
     hits = 0
     for q in data[:50]:
         exact = set(np.argsort(-(data @ q))[:10].tolist())
-        approx = ivf.search(q, data.shape[0])
+        approx, _probed = ivf.search(q, data.shape[0])
         hits += len(exact & set(np.argsort(-approx)[:10].tolist()))
     assert hits / 500 >= 0.9

@@ -38,6 +38,7 @@ ABLATIONS = [
     "dedupe",
     "query_type",
     "rrf",
+    "adaptive",
 ]
 
 SearchFn = Callable[[str, int], list[Any]]

@@ -158,17 +158,17 @@ class Ivf:
         np.cumsum(np.bincount(assign, minlength=nlist), out=offsets[1:])
         return cls(cent, offsets, members, np.ascontiguousarray(vectors[members]))
 
-    def search(self, query: FloatArray, n_total: int) -> FloatArray:
-        """Cosine for the chunks in the probed lists; -inf for the rest."""
+    def search(self, query: FloatArray, n_total: int) -> tuple[FloatArray, IntArray]:
+        """Cosine for the chunks in the probed lists (-inf for the rest), and those chunks."""
         nlist = self.centroids.shape[0]
         probe = max(4, math.ceil(nlist * IVF_PROBE_SHARE))
-        lists = np.argpartition(-(self.centroids @ query), min(probe, nlist) - 1)[:probe]
+        lists = np.sort(np.argpartition(-(self.centroids @ query), min(probe, nlist) - 1)[:probe])
+        spans = [(int(self.offsets[li]), int(self.offsets[li + 1])) for li in lists.tolist()]
+        idx = np.concatenate([self.members[s:e] for s, e in spans]) if spans else np.zeros(0, np.int64)
+        sims = np.concatenate([self.vectors[s:e] @ query for s, e in spans]) if spans else np.zeros(0, np.float32)
         out = np.full(n_total, -np.inf, dtype=np.float32)
-        for li in lists.tolist():
-            s, e = int(self.offsets[li]), int(self.offsets[li + 1])
-            if e > s:
-                out[self.members[s:e]] = self.vectors[s:e] @ query
-        return out
+        out[idx] = sims
+        return out, idx
 
 
 @dataclass
@@ -284,19 +284,20 @@ class Corpus:
             self._masks[key] = allowed
         return allowed
 
-    def similarities(self, query: FloatArray, allowed: BoolArray | None) -> FloatArray | None:
-        """Cosine of every chunk with ``query`` (-inf where not computed: outside probed lists)."""
+    def similarities(self, query: FloatArray, allowed: BoolArray | None) -> tuple[FloatArray, IntArray | None] | None:
+        """Cosine of the chunks with ``query`` (-inf where not computed: outside the probed IVF
+        lists), and which chunks were computed (None: all of them)."""
         if self.vectors is None or query.shape[0] != self.vectors.shape[1]:
             return None
         if self.ivf is None:
             sims: FloatArray = self.vectors @ query
-            return sims
+            return sims, None
         if allowed is not None:
             idx = np.flatnonzero(allowed)
             if idx.size < IVF_EXACT_BELOW * self.n:  # a narrow filter: exact over the few it keeps
                 out = np.full(self.n, -np.inf, dtype=np.float32)
                 out[idx] = self.vectors[idx] @ query
-                return out
+                return out, idx
         return self.ivf.search(query, self.n)
 
     def row(self, i: int) -> dict[str, Any]:
@@ -330,10 +331,18 @@ def top_indices(
 
 
 def top_similar(
-    sims: FloatArray, n: int, allowed: BoolArray | None = None, position: IntArray | None = None
+    sims: FloatArray,
+    n: int,
+    allowed: BoolArray | None = None,
+    position: IntArray | None = None,
+    computed: IntArray | None = None,
 ) -> IntArray:
-    """Like ``top_indices`` but for cosine similarities (any sign)."""
-    if allowed is not None:
+    """Like ``top_indices`` but for cosine similarities (any sign); ``computed``: the only
+    chunks that have a similarity (the rest are -inf)."""
+    if computed is not None:
+        idx = computed if allowed is None else computed[allowed[computed]]
+        vals = sims[idx]
+    elif allowed is not None:
         idx = np.flatnonzero(allowed)
         vals = sims[idx]
     else:

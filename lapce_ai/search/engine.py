@@ -22,7 +22,7 @@ import numpy as np
 from lapce_ai.embedding.base import Embedder
 from lapce_ai.index.store import CHUNKS, IndexStore
 from lapce_ai.observability import metrics
-from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray
+from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.ranking import RankConfig, analyze, rank
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens
@@ -158,7 +158,9 @@ class SearchEngine:
         weights = [STEM_QUERY_WEIGHT if t.startswith(STEM_PREFIX) else 1.0 for t in tokens]
         return corpus.bm25.scores(tokens, weights)
 
-    def _dense(self, corpus: Corpus, query: str, allowed: BoolArray | None) -> FloatArray | None:
+    def _dense(
+        self, corpus: Corpus, query: str, allowed: BoolArray | None
+    ) -> tuple[FloatArray, IntArray | None] | None:
         if corpus.vectors is None:
             return None
         vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)

@@ -223,7 +223,7 @@ def rank(
     corpus: Corpus,
     info: QueryInfo,
     lexical: FloatArray | None,
-    dense: FloatArray | None,
+    dense_result: tuple[FloatArray, IntArray | None] | None,
     k: int,
     allowed: BoolArray | None,
     config: RankConfig,
@@ -233,8 +233,10 @@ def rank(
     lex_idx: IntArray = (
         top_indices(lexical, pool, allowed, corpus.position) if lexical is not None else np.zeros(0, np.int64)
     )
+    dense = dense_result[0] if dense_result is not None else None
+    computed = dense_result[1] if dense_result is not None else None
     den_idx: IntArray = (
-        top_similar(dense, pool, allowed, corpus.position) if dense is not None else np.zeros(0, np.int64)
+        top_similar(dense, pool, allowed, corpus.position, computed) if dense is not None else np.zeros(0, np.int64)
     )
     scores: dict[int, float] = {}
     alpha = config.alpha_symbol if info.is_symbol else config.alpha_nl
