@@ -177,12 +177,16 @@ def test_search_finds_definitions_with_filters(tmp_path: Path, embedder: Embedde
     assert scoped and all(r.path.endswith(".py") for r in scoped)
 
 
-def test_index_versions_stay_bounded(tmp_path: Path, embedder: Embedder) -> None:
+def test_index_versions_and_fragments_stay_bounded(tmp_path: Path, embedder: Embedder) -> None:
     root = workspace(tmp_path)
     h = Harness(tmp_path, embedder)
     h.store.keep_versions_for = timedelta(milliseconds=1)  # production keeps 10 s for concurrent readers
-    for i in range(5):
+    h.store.compact_after_fragments = 4
+    for i in range(12):
         (root / "web" / f"gen_{i}.py").write_text(f"def g{i}():\n    return {i}\n")
         h.run(root)
-    versions = len(h.store.table(CHUNKS).list_versions())
-    assert versions <= 12, versions
+    chunks = h.store.table(CHUNKS)
+    assert chunks.stats()["fragment_stats"]["num_fragments"] <= 5
+    assert len(chunks.list_versions()) <= 8
+    names = {r["symbol"] for r in h.rows()}
+    assert {f"g{i}" for i in range(12)} <= names

@@ -39,6 +39,7 @@ SCHEMA_VERSION = 1
 META_FILE = "meta.json"
 CHUNKS, FILES, EMBEDDINGS = "chunks", "files", "embeddings"
 KEEP_VERSIONS_FOR = timedelta(seconds=10)  # readers pin a version briefly; older ones are deleted
+COMPACT_AFTER_FRAGMENTS = 24  # each write adds a fragment; compact (and clean versions) past this
 FTS_COLUMN = "search_text"  # pre-tokenized code-aware text; search builds its BM25 from it
 
 
@@ -138,6 +139,7 @@ class IndexStore:
         self.db = db
         self._tables: dict[str, Any] = {}
         self.keep_versions_for = KEEP_VERSIONS_FOR
+        self.compact_after_fragments = COMPACT_AFTER_FRAGMENTS
 
     # -- opening --------------------------------------------------------------------------
 
@@ -308,10 +310,19 @@ class IndexStore:
         return pa.table({**cols, "vector": vecs}, schema=chunk_schema(self.meta.dim))
 
     def finish(self, changed: bool) -> None:
-        """After a run that wrote: compact small fragments and delete old versions."""
-        if changed:
-            for name in (CHUNKS, FILES, EMBEDDINGS):
-                self.table(name).optimize(cleanup_older_than=self.keep_versions_for)
+        """After a run that wrote: compact a table once its fragments pile up, dropping old versions.
+
+        Compaction rewrites a table's small fragments, which for a one-line edit would mean
+        rewriting the whole table (1.6 s on the standard library); so it waits until a table has
+        ``compact_after_fragments`` of them. That bounds fragments and versions alike.
+        """
+        if not changed:
+            return
+        for name in (CHUNKS, FILES, EMBEDDINGS):
+            tbl = self.table(name)
+            fragments = int(tbl.stats()["fragment_stats"]["num_fragments"])
+            if fragments > self.compact_after_fragments:
+                tbl.optimize(cleanup_older_than=self.keep_versions_for)
 
     def has_fts_index(self) -> bool:
         """Whether LanceDB's own full-text index exists (search uses its in-memory BM25 instead)."""
