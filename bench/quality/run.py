@@ -28,11 +28,9 @@ from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
 
 ABLATIONS = [
     "definition",
-    "embedded_definition",
     "path_match",
     "test_penalty",
     "prose_penalty",
-    "file_name",
     "coherence",
     "saturation",
     "dedupe",

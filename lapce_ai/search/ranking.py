@@ -1,16 +1,20 @@
 """Fusion and code-aware re-ranking.
 
-1. Query analysis: a bare identifier (``HTTPException``, ``Rack::Response``, ``add_route``) is a
-   *symbol query*; anything else is a *natural-language query*, whose embedded identifiers
-   (``how does RouterGroup.Handle work``) are still picked out.
+1. Query analysis: a bare identifier (``HTTPException``, ``Rack::Response``, ``add_route``, or a
+   lower-case word this code base defines) is a *symbol query*; anything else is a
+   *natural-language query*.
 2. Fusion: min-max normalised BM25 and cosine scores of the two candidate pools, blended with a
-   dense weight that depends on the query type (symbol queries lean lexical). RRF is kept as
-   an option for comparison.
-3. Code-aware signals, each switchable in ``RankConfig`` and measured in ``bench/quality``:
-   definition of a queried identifier (found even outside the candidate pools), file-path /
-   file-name match, test/example/vendored path penalty, file coherence (a file with several
-   strong chunks lifts its best one), per-file saturation decay (diversity) and overlap
-   de-duplication. Ties break on corpus order, i.e. (root, path, start_line): stable.
+   dense weight. Symbol queries lean lexical; for questions the weight follows how much of the
+   query (by IDF) the best lexical hit contains: all of it -> lexical leads, none -> dense leads.
+   RRF is kept as an option for comparison.
+3. Code-aware signals, each switchable in ``RankConfig`` and measured in ``bench/quality``
+   (ablation table in the bench README): definition of the queried symbol (found even outside
+   the pools, tiered up when the file is named after it), query words in the file name or
+   folder, test/example/vendored path penalty, documentation/config penalty, file coherence (a
+   file with several strong chunks lifts its best one), per-file saturation decay (diversity)
+   and overlap de-duplication. Signals that measured no gain were removed (definitions of
+   identifiers embedded in questions; pulling files named after a query word into the pool).
+   Ties break on (root, path, start_line): stable.
 """
 
 from __future__ import annotations
@@ -37,12 +41,10 @@ class RankConfig:
     alpha_symbol: float = 0.3  # ... and for symbol queries
     pool: int = 100  # candidates taken from each retriever
     rrf_k: float = 60.0
-    definition: float = 2.0  # + max score for a chunk defining the queried symbol
-    embedded_definition: float = 0.5  # same, for identifiers inside a natural-language query
+    definition: float = 2.0  # + max score for a chunk defining the queried symbol (symbol queries)
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
     prose_penalty: float = 0.5  # x for documentation and config text (markdown, yaml, ...) (1 = off)
-    file_name: bool = True  # files named after a query word join the candidates
     coherence: float = 0.5  # + max score x file's share of the candidate score, to its best chunk
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
@@ -51,12 +53,10 @@ class RankConfig:
     def without(self, signal: str) -> RankConfig:
         """The config with one signal switched off (for ablations)."""
         table: dict[str, dict[str, Any]] = {
-            "definition": {"definition": 0.0, "embedded_definition": 0.0},
-            "embedded_definition": {"embedded_definition": 0.0},
+            "definition": {"definition": 0.0},
             "path_match": {"path_match": 0.0},
             "test_penalty": {"test_penalty": 1.0},
             "prose_penalty": {"prose_penalty": 1.0},
-            "file_name": {"file_name": False},
             "coherence": {"coherence": 0.0},
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
@@ -69,11 +69,9 @@ class RankConfig:
 
 NO_SIGNALS = RankConfig(
     definition=0.0,
-    embedded_definition=0.0,
     path_match=0.0,
     test_penalty=1.0,
     prose_penalty=1.0,
-    file_name=False,
     coherence=0.0,
     saturation_decay=1.0,
     dedupe=False,
@@ -265,8 +263,8 @@ def rank(
     max_score = max(scores.values(), default=1.0) or 1.0
 
     # Definitions of the identifiers the query names, in the pools or anywhere in the corpus.
-    weight = config.definition if info.is_symbol else config.embedded_definition
-    if weight > 0 and info.symbols:
+    weight = config.definition
+    if weight > 0 and info.is_symbol and info.symbols:
         names = info.symbols
         lower = frozenset(n.lower() for n in names)
         extra: set[int] = set()
@@ -285,28 +283,6 @@ def rank(
                 stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
                 tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
                 scores[i] = scores.get(i, 0.0) + weight * max_score * tier
-
-    # Files named after a query word ("transaction" -> Transaction.kt) join the candidates with
-    # their best lexical chunk (or their first chunk), even when BM25 ranked them below the pool.
-    if config.file_name and info.keywords and not info.is_symbol:
-        words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9_]*", info.text)} - QUERY_STOPWORDS
-        for kw in sorted(set(info.keywords) | words):
-            for key in (kw, "~" + stem_key(kw)):
-                members = corpus.by_stem.get(key, [])
-                if not members or len(members) > 400:
-                    continue
-                best_of: dict[int, int] = {}
-                for i in members:
-                    if allowed is not None and not allowed[i]:
-                        continue
-                    f = int(corpus.file_of[i])
-                    b = best_of.get(f)
-                    if b is None or (lexical is not None and lexical[i] > lexical[b]):
-                        best_of[f] = i
-                if len(best_of) > 8:
-                    continue
-                for i in best_of.values():
-                    scores.setdefault(i, 0.0)
 
     # Query words in the file name or its folder (natural-language queries).
     if config.path_match > 0 and info.keywords and not info.is_symbol:
