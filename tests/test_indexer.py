@@ -190,3 +190,36 @@ def test_index_versions_and_fragments_stay_bounded(tmp_path: Path, embedder: Emb
     assert len(chunks.list_versions()) <= 8
     names = {r["symbol"] for r in h.rows()}
     assert {f"g{i}" for i in range(12)} <= names
+
+
+def test_snapshot_confirms_only_an_unchanged_tree(tmp_path: Path, embedder: Embedder) -> None:
+    from lapce_ai.index.snapshot import confirm_unchanged
+
+    root = workspace(tmp_path)
+    h = Harness(tmp_path, embedder)
+    first = h.run(root)
+    quick = confirm_unchanged(root, h.store.path, h.settings)
+    assert quick is not None
+    assert quick.files_unchanged == 3 and quick.chunks_total == first.chunks_total and quick.files_indexed == 0
+
+    (root / "web" / "app.py").write_text(APP + "\n# changed\n")
+    assert confirm_unchanged(root, h.store.path, h.settings) is None
+    h.run(root)
+    assert confirm_unchanged(root, h.store.path, h.settings) is not None
+
+    (root / "web" / "new.py").write_text("def new():\n    return 1\n")
+    assert confirm_unchanged(root, h.store.path, h.settings) is None
+    h.run(root)
+    (root / "web" / "new.py").unlink()
+    assert confirm_unchanged(root, h.store.path, h.settings) is None
+    h.run(root)
+
+    other = h.settings.model_copy(
+        update={"features": h.settings.features.model_copy(update={"rollout_percentage": 10})}
+    )
+    assert confirm_unchanged(root, h.store.path, other) is None
+    assert confirm_unchanged(root, h.store.path, h.settings) is not None
+    # Another writer moves the files table to a newer version than the snapshot's: no trust.
+    states = h.store.file_states(str(root.resolve()))
+    h.store.update_file_states(list(states.values())[:1])
+    assert confirm_unchanged(root, h.store.path, h.settings) is None

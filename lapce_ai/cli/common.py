@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from lapce_ai.config import ConfigError, Settings, load_config
 from lapce_ai.embedding.base import Embedder, EmbedderError
-from lapce_ai.index.store import IndexError_, IndexStore, read_meta
+
+if TYPE_CHECKING:
+    from lapce_ai.index.store import IndexStore
 
 
 class CliError(Exception):
@@ -57,6 +59,8 @@ class Opened:
 
 
 def open_index(path: Path, settings: Settings, create: bool = False) -> Opened:
+    from lapce_ai.index.store import IndexError_, IndexStore
+
     embedder = make_embedder(settings)
     try:
         store = IndexStore.open(path, embedder.model_id, embedder.dim, create=create)
@@ -67,6 +71,8 @@ def open_index(path: Path, settings: Settings, create: bool = False) -> Opened:
 
 def open_index_readonly(path: Path) -> IndexStore:
     """Open without an embedder (stats, validate): the index's own metadata decides."""
+    from lapce_ai.index.store import IndexError_, IndexStore, read_meta
+
     try:
         meta = read_meta(path)
         if meta is None:

@@ -74,27 +74,31 @@ def main(argv: list[str] | None = None) -> None:
 
 def dispatch(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, getattr(args, "embedder", None))
+    if args.command == "index":
+        return cmd_index(args, settings)
+    if args.command == "search":
+        return cmd_search(args, settings)
+    # Maintenance commands live apart so `index` and `search` do not import what they never use.
     from lapce_ai.cli import maintenance
 
-    handlers = {
-        "index": cmd_index,
-        "search": cmd_search,
-        "stats": maintenance.cmd_stats,
-        "validate": maintenance.cmd_validate,
-        "migrate": maintenance.cmd_migrate,
-        "backup": maintenance.cmd_backup,
-        "restore": maintenance.cmd_restore,
-        "rebuild": maintenance.cmd_rebuild,
-        "outline": maintenance.cmd_outline,
-    }
-    return handlers[args.command](args, settings)
+    handler = getattr(maintenance, f"cmd_{args.command}")
+    code: int = handler(args, settings)
+    return code
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     root = Path(args.path)
     if not root.is_dir():
         fail(f"not a directory: {root}")
-    summary = run_index(root, index_path(args.index, settings), settings, show_progress=not args.no_progress)
+    from lapce_ai.index.snapshot import confirm_unchanged
+
+    index_dir = index_path(args.index, settings)
+    # An unchanged tree is confirmed from the manifest snapshot without opening LanceDB.
+    quick = confirm_unchanged(root, index_dir, settings)
+    if quick is not None:
+        summary = quick.to_json()
+    else:
+        summary = run_index(root, index_dir, settings, show_progress=not args.no_progress)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

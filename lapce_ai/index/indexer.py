@@ -20,7 +20,9 @@ from lapce_ai.config.settings import Settings
 from lapce_ai.discovery.walker import DiscoveredFile, WorkspaceWalker
 from lapce_ai.embedding.base import Embedder, Vectors
 from lapce_ai.index.prepare import Prepared, prepare_all, route_of
+from lapce_ai.index.snapshot import Snapshot, settings_fingerprint, write_snapshot
 from lapce_ai.index.store import FileState, IndexStore
+from lapce_ai.index.summary import IndexSummary
 from lapce_ai.observability import metrics
 from lapce_ai.parsing.router import ParserRouter
 
@@ -28,32 +30,6 @@ log = logging.getLogger(__name__)
 
 BATCH_FILES = 400  # files per write: few LanceDB versions, bounded loss on a crash
 BATCH_CHUNKS = 4000
-
-
-@dataclass
-class IndexSummary:
-    root: str = ""
-    files_seen: int = 0
-    files_indexed: int = 0
-    files_unchanged: int = 0
-    files_rerouted: int = 0
-    files_deleted: int = 0
-    files_failed: int = 0
-    failed: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)
-    chunks_total: int = 0
-    chunks_unchanged: int = 0
-    chunks_modified: int = 0
-    chunks_added: int = 0
-    chunks_deleted: int = 0
-    embeddings_computed: int = 0
-    embeddings_reused: int = 0
-    parsers: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    embed_seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 ProgressFn = Callable[[int, int], None]  # (files done, files to do)
@@ -100,6 +76,7 @@ class Indexer:
         )
         known = self.store.file_states(root_key)
         if only is None:
+
             def known_text(rel: str, size: int, mtime_ns: int) -> bool:
                 state = known.get(rel)
                 return state is not None and state.size == size and state.mtime_ns == mtime_ns
@@ -172,9 +149,28 @@ class Indexer:
             metrics.INDEX_OPERATIONS.labels("delete", "ok").inc(len(removed))
         self.store.finish(changed)
         summary.chunks_total = summary.chunks_unchanged + summary.chunks_modified + summary.chunks_added
+        if only is None:
+            self._write_snapshot(root_key, summary)
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.embed_seconds = round(summary.embed_seconds, 3)
         return summary
+
+    def _write_snapshot(self, root: str, summary: IndexSummary) -> None:
+        """Record what is now committed, so an unchanged tree can be confirmed without LanceDB."""
+        from lapce_ai.index.store import FILES
+
+        states = self.store.file_states(root)
+        write_snapshot(
+            self.store.path,
+            Snapshot(
+                root=root,
+                files_version=int(self.store.table(FILES).version),
+                fingerprint=settings_fingerprint(self.settings),
+                files={p: (st.size, st.mtime_ns) for p, st in states.items() if st.status == "indexed"},
+                chunks=sum(len(st.chunk_ids) for st in states.values()),
+                skipped=summary.skipped,
+            ),
+        )
 
     def _collect(
         self, root: str, prepared: list[Prepared], known: dict[str, FileState], summary: IndexSummary
