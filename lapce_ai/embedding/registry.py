@@ -9,7 +9,7 @@ from lapce_ai.embedding.base import Embedder, EmbedderError
 if TYPE_CHECKING:
     from lapce_ai.config.settings import Settings
 
-# What provider = "default" means; chosen by bench/embedders.py (see the README's embedder notes).
+# What provider = "default" means; chosen by measurement (bench/embedders.py, bench/quality/run.py).
 DEFAULT_PROVIDER = "static"
 
 
