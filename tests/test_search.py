@@ -336,3 +336,17 @@ def test_ivf_finds_the_exact_neighbours() -> None:
         approx, _probed = ivf.search(q, data.shape[0])
         hits += len(exact & set(np.argsort(-approx)[:10].tolist()))
     assert hits / 500 >= 0.9
+
+
+def test_empty_index_and_odd_queries(tmp_path: Path, search_embedder: Embedder, engine: SearchEngine) -> None:
+    store = IndexStore.open(tmp_path / "empty", search_embedder.model_id, search_embedder.dim, create=True)
+    for mode in ("hybrid", "lexical", "dense"):
+        assert SearchEngine(store, search_embedder, mode=mode).search("anything", 5) == []
+    for query in ("!!! ??? ...", "how to", "日本語のクエリ", "x" * 5000, "a' OR 1=1 --"):
+        results = engine.search(query, 5)
+        assert len(results) <= 5 and all(isinstance(r, SearchResult) for r in results)
+
+
+def test_unknown_mode_is_refused(indexed: IndexStore, search_embedder: Embedder) -> None:
+    with pytest.raises(ValueError, match="mode"):
+        SearchEngine(indexed, search_embedder, mode="fuzzy")
