@@ -350,3 +350,23 @@ def test_empty_index_and_odd_queries(tmp_path: Path, search_embedder: Embedder, 
 def test_unknown_mode_is_refused(indexed: IndexStore, search_embedder: Embedder) -> None:
     with pytest.raises(ValueError, match="mode"):
         SearchEngine(indexed, search_embedder, mode="fuzzy")
+
+
+def test_background_reload_serves_the_old_corpus_then_the_new(tmp_path: Path, search_embedder: Embedder) -> None:
+    import time
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "a.py").write_text("def alpha_function():\n    return 1\n")
+    settings = settings_for(tmp_path)
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    indexer = Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance))
+    indexer.index(root)
+    eng = SearchEngine(store, search_embedder, mode="lexical", background_reload=True)
+    assert eng.search("alpha_function", 5)[0].path == "a.py"  # first load: waits
+    (root / "b.py").write_text("def beta_function():\n    return 2\n")
+    indexer.index(root)
+    deadline = time.monotonic() + 30
+    while not any(r.path == "b.py" for r in eng.search("beta_function", 5)):  # never blocks, catches up
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -10,6 +10,7 @@ many results as a filtered corpus can give.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -26,6 +27,8 @@ from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.ranking import RankConfig, analyze, rank
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000
 SEARCH_CACHE_DIR = "search-cache"  # BM25 postings + IVF lists of large indexes, by content fingerprint
@@ -72,13 +75,42 @@ def _manifest_stamp(store: IndexStore) -> tuple[int, bytes] | None:
     return mtime, hint
 
 
-def load_corpus(store: IndexStore) -> Corpus:
-    """The corpus of ``store``'s current chunks version (cached per index path and version)."""
+_REFRESHING: set[str] = set()  # index paths with a background reload under way
+_REFRESH_LOCK = threading.Lock()  # not _CACHE_LOCK: that one is held for a whole load
+
+
+def load_corpus(store: IndexStore, background: bool = False) -> Corpus:
+    """The corpus of ``store``'s current chunks version (cached per index path and version).
+
+    With ``background``, a changed index is reloaded in a thread while the previous corpus keeps
+    answering (stale for the few seconds a large index takes to load, never blocking a request);
+    without a previous corpus, or with ``background`` off, the caller waits for the load."""
     key = str(Path(store.path).resolve())
     stamp = _manifest_stamp(store)
     cached = _CACHE.get(key)
     if cached is not None and stamp is not None and cached[0] == stamp:
         return cached[1]
+    if background and cached is not None:
+        with _REFRESH_LOCK:
+            start = key not in _REFRESHING
+            _REFRESHING.add(key)
+        if start:
+            threading.Thread(target=_refresh, args=(store, key), name="search-corpus-reload", daemon=True).start()
+        return cached[1]
+    return _load(store, key, stamp)
+
+
+def _refresh(store: IndexStore, key: str) -> None:
+    try:
+        _load(store, key, _manifest_stamp(store))
+    except Exception:  # the next search retries (synchronously, if the cache was dropped)
+        log.exception("search corpus reload failed")
+    finally:
+        with _REFRESH_LOCK:
+            _REFRESHING.discard(key)
+
+
+def _load(store: IndexStore, key: str, stamp: tuple[int, bytes] | None) -> Corpus:
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
         if cached is not None and stamp is not None and cached[0] == stamp:
@@ -106,13 +138,17 @@ class SearchEngine:
         mode: str = "hybrid",
         candidates: int = 100,
         config: RankConfig | None = None,
+        background_reload: bool = False,
     ):
+        """``background_reload``: after the index changes, keep answering from the previous
+        corpus while the new one loads in a thread (for long-lived services)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.store = store
         self.embedder = embedder
         self.mode = mode
         self.config = config or RankConfig(pool=candidates)
+        self.background_reload = background_reload
 
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None, source: str = "cli"
@@ -124,7 +160,7 @@ class SearchEngine:
         query = query[:MAX_QUERY_CHARS].strip()
         if not query or k <= 0:
             return []
-        corpus = load_corpus(self.store)
+        corpus = load_corpus(self.store, background=self.background_reload)
         if corpus.n == 0:
             return []
         allowed = corpus.mask(filters)
