@@ -198,28 +198,28 @@ def test_snapshot_confirms_only_an_unchanged_tree(tmp_path: Path, embedder: Embe
     root = workspace(tmp_path)
     h = Harness(tmp_path, embedder)
     first = h.run(root)
-    quick = confirm_unchanged(root, h.store.path, h.settings)
+    quick, _ = confirm_unchanged(root, h.store.path, h.settings)
     assert quick is not None
     assert quick.files_unchanged == 3 and quick.chunks_total == first.chunks_total and quick.files_indexed == 0
 
     (root / "web" / "app.py").write_text(APP + "\n# changed\n")
-    assert confirm_unchanged(root, h.store.path, h.settings) is None
+    assert confirm_unchanged(root, h.store.path, h.settings)[0] is None
     h.run(root)
-    assert confirm_unchanged(root, h.store.path, h.settings) is not None
+    assert confirm_unchanged(root, h.store.path, h.settings)[0] is not None
 
     (root / "web" / "new.py").write_text("def new():\n    return 1\n")
-    assert confirm_unchanged(root, h.store.path, h.settings) is None
+    assert confirm_unchanged(root, h.store.path, h.settings)[0] is None
     h.run(root)
     (root / "web" / "new.py").unlink()
-    assert confirm_unchanged(root, h.store.path, h.settings) is None
+    assert confirm_unchanged(root, h.store.path, h.settings)[0] is None
     h.run(root)
 
     other = h.settings.model_copy(
         update={"features": h.settings.features.model_copy(update={"rollout_percentage": 10})}
     )
-    assert confirm_unchanged(root, h.store.path, other) is None
-    assert confirm_unchanged(root, h.store.path, h.settings) is not None
+    assert confirm_unchanged(root, h.store.path, other)[0] is None
+    assert confirm_unchanged(root, h.store.path, h.settings)[0] is not None
     # Another writer moves the files table to a newer version than the snapshot's: no trust.
     states = h.store.file_states(str(root.resolve()))
     h.store.update_file_states(list(states.values())[:1])
-    assert confirm_unchanged(root, h.store.path, h.settings) is None
+    assert confirm_unchanged(root, h.store.path, h.settings)[0] is None

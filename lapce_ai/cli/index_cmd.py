@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lapce_ai.cli.common import fail, index_path, load_settings, open_index, run
 from lapce_ai.config import Settings
+
+if TYPE_CHECKING:
+    from lapce_ai.discovery.walker import DiscoveryReport
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,11 +97,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
     index_dir = index_path(args.index, settings)
     # An unchanged tree is confirmed from the manifest snapshot without opening LanceDB.
-    quick = confirm_unchanged(root, index_dir, settings)
+    quick, walked = confirm_unchanged(root, index_dir, settings)
     if quick is not None:
         summary = quick.to_json()
     else:
-        summary = run_index(root, index_dir, settings, show_progress=not args.no_progress)
+        summary = run_index(root, index_dir, settings, show_progress=not args.no_progress, walked=walked)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -106,7 +109,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if summary["files_failed"] and not summary["files_indexed"] and summary["files_seen"] else 0
 
 
-def run_index(root: Path, index_dir: Path, settings: Settings, show_progress: bool = True) -> dict[str, Any]:
+def run_index(
+    root: Path, index_dir: Path, settings: Settings, show_progress: bool = True, walked: DiscoveryReport | None = None
+) -> dict[str, Any]:
     from lapce_ai.cache import build_cache
     from lapce_ai.index.indexer import Indexer
     from lapce_ai.parsing.router import ParserRouter
@@ -121,9 +126,11 @@ def run_index(root: Path, index_dir: Path, settings: Settings, show_progress: bo
             TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
         ) as bar:
             task = bar.add_task("files", total=None)
-            summary = indexer.index(root, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            summary = indexer.index(
+                root, progress=lambda done, total: bar.update(task, completed=done, total=total), walked=walked
+            )
     else:
-        summary = indexer.index(root)
+        summary = indexer.index(root, walked=walked)
     return summary.to_json()
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from lapce_ai.chunking.model import Chunk
 from lapce_ai.config.settings import Settings
-from lapce_ai.discovery.walker import DiscoveredFile, WorkspaceWalker
+from lapce_ai.discovery.walker import DiscoveredFile, DiscoveryReport, WorkspaceWalker
 from lapce_ai.embedding.base import Embedder, Vectors
 from lapce_ai.index.prepare import Prepared, prepare_all, route_of
 from lapce_ai.index.snapshot import Snapshot, settings_fingerprint, write_snapshot
@@ -65,8 +65,15 @@ class Indexer:
         self.embedder = embedder
         self.router = router
 
-    def index(self, root: Path, progress: ProgressFn | None = None, only: Sequence[str] | None = None) -> IndexSummary:
-        """Bring the index up to date with ``root``. ``only``: limit to these relative paths (watcher)."""
+    def index(
+        self,
+        root: Path,
+        progress: ProgressFn | None = None,
+        only: Sequence[str] | None = None,
+        walked: DiscoveryReport | None = None,
+    ) -> IndexSummary:
+        """Bring the index up to date with ``root``. ``only``: limit to these relative paths (watcher);
+        ``walked``: a discovery of ``root`` made moments ago, reused instead of walking again."""
         started = time.perf_counter()
         root = root.resolve()
         root_key = str(root)
@@ -81,7 +88,7 @@ class Indexer:
                 state = known.get(rel)
                 return state is not None and state.size == size and state.mtime_ns == mtime_ns
 
-            report = walker.discover(known_text)
+            report = walked if walked is not None else walker.discover(known_text)
             discovered = report.files
             summary.skipped = dict(report.skipped)
             for reason, count in report.skipped.items():

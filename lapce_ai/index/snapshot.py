@@ -21,7 +21,7 @@ from typing import Any
 import xxhash
 
 from lapce_ai.config.settings import Settings
-from lapce_ai.discovery.walker import WorkspaceWalker
+from lapce_ai.discovery.walker import DiscoveryReport, WorkspaceWalker
 from lapce_ai.index.summary import IndexSummary
 
 SNAPSHOT_FILE = "manifest_snapshot.json"
@@ -113,21 +113,24 @@ def is_current(snapshot: Snapshot, index_dir: Path, root: str, settings: Setting
     )
 
 
-def confirm_unchanged(root: Path, index_dir: Path, settings: Settings) -> IndexSummary | None:
-    """The no-op summary if the tree matches the current snapshot exactly, else None."""
+def confirm_unchanged(
+    root: Path, index_dir: Path, settings: Settings
+) -> tuple[IndexSummary | None, DiscoveryReport | None]:
+    """The no-op summary if the tree matches the current snapshot exactly, else None — and the
+    walk it made, which the indexer can reuse instead of walking again."""
     started = time.perf_counter()
     if not settings.features.incremental_indexing:
-        return None
+        return None, None
     root = root.resolve()
     snapshot = read_snapshot(index_dir)
     if snapshot is None or not is_current(snapshot, index_dir, str(root), settings):
-        return None
+        return None, None
     walker = WorkspaceWalker(root, settings.discovery.max_file_bytes, settings.discovery.include_vendored)
     report = walker.discover(lambda rel, size, mtime: snapshot.files.get(rel) == (size, mtime))
     if len(report.files) != len(snapshot.files) or dict(report.skipped) != snapshot.skipped:
-        return None
+        return None, report
     if any(snapshot.files.get(f.relpath) != (f.size, f.mtime_ns) for f in report.files):
-        return None
+        return None, report
     n = len(report.files)
     return IndexSummary(
         root=str(root),
@@ -137,4 +140,4 @@ def confirm_unchanged(root: Path, index_dir: Path, settings: Settings) -> IndexS
         chunks_total=snapshot.chunks,
         chunks_unchanged=snapshot.chunks,
         seconds=round(time.perf_counter() - started, 3),
-    )
+    ), report

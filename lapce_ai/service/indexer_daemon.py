@@ -29,8 +29,9 @@ import watchfiles
 
 from lapce_ai.config import Settings
 from lapce_ai.discovery.walker import IGNORE_FILES
-from lapce_ai.index.indexer import Indexer, IndexSummary
+from lapce_ai.index.indexer import Indexer
 from lapce_ai.index.store import FILES, META_FILE, IndexStore
+from lapce_ai.index.summary import IndexSummary
 from lapce_ai.observability import metrics
 from lapce_ai.observability.logging import set_level
 from lapce_ai.parsing.router import ParserRouter
