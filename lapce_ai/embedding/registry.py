@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from lapce_ai.config.settings import Settings
 
 # What provider = "default" means; chosen by measurement (bench/embedders.py, bench/quality/run.py).
-DEFAULT_PROVIDER = "static"
+DEFAULT_PROVIDER = "transformer"
 
 
 def resolve_provider(provider: str) -> str:
