@@ -75,6 +75,7 @@ def _manifest_stamp(store: IndexStore) -> tuple[int, bytes] | None:
     return mtime, hint
 
 
+BACKGROUND_RELOAD_MIN_CHUNKS = 20_000
 _REFRESHING: set[str] = set()  # index paths with a background reload under way
 _REFRESH_LOCK = threading.Lock()  # not _CACHE_LOCK: that one is held for a whole load
 
@@ -90,7 +91,8 @@ def load_corpus(store: IndexStore, background: bool = False) -> Corpus:
     cached = _CACHE.get(key)
     if cached is not None and stamp is not None and cached[0] == stamp:
         return cached[1]
-    if background and cached is not None:
+    # Small corpora reload in well under a second: fresher to wait than to answer stale.
+    if background and cached is not None and cached[1].n >= BACKGROUND_RELOAD_MIN_CHUNKS:
         with _REFRESH_LOCK:
             start = key not in _REFRESHING
             _REFRESHING.add(key)

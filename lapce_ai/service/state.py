@@ -132,7 +132,8 @@ class ServiceState:
                 metrics.SEARCH_ERRORS.labels("index_open_failed").inc()
             self.index, self.index_error = None, message
             return
-        handle = IndexHandle(store, SearchEngine(store, embedder), identity, time.time())
+        # Requests keep answering from the previous corpus while a new index version loads.
+        handle = IndexHandle(store, SearchEngine(store, embedder, background_reload=True), identity, time.time())
         forget_corpus(store)  # a restored/rebuilt index may reuse the old one's version numbers
         self._warm_version = -1
         self._warm(handle)
