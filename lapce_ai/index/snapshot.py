@@ -10,7 +10,6 @@ takes the normal path. This module must not import LanceDB.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -98,11 +97,6 @@ def read_snapshot(index_dir: Path) -> Snapshot | None:
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
-
-
-def remove_snapshot(index_dir: Path) -> None:
-    with contextlib.suppress(OSError):
-        (Path(index_dir) / SNAPSHOT_FILE).unlink()
 
 
 def is_current(snapshot: Snapshot, index_dir: Path, root: str, settings: Settings) -> bool:

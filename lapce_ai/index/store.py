@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ os.environ.setdefault("LANCE_LOG", "error")  # lance's Rust warnings would garbl
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 from lapce_ai.chunking.model import Chunk
 from lapce_ai.embedding.base import Vectors
@@ -211,13 +211,6 @@ class IndexStore:
             )
         return out
 
-    def roots(self) -> list[str]:
-        tbl = self.table(FILES)
-        if not tbl.count_rows():
-            return []
-        col = tbl.search().select(["root"]).limit(None).to_arrow().column("root")
-        return sorted(set(col.to_pylist()))
-
     # -- embedding cache ------------------------------------------------------------------
 
     def cached_vectors(self, hashes: Sequence[str]) -> dict[str, Vectors]:
@@ -293,8 +286,9 @@ class IndexStore:
         if search_texts is None or len(search_texts) != len(chunks):
             search_texts = [document_text(c.path, c.symbol, c.content) for c in chunks]
         cols: dict[str, list[Any]] = {name: [] for name in chunk_schema(self.meta.dim).names if name != "vector"}
+        prefix = _root_prefix(root)
         for c, text in zip(chunks, search_texts, strict=True):
-            cols["id"].append(_scoped_id(root, c.id))
+            cols["id"].append(prefix + c.id)
             cols["root"].append(root)
             cols["path"].append(c.path)
             cols["language"].append(c.language)
@@ -341,16 +335,10 @@ class IndexStore:
     def versions(self) -> dict[str, int]:
         return {name: int(self.table(name).version) for name in (CHUNKS, FILES, EMBEDDINGS)}
 
-    def checkout_latest(self) -> None:
-        for name in (CHUNKS, FILES, EMBEDDINGS):
-            self.table(name).checkout_latest()
 
-
-def _scoped_id(root: str, chunk_id: str) -> str:
+def _root_prefix(root: str) -> str:
     # Chunk IDs are per workspace; one index may hold several workspaces.
-    import xxhash
-
-    return xxhash.xxh3_64_hexdigest(root.encode("utf-8", "surrogatepass")) + ":" + chunk_id
+    return xxhash.xxh3_64_hexdigest(root.encode("utf-8", "surrogatepass")) + ":"
 
 
 def _vector_array(vectors: Sequence[Vectors], dim: int) -> pa.FixedSizeListArray:
@@ -398,8 +386,3 @@ def write_meta(path: Path, meta: IndexMeta) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, Path(path) / META_FILE)
-
-
-def remove_index(path: Path) -> None:
-    if (Path(path) / META_FILE).exists():
-        shutil.rmtree(path)
