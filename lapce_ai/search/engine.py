@@ -10,6 +10,8 @@ many results as a filtered corpus can give.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import threading
@@ -123,7 +125,15 @@ def _load(store: IndexStore, key: str, stamp: tuple[int, bytes] | None) -> Corpu
             return cached[1]
         corpus = Corpus.from_table(table.to_arrow(), version, cache_dir=Path(store.path) / SEARCH_CACHE_DIR)
         _CACHE[key] = (stamp, corpus)
-        return corpus
+    _release_free_memory()
+    return corpus
+
+
+def _release_free_memory() -> None:
+    """Hand the corpus build's freed temporaries back to the OS (glibc keeps them otherwise:
+    ~500 MB of RSS after loading a 113k-chunk corpus). A no-op where there is no glibc."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def forget_corpus(store: IndexStore) -> None:
