@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from lapce_ai.chunking.cst import ChunkLimits, CstChunker, _Def, _interleave, _nest, _Piece
-from lapce_ai.chunking.ids import chunk_id, content_hash
-from lapce_ai.chunking.model import PARSER_CST, Chunk
+from lapce_ai.chunking.cst import ChunkLimits, CstChunker, _Def, _interleave, _nest, _Piece, piece_chunk
+from lapce_ai.chunking.ids import chunk_id
+from lapce_ai.chunking.model import Chunk
 from lapce_ai.parsing.languages import Definition, LanguageSpec, _dedupe, _query, definitions
 
 
@@ -235,18 +235,7 @@ def _chunk_for(path: str, language: str, piece: _Piece, source: bytes, lines: _L
     content = source[lo:hi].decode("utf-8", errors="replace")
     if not content.strip():
         return None
-    return Chunk(
-        id="",
-        path=path,
-        language=language,
-        kind=piece.kind,
-        symbol=piece.symbol,
-        start_line=first + 1,
-        end_line=last + 1,
-        parser=PARSER_CST,
-        content=content,
-        content_hash=content_hash(content),
-    )
+    return piece_chunk(path, language, piece, first, last, content, "")
 
 
 def _make_chunks(

@@ -268,17 +268,22 @@ def _to_chunks(path: str, language: str, pieces: list[_Piece], lines: list[str],
         ordinal = ordinals[key]
         ordinals[key] += 1
         chunks.append(
-            Chunk(
-                id=chunk_id(path, piece.symbol, piece.kind, ordinal),
-                path=path,
-                language=language,
-                kind=piece.kind,
-                symbol=piece.symbol,
-                start_line=first + 1,
-                end_line=last + 1,
-                parser=PARSER_CST,
-                content=content,
-                content_hash=content_hash(content),
-            )
+            piece_chunk(path, language, piece, first, last, content, chunk_id(path, piece.symbol, piece.kind, ordinal))
         )
     return chunks
+
+
+def piece_chunk(path: str, language: str, piece: _Piece, first: int, last: int, content: str, cid: str) -> Chunk:
+    """The chunk of a piece spanning 0-based lines ``first``..``last``."""
+    return Chunk(
+        id=cid,
+        path=path,
+        language=language,
+        kind=piece.kind,
+        symbol=piece.symbol,
+        start_line=first + 1,
+        end_line=last + 1,
+        parser=PARSER_CST,
+        content=content,
+        content_hash=content_hash(content),
+    )

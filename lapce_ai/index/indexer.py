@@ -7,6 +7,7 @@ embedded. Work is written in batches, so a killed run loses at most the batch in
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -270,19 +271,7 @@ class Indexer:
 
 
 def _refresh(state: FileState, f: DiscoveredFile) -> FileState:
-    return FileState(
-        root=state.root,
-        path=state.path,
-        size=f.size,
-        mtime_ns=f.mtime_ns,
-        file_hash=state.file_hash,
-        language=state.language,
-        route=state.route,
-        parser=state.parser,
-        status=state.status,
-        chunk_ids=state.chunk_ids,
-        chunk_hashes=state.chunk_hashes,
-    )
+    return dataclasses.replace(state, size=f.size, mtime_ns=f.mtime_ns)
 
 
 def _count_chunk_changes(state: FileState | None, chunks: list[Chunk], summary: IndexSummary) -> None:
