@@ -82,7 +82,7 @@ class Indexer:
         walker = WorkspaceWalker(
             root, self.settings.discovery.max_file_bytes, include_vendored=self.settings.discovery.include_vendored
         )
-        known = self.store.file_states(root_key)
+        known = self.store.file_states(root_key, only)
         if only is None:
 
             def known_text(rel: str, size: int, mtime_ns: int) -> bool:

@@ -40,6 +40,7 @@ META_FILE = "meta.json"
 CHUNKS, FILES, EMBEDDINGS = "chunks", "files", "embeddings"
 KEEP_VERSIONS_FOR = timedelta(seconds=10)  # readers pin a version briefly; older ones are deleted
 COMPACT_AFTER_FRAGMENTS = 24  # each write adds a fragment; compact (and clean versions) past this
+MAX_PATHS_IN_FILTER = 512  # more paths than this: read the root's whole manifest instead
 FTS_COLUMN = "search_text"  # pre-tokenized code-aware text; search builds its BM25 from it
 
 
@@ -189,9 +190,16 @@ class IndexStore:
 
     # -- file manifest --------------------------------------------------------------------
 
-    def file_states(self, root: str) -> dict[str, FileState]:
+    def file_states(self, root: str, paths: Sequence[str] | None = None) -> dict[str, FileState]:
+        """The manifest of ``root``; with ``paths``, of those files only (a save reads one row,
+        not the whole workspace's)."""
         tbl = self.table(FILES)
-        data = tbl.search().where(f"root = {_sql_str(root)}").limit(None).to_arrow() if tbl.count_rows() else None
+        where = f"root = {_sql_str(root)}"
+        if paths is not None and len(paths) <= MAX_PATHS_IN_FILTER:
+            if not paths:
+                return {}
+            where += f" AND path IN {_in_list(paths)}"
+        data = tbl.search().where(where).limit(None).to_arrow() if tbl.count_rows() else None
         out: dict[str, FileState] = {}
         if data is None:
             return out

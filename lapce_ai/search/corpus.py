@@ -14,10 +14,10 @@ import math
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +28,13 @@ import xxhash
 from lapce_ai.search.filters import SearchFilters, compile_path_filter
 from lapce_ai.search.tokenize import file_stem, stem_key, symbol_name
 
+if TYPE_CHECKING:
+    from lapce_ai.search.layers import Layers
+
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+UIntArray = npt.NDArray[np.uint64]
 
 META_COLUMNS = ["root", "path", "start_line", "end_line", "symbol", "kind", "language", "content"]
 BM25_K1 = 1.2
@@ -47,13 +51,24 @@ class Bm25:
     weights: FloatArray  # tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl))
     idf: FloatArray
     n_docs: int
+    avgdl: float = 1.0  # mean document length the weights were normalised with
 
     @classmethod
-    def build(cls, texts: pa.ChunkedArray | pa.Array, k1: float = BM25_K1, b: float = BM25_B) -> Bm25:
+    def build(
+        cls, texts: pa.ChunkedArray | pa.Array, k1: float = BM25_K1, b: float = BM25_B, avgdl: float | None = None
+    ) -> Bm25:
+        """``avgdl``: normalise lengths by this mean instead of the texts' own (a small set of
+        documents added to a larger scored corpus must be weighted like that corpus's)."""
         n = len(texts)
         if n == 0:
             return cls(
-                {}, np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32), 0
+                {},
+                np.zeros(1, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros(0, np.float32),
+                np.zeros(0, np.float32),
+                0,
+                avgdl or 1.0,
             )
         texts = pc.fill_null(texts, "")
         lists = pc.split_pattern(texts, " ")
@@ -76,7 +91,7 @@ class Bm25:
         p_terms = keys // n
         p_docs = keys % n
         dl = lengths.astype(np.float32)
-        avgdl = float(dl.mean()) or 1.0
+        avgdl = avgdl or float(dl.mean()) or 1.0
         tf32 = tf.astype(np.float32)
         norm = k1 * (1.0 - b + b * dl[p_docs] / avgdl)
         weights = (tf32 * (k1 + 1.0) / (tf32 + norm)).astype(np.float32)
@@ -85,7 +100,7 @@ class Bm25:
         offsets = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(np.bincount(p_terms, minlength=n_terms), out=offsets[1:])
         vocab = {w: i for i, w in enumerate(words) if w != ""}
-        return cls(vocab, offsets, p_docs.astype(np.int64), weights, idf, n)
+        return cls(vocab, offsets, p_docs.astype(np.int64), weights, idf, n, avgdl)
 
     def scores(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> FloatArray:
         out = np.zeros(self.n_docs, dtype=np.float32)
@@ -171,6 +186,46 @@ class Ivf:
         return out, idx
 
 
+class LexicalIndex(Protocol):
+    """What ranking asks of the lexical side (``Bm25``, or a base and its changes together)."""
+
+    n_docs: int
+
+    def scores(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> FloatArray: ...
+
+    def coverage(self, tokens: Sequence[str], doc: int) -> float: ...
+
+    def doc_freq(self, token: str) -> int: ...
+
+
+ROW_KEY_COLUMNS = ("id", "content_hash", "start_line", "end_line")
+
+
+def row_keys(table: pa.Table) -> UIntArray:
+    """A 64-bit key per row of what a search shows of it (id covers root, path, symbol and kind;
+    the content hash the text and vector): a row a compaction moved keeps its key."""
+    if not all(c in table.column_names for c in ROW_KEY_COLUMNS):
+        return np.zeros(table.num_rows, dtype=np.uint64)
+    digest = xxhash.xxh3_64_intdigest
+    columns = [table.column(c).to_pylist() for c in ROW_KEY_COLUMNS]
+    return np.fromiter(
+        (digest(f"{i}\0{h}\0{s}\0{e}".encode()) for i, h, s, e in zip(*columns, strict=True)),
+        dtype=np.uint64,
+        count=table.num_rows,
+    )
+
+
+def tie_break_positions(files: list[tuple[str, str]], file_of: IntArray, starts: IntArray) -> IntArray:
+    """Each chunk's place in (root, path, start_line) order, whatever the storage order."""
+    n = len(file_of)
+    file_rank = np.zeros(len(files), dtype=np.int64)
+    file_rank[np.asarray(sorted(range(len(files)), key=files.__getitem__), dtype=np.int64)] = np.arange(len(files))
+    order = np.lexsort((starts, file_rank[file_of])) if n else np.zeros(0, np.int64)
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    return position
+
+
 @dataclass
 class Corpus:
     version: int
@@ -186,20 +241,30 @@ class Corpus:
     file_of: IntArray  # chunk → file number (distinct (root, path))
     files: list[tuple[str, str]]
     position: IntArray  # chunk -> its place in (root, path, start_line) order: the tie-break
-    bm25: Bm25
+    bm25: LexicalIndex
     vectors: FloatArray | None
     ivf: Ivf | None
-    by_symbol: dict[str, list[int]]  # last symbol segment (lower-case) → chunks defining it
-    by_stem: dict[str, list[int]]  # file stem (lower-case, no extension; and "~" + its stem key) → chunks
+    by_symbol: Mapping[str, list[int]]  # last symbol segment (lower-case) → chunks defining it
+    by_stem: Mapping[str, list[int]]  # file stem (lower-case, no extension; and "~" + its stem key) → chunks
+    rowids: UIntArray | None = None  # LanceDB row address per chunk: how the next version is diffed
+    keys: UIntArray | None = None  # ``row_keys``: recognises rows a compaction moved
+    alive: BoolArray | None = None  # None: every chunk is live (else rows a later version removed are False)
+    layers: Layers | None = None  # set when this corpus is a built base plus the changes since
     _masks: dict[tuple[str | None, str | None, str | None], BoolArray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def from_table(
-        cls, table: pa.Table, version: int, text_column: str = "search_text", cache_dir: Path | None = None
+        cls,
+        table: pa.Table,
+        version: int,
+        text_column: str = "search_text",
+        cache_dir: Path | None = None,
+        avgdl: float | None = None,
     ) -> Corpus:
         """Build the view; with ``cache_dir``, reuse (or save) the BM25 postings and IVF lists of
-        this exact table content, so opening a large index again skips the expensive part."""
+        this exact table content, so opening a large index again skips the expensive part.
+        A ``_rowid`` column (LanceDB row addresses) lets later versions be applied as changes."""
         n = table.num_rows
         roots = table.column("root").to_pylist()
         paths = table.column("path").to_pylist()
@@ -221,12 +286,8 @@ class Corpus:
                 f = file_no[key] = len(files)
                 files.append(key)
             file_of[i] = f
-        # Stable tie-break order: (root, path, start_line), whatever the storage order.
-        file_rank = np.zeros(len(files), dtype=np.int64)
-        file_rank[np.asarray(sorted(range(len(files)), key=files.__getitem__), dtype=np.int64)] = np.arange(len(files))
-        order = np.lexsort((starts, file_rank[file_of])) if n else np.zeros(0, np.int64)
-        position = np.empty(n, dtype=np.int64)
-        position[order] = np.arange(n)
+        position = tie_break_positions(files, file_of, starts)
+        order = np.argsort(position)
         by_stem: dict[str, list[int]] = {}
         by_symbol: dict[str, list[int]] = {}
         stems = [file_stem(path) for _root, path in files]
@@ -238,6 +299,9 @@ class Corpus:
             name = symbol_name(symbols[i])
             if name:
                 by_symbol.setdefault(name, []).append(i)
+        rowids = None
+        if "_rowid" in table.column_names:
+            rowids = np.asarray(table.column("_rowid").to_numpy(zero_copy_only=False), dtype=np.uint64)
         return cls(
             version=version,
             n=n,
@@ -253,21 +317,23 @@ class Corpus:
             files=files,
             position=position,
             vectors=vectors,
-            **_indexes(table, text_column, vectors, cache_dir),
+            **_indexes(table, text_column, vectors, cache_dir, avgdl),
             by_symbol=by_symbol,
             by_stem=by_stem,
+            rowids=rowids,
+            keys=row_keys(table) if rowids is not None else None,
         )
 
     def mask(self, filters: SearchFilters | None) -> BoolArray | None:
         """Chunks the filters allow (None: all). Cached per filter, per corpus version."""
         if filters is None or not (filters.path or filters.language or filters.kind):
-            return None
+            return self.alive
         key = (filters.path, filters.language, filters.kind)
         with self._lock:
             cached = self._masks.get(key)
         if cached is not None:
             return cached
-        allowed = np.ones(self.n, dtype=bool)
+        allowed = np.ones(self.n, dtype=bool) if self.alive is None else self.alive.copy()
         if filters.path:
             match = compile_path_filter(filters.path)
             ok_file = np.fromiter((match(path) for _root, path in self.files), dtype=bool, count=len(self.files))
@@ -287,6 +353,8 @@ class Corpus:
     def similarities(self, query: FloatArray, allowed: BoolArray | None) -> tuple[FloatArray, IntArray | None] | None:
         """Cosine of the chunks with ``query`` (-inf where not computed: outside the probed IVF
         lists), and which chunks were computed (None: all of them)."""
+        if self.layers is not None:
+            return self.layers.similarities(query, allowed)
         if self.vectors is None or query.shape[0] != self.vectors.shape[1]:
             return None
         if self.ivf is None:
@@ -369,7 +437,9 @@ def idf_of(bm25: Bm25, token: str) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
-def _indexes(table: pa.Table, text_column: str, vectors: FloatArray | None, cache_dir: Path | None) -> dict[str, Any]:
+def _indexes(
+    table: pa.Table, text_column: str, vectors: FloatArray | None, cache_dir: Path | None, avgdl: float | None
+) -> dict[str, Any]:
     """BM25 postings and IVF lists: from the on-disk cache when it matches, else built (and saved)."""
     n = table.num_rows
     want_ivf = vectors is not None and n >= IVF_MIN_CHUNKS
@@ -385,7 +455,7 @@ def _indexes(table: pa.Table, text_column: str, vectors: FloatArray | None, cach
         cached = _load_cache(cache_dir / f"{fingerprint}.npz", want_ivf, vectors)
         if cached is not None:
             return cached
-    bm25 = Bm25.build(table.column(text_column))
+    bm25 = Bm25.build(table.column(text_column), avgdl=avgdl)
     ivf = Ivf.build(vectors) if want_ivf and vectors is not None else None
     if fingerprint and cache_dir is not None:
         _save_cache(cache_dir, fingerprint, bm25, ivf)
@@ -407,6 +477,7 @@ def _load_cache(path: Path, want_ivf: bool, vectors: FloatArray | None) -> dict[
                 data["weights"],
                 data["idf"],
                 int(data["n_docs"]),
+                float(data["avgdl"]),
             )
             ivf = None
             if want_ivf and vectors is not None and "centroids" in data.files:
@@ -430,6 +501,7 @@ def _save_cache(cache_dir: Path, fingerprint: str, bm25: Bm25, ivf: Ivf | None) 
         "weights": bm25.weights,
         "idf": bm25.idf,
         "n_docs": np.int64(bm25.n_docs),
+        "avgdl": np.float64(bm25.avgdl),
     }
     if ivf is not None:
         arrays.update(centroids=ivf.centroids, ivf_offsets=ivf.offsets, members=ivf.members)

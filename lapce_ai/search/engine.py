@@ -27,6 +27,7 @@ from lapce_ai.index.store import CHUNKS, IndexStore
 from lapce_ai.observability import metrics
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
+from lapce_ai.search.layers import advance, read_table
 from lapce_ai.search.ranking import RankConfig, analyze, rank
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens
 
@@ -123,10 +124,23 @@ def _load(store: IndexStore, key: str, stamp: tuple[int, bytes] | None) -> Corpu
         version = int(table.version)
         if cached is not None and stamp is None and cached[1].version == version:
             return cached[1]
-        corpus = Corpus.from_table(table.to_arrow(), version, cache_dir=Path(store.path) / SEARCH_CACHE_DIR)
+        corpus = _advance(cached[1], table, version) if cached is not None else None
+        rebuilt = corpus is None
+        if corpus is None:
+            corpus = Corpus.from_table(read_table(table), version, cache_dir=Path(store.path) / SEARCH_CACHE_DIR)
         _CACHE[key] = (stamp, corpus)
-    _release_free_memory()
+    if rebuilt:
+        _release_free_memory()
     return corpus
+
+
+def _advance(corpus: Corpus, table: Any, version: int) -> Corpus | None:
+    """The changes since ``corpus`` on top of it (milliseconds), or None: rebuild (seconds)."""
+    try:
+        return advance(corpus, table, version)
+    except Exception:  # a layout this code does not know: a full rebuild is always right
+        log.exception("applying index changes to the search corpus failed; rebuilding it")
+        return None
 
 
 def _release_free_memory() -> None:
