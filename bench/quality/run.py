@@ -45,7 +45,8 @@ SearchFn = Callable[[str, int], list[Any]]
 # -- CoSQA ---------------------------------------------------------------------------------
 
 
-def cosqa_prepare(provider: str, embedder: Any) -> Path:
+def cosqa_source() -> Path:
+    """The CoSQA corpus as a code base: each function in ``<code_id>.py``."""
     src = WORK / "cosqa" / "src"
     if not (src / "_complete").exists():
         src.mkdir(parents=True, exist_ok=True)
@@ -54,6 +55,11 @@ def cosqa_prepare(provider: str, embedder: Any) -> Path:
                 item = json.loads(line)
                 (src / f"{item['code_id']}.py").write_text(item["code"] + "\n", encoding="utf-8")
         (src / "_complete").write_text("")
+    return src
+
+
+def cosqa_prepare(provider: str, embedder: Any) -> Path:
+    src = cosqa_source()
     index = WORK / "cosqa" / f"index-{provider}"
     if not (index / "_complete").exists():
         summary = build_index(src, index, provider, embedder, fresh=True)
