@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 from conftest import settings_for
 from test_search import make_workspace
@@ -151,3 +152,16 @@ def test_corpus_without_row_addresses_is_rebuilt(ws: Workspace) -> None:
     plain = Corpus.from_table(table.to_arrow(), int(table.version))
     assert plain.rowids is None
     assert layers.advance(plain, table, int(table.version) + 1) is None
+
+
+def test_a_table_created_anew_is_rebuilt_not_diffed(ws: Workspace) -> None:
+    """A new table reuses row addresses from zero: diffing by address would keep stale rows."""
+    load_corpus(ws.store)
+    rows = ws.store.table(CHUNKS).to_arrow()
+    keep = rows.filter(pc.invert(pc.equal(rows.column("path"), "app/routes.py")))
+    ws.store.db.drop_table(CHUNKS)
+    ws.store.db.create_table(CHUNKS, keep)
+    reopened = IndexStore.open(ws.store.path, ws.embedder.model_id, ws.embedder.dim)
+    corpus = load_corpus(reopened)
+    assert corpus.layers is None
+    assert "app/routes.py" not in corpus.paths and corpus.n == keep.num_rows

@@ -56,26 +56,28 @@ class SearchResult:
         return asdict(self)
 
 
-_CACHE: dict[str, tuple[tuple[int, bytes] | None, Corpus]] = {}  # index path -> (stamp, corpus)
+Stamp = tuple[int, int, bytes]  # (version folder inode, its mtime, latest-version hint)
+_CACHE: dict[str, tuple[Stamp | None, Corpus]] = {}  # index path -> (stamp, corpus)
 _CACHE_LOCK = threading.Lock()
 
 
-def _manifest_stamp(store: IndexStore) -> tuple[int, bytes] | None:
+def _manifest_stamp(store: IndexStore) -> Stamp | None:
     """A cheap change stamp: the chunks table's version folder mtime (a commit adds a manifest)
-    and its latest-version hint (file system timestamps can be coarser than two commits).
+    and its latest-version hint (file system timestamps can be coarser than two commits); the
+    folder's inode tells a table created anew, whose row addresses start over.
 
     Asking LanceDB for the table version costs a round trip through its event loop (~1-20 ms);
     a ``stat`` and a tiny read cost microseconds. None when the layout is not the local one."""
     folder = Path(store.path) / f"{CHUNKS}.lance" / "_versions"
     try:
-        mtime = os.stat(folder).st_mtime_ns
+        st = os.stat(folder)
     except OSError:
         return None
     try:
         hint = (folder / "latest_version_hint.json").read_bytes()[:64]
     except OSError:
         hint = b""
-    return mtime, hint
+    return st.st_ino, st.st_mtime_ns, hint
 
 
 BACKGROUND_RELOAD_MIN_CHUNKS = 20_000
@@ -115,7 +117,7 @@ def _refresh(store: IndexStore, key: str) -> None:
             _REFRESHING.discard(key)
 
 
-def _load(store: IndexStore, key: str, stamp: tuple[int, bytes] | None) -> Corpus:
+def _load(store: IndexStore, key: str, stamp: Stamp | None) -> Corpus:
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
         if cached is not None and stamp is not None and cached[0] == stamp:
@@ -124,7 +126,8 @@ def _load(store: IndexStore, key: str, stamp: tuple[int, bytes] | None) -> Corpu
         version = int(table.version)
         if cached is not None and stamp is None and cached[1].version == version:
             return cached[1]
-        corpus = _advance(cached[1], table, version) if cached is not None else None
+        same_table = cached is not None and stamp is not None and cached[0] is not None and cached[0][0] == stamp[0]
+        corpus = _advance(cached[1], table, version) if cached is not None and same_table else None
         rebuilt = corpus is None
         if corpus is None:
             corpus = Corpus.from_table(read_table(table), version, cache_dir=Path(store.path) / SEARCH_CACHE_DIR)

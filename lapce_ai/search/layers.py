@@ -54,8 +54,8 @@ def read_table(table: Any) -> pa.Table:
 def advance(corpus: Corpus, table: Any, version: int) -> Corpus | None:
     """``corpus`` brought to ``table``'s current version as base + delta, or None when a rebuild
     is due (no row addresses, too many changes)."""
-    if corpus.rowids is None or corpus.keys is None:
-        return None
+    if corpus.rowids is None or corpus.keys is None or version < corpus.version:
+        return None  # no addresses to diff by, or a table created anew
     schema = pa.schema([*table.schema, pa.field("_rowid", pa.uint64())])
     base, delta_table = (corpus, schema.empty_table()) if corpus.layers is None else corpus.layers.parts()
     current = read_rowids(table)
