@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.tokenize import QUERY_STOPWORDS, code_tokens, identifier_parts, stem_key
@@ -236,7 +237,6 @@ def rank(
     den_idx: IntArray = (
         top_similar(dense, pool, allowed, corpus.position, computed) if dense is not None else np.zeros(0, np.int64)
     )
-    scores: dict[int, float] = {}
     alpha = config.alpha_symbol if info.is_symbol else config.alpha_nl
     if config.adaptive and not info.is_symbol and lex_idx.size and tokens:
         plain = [t for t in tokens if not t.startswith("~")]
@@ -246,106 +246,150 @@ def rank(
         alpha = 1.0
     elif dense is None:
         alpha = 0.0
+    # Candidates in first-seen order (lexical pool, then the dense pool's new ones): the float
+    # sums below then run in the same order as a dict would, so ties break the same way.
+    cand, in_lex, in_den = _union_in_order(lex_idx, den_idx)
+    score = np.zeros(cand.size, dtype=np.float64)
     if config.fusion == "rrf":
-        for r, i in enumerate(lex_idx.tolist()):
-            scores[i] = scores.get(i, 0.0) + 2 * (1 - alpha) / (config.rrf_k + r + 1)
-        for r, i in enumerate(den_idx.tolist()):
-            scores[i] = scores.get(i, 0.0) + 2 * alpha / (config.rrf_k + r + 1)
+        score[in_lex] += 2 * (1 - alpha) / (config.rrf_k + np.arange(lex_idx.size) + 1)
+        score[in_den] += 2 * alpha / (config.rrf_k + np.arange(den_idx.size) + 1)
     else:
         if lex_idx.size and lexical is not None:
-            for i, v in zip(lex_idx.tolist(), _minmax(lexical[lex_idx]).tolist(), strict=True):
-                scores[i] = scores.get(i, 0.0) + (1 - alpha) * v
+            score[in_lex] += (1 - alpha) * _minmax(lexical[lex_idx]).astype(np.float64)
         if den_idx.size and dense is not None:
-            for i, v in zip(den_idx.tolist(), _minmax(dense[den_idx]).tolist(), strict=True):
-                scores[i] = scores.get(i, 0.0) + alpha * v
-    if not scores and not info.symbols:
+            score[in_den] += alpha * _minmax(dense[den_idx]).astype(np.float64)
+    if not cand.size and not info.symbols:
         return []
-    max_score = max(scores.values(), default=1.0) or 1.0
+    max_score = float(score.max()) if cand.size else 1.0
+    max_score = max_score or 1.0
 
     # Definitions of the identifiers the query names, in the pools or anywhere in the corpus.
     weight = config.definition
     if weight > 0 and info.is_symbol and info.symbols:
-        names = info.symbols
-        lower = frozenset(n.lower() for n in names)
-        extra: set[int] = set()
-        for name in lower:
-            definers = corpus.by_symbol.get(name, [])
-            if len(definers) <= 25:
-                extra.update(definers)
-            for stem in (name, name.replace("_", "")):
-                files = corpus.by_stem.get(stem, [])
-                if len(files) <= 200:
-                    extra.update(files)
-        if allowed is not None:
-            extra = {i for i in extra if allowed[i]}
-        for i in sorted(set(scores) | extra):
-            if _defines(corpus, i, lower, names):
-                stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
-                tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
-                scores[i] = scores.get(i, 0.0) + weight * max_score * tier
+        cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score)
+    if not cand.size:
+        return []
+    files = corpus.file_of[cand]
+    file_ids, file_of_cand = np.unique(files, return_inverse=True)
+    paths = [corpus.files[f][1] for f in file_ids.tolist()]
 
     # Query words in the file name or its folder (natural-language queries).
     if config.path_match > 0 and info.keywords and not info.is_symbol:
         n_kw = len(info.keywords)
-        for i in list(scores):
-            hits = _keyword_hits(info.keywords, corpus.paths[i])
-            if hits:
-                scores[i] += config.path_match * max_score * hits / n_kw
+        hits = np.asarray([_keyword_hits(info.keywords, p) for p in paths], dtype=np.float64)[file_of_cand]
+        score += np.where(hits > 0, config.path_match * max_score * hits / n_kw, 0.0)
 
     # File coherence: a file with several strong candidates lifts its best chunk.
-    if config.coherence > 0 and scores:
-        file_sum: dict[int, float] = {}
-        best: dict[int, int] = {}
-        for i, s in scores.items():
-            f = int(corpus.file_of[i])
-            file_sum[f] = file_sum.get(f, 0.0) + s
-            b = best.get(f)
-            if b is None or s > scores[b] or (s == scores[b] and corpus.position[i] < corpus.position[b]):
-                best[f] = i
-        top_file = max(file_sum.values()) or 1.0
-        unit = config.coherence * max(scores.values())
-        for f, i in best.items():
-            scores[i] += unit * file_sum[f] / top_file
+    if config.coherence > 0:
+        file_sum = np.bincount(file_of_cand, weights=score, minlength=file_ids.size)
+        by_file = np.lexsort((corpus.position[cand], -score, file_of_cand))
+        first = np.ones(by_file.size, dtype=bool)
+        first[1:] = file_of_cand[by_file[1:]] != file_of_cand[by_file[:-1]]
+        best = by_file[first]  # each file's best candidate, in file order
+        top_file = float(file_sum.max()) or 1.0
+        unit = config.coherence * float(score.max())
+        score[best] += unit * file_sum[file_of_cand[best]] / top_file
 
     # Test / example / vendored paths; documentation and config text.
-    if config.test_penalty != 1.0 or config.prose_penalty != 1.0:
-        for i in scores:
-            if path_penalized(corpus.paths[i]):
-                scores[i] *= config.test_penalty
-            if corpus.languages[i] in PROSE_LANGUAGES:
-                scores[i] *= config.prose_penalty
+    if config.test_penalty != 1.0:
+        penalized = np.asarray([path_penalized(p) for p in paths], dtype=bool)[file_of_cand]
+        score = np.where(penalized, score * config.test_penalty, score)
+    if config.prose_penalty != 1.0:
+        langs = corpus.languages
+        prose = np.asarray([langs[i] in PROSE_LANGUAGES for i in cand.tolist()], dtype=bool)
+        score = np.where(prose, score * config.prose_penalty, score)
 
-    return _select(corpus, scores, k, config)
+    return _select(corpus, cand, score, k, config)
 
 
-def _select(corpus: Corpus, scores: dict[int, float], k: int, config: RankConfig) -> list[Ranked]:
+def _union_in_order(first: IntArray, second: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """``first`` then the items of ``second`` not in it; and where each input's items landed."""
+    place = {i: j for j, i in enumerate(first.tolist())}
+    added: list[int] = []
+    where: list[int] = []
+    for i in second.tolist():
+        j = place.get(i)
+        if j is None:
+            j = place[i] = len(place)
+            added.append(i)
+        where.append(j)
+    cand = np.concatenate([first, np.asarray(added, dtype=np.int64)]) if added else first
+    return cand, np.arange(first.size), np.asarray(where, dtype=np.int64)
+
+
+def _add_definitions(
+    corpus: Corpus,
+    symbols: tuple[str, ...],
+    cand: IntArray,
+    score: npt.NDArray[np.float64],
+    allowed: BoolArray | None,
+    boost: float,
+) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Boost candidates defining a queried symbol; add definers found outside the pools (files
+    named after it are tiered up)."""
+    lower = frozenset(n.lower() for n in symbols)
+    extra: set[int] = set()
+    for name in lower:
+        definers = corpus.by_symbol.get(name, [])
+        if len(definers) <= 25:
+            extra.update(definers)
+        for stem in (name, name.replace("_", "")):
+            in_file = corpus.by_stem.get(stem, [])
+            if len(in_file) <= 200:
+                extra.update(in_file)
+    if allowed is not None:
+        extra = {i for i in extra if allowed[i]}
+    place = {i: j for j, i in enumerate(cand.tolist())}
+    added: list[int] = []
+    gains: list[float] = []
+    for i in sorted(place.keys() | extra):
+        if _defines(corpus, i, lower, symbols):
+            stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
+            tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
+            j = place.get(i)
+            if j is None:
+                added.append(i)
+                gains.append(0.0 + boost * tier)
+            else:
+                score[j] += boost * tier
+    if added:
+        cand = np.concatenate([cand, np.asarray(added, dtype=np.int64)])
+        score = np.concatenate([score, np.asarray(gains, dtype=np.float64)])
+    return cand, score
+
+
+def _select(
+    corpus: Corpus, cand: IntArray, score: npt.NDArray[np.float64], k: int, config: RankConfig
+) -> list[Ranked]:
     """Greedy top-k with per-file saturation decay and overlap de-duplication."""
-    pos = corpus.position
-    order = sorted(scores, key=lambda i: (-scores[i], pos[i]))
-    taken: dict[int, list[int]] = {}
-    chosen: list[Ranked] = []
-    floor = -np.inf
-    for i in order:
-        base = scores[i]
-        if len(chosen) >= k and base <= floor:
-            break
-        f = int(corpus.file_of[i])
-        same = taken.get(f, [])
-        if config.dedupe and any(
-            not (corpus.end_lines[i] < corpus.start_lines[j] or corpus.start_lines[i] > corpus.end_lines[j])
-            for j in same
-        ):
+    order = np.lexsort((corpus.position[cand], -score))
+    ranked = cand[order]
+    bases = score[order].tolist()
+    files = corpus.file_of[ranked].tolist()
+    starts = corpus.start_lines[ranked].tolist()
+    ends = corpus.end_lines[ranked].tolist()
+    positions = corpus.position[ranked].tolist()
+    taken: dict[int, list[int]] = {}  # file -> places (in ``ranked``) already chosen
+    chosen: list[tuple[int, float]] = []  # (place, effective score)
+    best_k: list[float] = []  # min-heap of the k highest effective scores so far
+    for j, base in enumerate(bases):
+        if len(best_k) >= k and base <= best_k[0]:
+            break  # decay only lowers scores: nothing further can enter the top k
+        same = taken.setdefault(files[j], [])
+        if config.dedupe and same and any(not (ends[j] < starts[m] or starts[j] > ends[m]) for m in same):
             continue
         eff = base
         extra = len(same) - config.saturation_free + 1
         if extra > 0 and config.saturation_decay != 1.0:
             eff *= config.saturation_decay**extra
-        taken.setdefault(f, []).append(i)
-        chosen.append(Ranked(i, eff))
-        if len(chosen) >= k:
-            floor = heapq.nlargest(k, (r.score for r in chosen))[-1]
-    chosen.sort(key=lambda r: (-r.score, pos[r.index]))
-    return chosen[:k]
+        same.append(j)
+        chosen.append((j, eff))
+        if len(best_k) < k:
+            heapq.heappush(best_k, eff)
+        elif eff > best_k[0]:
+            heapq.heapreplace(best_k, eff)
+    chosen.sort(key=lambda c: (-c[1], positions[c[0]]))
+    return [Ranked(int(ranked[j]), eff) for j, eff in chosen[:k]]
 
 
 def code_query_tokens(query: str) -> list[str]:
