@@ -65,6 +65,9 @@ class PerformanceSettings(_Section):
     cache_cold_size: int = Field(2000, ge=0)
     cache_frozen_bytes: int = Field(256 * 1024 * 1024, ge=0)
     parse_timeout_ms: int = Field(5000, ge=1)
+    # Service search worker processes; unset: one per core on a machine with several, 0: search
+    # in the HTTP process. Needs a restart.
+    search_workers: int | None = Field(None, ge=0, le=32)
     # A CST whose error nodes cover more than this share of the file goes to legacy.
     max_error_ratio: float = Field(0.3, ge=0.0, le=1.0)
 

@@ -163,14 +163,15 @@ class SearchEngine:
     def __init__(
         self,
         store: IndexStore,
-        embedder: Embedder,
+        embedder: Embedder | None,
         mode: str = "hybrid",
         candidates: int = 100,
         config: RankConfig | None = None,
         background_reload: bool = False,
     ):
         """``background_reload``: after the index changes, keep answering from the previous
-        corpus while the new one loads in a thread (for long-lived services)."""
+        corpus while the new one loads in a thread (for long-lived services). Without an
+        ``embedder``, dense search needs the query vector passed to ``search``."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.store = store
@@ -184,23 +185,33 @@ class SearchEngine:
     ) -> list[SearchResult]:
         started = time.perf_counter()
         metrics.SEARCH_REQUESTS.labels(source).inc()
+        results = self.search_unrecorded(query, k, filters)
+        if results is not None:
+            metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
+        return results or []
+
+    def search_unrecorded(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None, vector: FloatArray | None = None
+    ) -> list[SearchResult] | None:
+        """The search without metrics (a search worker process reports to the HTTP process,
+        which records them); None when nothing was searched (empty query, corpus or filter).
+        ``vector``: the query's embedding, if already computed."""
         if filters is not None:
             filters.validate()
         query = query[:MAX_QUERY_CHARS].strip()
         if not query or k <= 0:
-            return []
+            return None
         corpus = load_corpus(self.store, background=self.background_reload)
         if corpus.n == 0:
-            return []
+            return None
         allowed = corpus.mask(filters)
         if allowed is not None and not allowed.any():
-            return []
+            return None
         info = analyze(query, corpus)
         lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
-        dense = self._dense(corpus, query, allowed) if self.mode in ("hybrid", "dense") else None
+        dense = self._dense(corpus, query, allowed, vector) if self.mode in ("hybrid", "dense") else None
         tokens = tuple(dict.fromkeys(query_tokens(query)))
         ranked = rank(corpus, info, lexical, dense, k, allowed, self.config, tokens)
-        metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
         out: list[SearchResult] = []
         for r in ranked:
             row = corpus.row(r.index)
@@ -223,10 +234,17 @@ class SearchEngine:
         weights = [STEM_QUERY_WEIGHT if t.startswith(STEM_PREFIX) else 1.0 for t in tokens]
         return corpus.bm25.scores(tokens, weights)
 
+    def embed_query(self, query: str) -> FloatArray:
+        """The query's vector, as ``search`` computes it (for a search done elsewhere)."""
+        if self.embedder is None:
+            raise ValueError("this engine has no embedder: pass the query vector")
+        return np.asarray(self.embedder.embed_query(query[:MAX_QUERY_CHARS].strip()), dtype=np.float32).reshape(-1)
+
     def _dense(
-        self, corpus: Corpus, query: str, allowed: BoolArray | None
+        self, corpus: Corpus, query: str, allowed: BoolArray | None, vector: FloatArray | None = None
     ) -> tuple[FloatArray, IntArray | None] | None:
         if corpus.vectors is None:
             return None
-        vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)
+        if vector is None:
+            vector = self.embed_query(query)
         return corpus.similarities(vector, allowed)

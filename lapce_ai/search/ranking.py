@@ -358,9 +358,7 @@ def _add_definitions(
     return cand, score
 
 
-def _select(
-    corpus: Corpus, cand: IntArray, score: npt.NDArray[np.float64], k: int, config: RankConfig
-) -> list[Ranked]:
+def _select(corpus: Corpus, cand: IntArray, score: npt.NDArray[np.float64], k: int, config: RankConfig) -> list[Ranked]:
     """Greedy top-k with per-file saturation decay and overlap de-duplication."""
     order = np.lexsort((corpus.position[cand], -score))
     ranked = cand[order]

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lapce_ai import __version__
 from lapce_ai.embedding.base import EmbedderError
 from lapce_ai.observability import metrics
+from lapce_ai.search.engine import MAX_QUERY_CHARS
 from lapce_ai.search.filters import FilterError, SearchFilters, glob_to_regex, normalize_path_filter
 from lapce_ai.service.auth import GuardMiddleware
 from lapce_ai.service.schemas import (
@@ -38,7 +39,8 @@ from lapce_ai.service.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from lapce_ai.service.state import ServiceState
+from lapce_ai.service.search_pool import SearchPool, SearchReply, WorkerError
+from lapce_ai.service.state import IndexHandle, ServiceState
 from lapce_ai.service.status import status_path
 
 log = logging.getLogger("lapce_ai.service")
@@ -61,13 +63,15 @@ def create_app(state: ServiceState) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(state.refresh)
+        await asyncio.to_thread(state.start_search_pool)
         task = asyncio.create_task(_refresher(state))
         try:
             yield
-        finally:
+        finally:  # after the server drained its requests
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await asyncio.to_thread(state.stop_search_pool)
 
     app = FastAPI(
         title="lapce-ai",
@@ -260,6 +264,7 @@ def _add_probes(app: FastAPI, state: ServiceState) -> None:
                 "rss_bytes": proc.memory_info().rss,
                 "threads": proc.num_threads(),
                 "cpu_seconds": round(sum(proc.cpu_times()[:2]), 3),
+                "search_workers": pool.facts() if (pool := state.search_pool) is not None else None,
             },
         )
         return body
@@ -360,7 +365,7 @@ def _check_filters(filters: SearchFilters) -> None:
             raise FilterError(f"invalid path glob: {exc}") from exc
 
 
-def run_search(state: ServiceState, req: SearchRequest) -> dict[str, Any]:
+def run_search(state: ServiceState, req: SearchRequest) -> Response:
     k = min(req.k, state.settings.service.max_k)  # bounded: larger asks get max_k results
     handle = state.index
     if handle is None:
@@ -371,6 +376,9 @@ def run_search(state: ServiceState, req: SearchRequest) -> dict[str, Any]:
         _check_filters(filters)
     except FilterError as exc:
         raise ApiError(400, str(exc), "invalid_filter") from exc
+    pool = state.search_pool
+    if pool is not None:
+        return _pooled_search(state, pool, handle, query, k, filters)
     started = time.perf_counter()
     try:
         results = handle.engine.search(query, k, filters, source="http")
@@ -388,20 +396,55 @@ def run_search(state: ServiceState, req: SearchRequest) -> dict[str, Any]:
     took = (time.perf_counter() - started) * 1000
     if log.isEnabledFor(logging.DEBUG):
         log.debug("search", extra={"k": k, "count": len(results), "latency_ms": round(took, 3)})
-    return {
-        "query": query,
-        "k": k,
-        "count": len(results),
-        "took_ms": round(took, 3),
-        "results": [r.to_json() for r in results],
-    }
+    return _json(
+        {
+            "query": query,
+            "k": k,
+            "count": len(results),
+            "took_ms": round(took, 3),
+            "results": [r.to_json() for r in results],
+        }
+    )
+
+
+def _pooled_search(
+    state: ServiceState, pool: SearchPool, handle: IndexHandle, query: str, k: int, filters: SearchFilters
+) -> Response:
+    """The search in a worker process; metrics, embedding and errors as ``engine.search`` has them."""
+    started = time.perf_counter()
+    metrics.SEARCH_REQUESTS.labels("http").inc()
+    try:
+        trimmed = query[:MAX_QUERY_CHARS].strip()
+        vector = handle.engine.embed_query(trimmed) if trimmed and handle.engine.mode != "lexical" else None
+        reply: SearchReply = pool.search(
+            state.search_target(handle), query, vector, k, (filters.path, filters.language, filters.kind)
+        )
+    except EmbedderError as exc:
+        log.error("query embedding failed: %s", exc, extra={"error_type": exc.error_type})
+        raise ApiError(503, f"embedder unavailable: {exc}", exc.error_type) from exc
+    except WorkerError as exc:
+        if exc.kind == "filter":
+            raise ApiError(400, str(exc), "invalid_filter") from exc
+        if exc.kind != "lost" and filters.path and any(ch in filters.path for ch in "*?["):
+            raise ApiError(400, f"invalid path glob: {filters.path!r}", "invalid_filter") from exc
+        if exc.kind == "lost" or state.index is not handle or not state.ready:
+            raise ApiError(503, "search worker unavailable; retry", "index_unavailable") from exc
+        raise
+    if reply.searched:
+        metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
+    took = (time.perf_counter() - started) * 1000
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("search", extra={"k": k, "count": reply.count, "latency_ms": round(took, 3)})
+    head = json.dumps({"query": query, "k": k, "count": reply.count, "took_ms": round(took, 3)}, ensure_ascii=False)
+    body = head[:-1].encode("utf-8", "replace") + b', "results": ' + reply.results_json + b"}"
+    return Response(body, media_type="application/json")
 
 
 def _add_search(app: FastAPI, state: ServiceState) -> None:
     # The models document the responses; the handlers return JSON directly (no re-validation per hit).
     @app.post("/search", response_model=SearchResponse, tags=["search"], responses=_ERRORS)
     def post_search(req: SearchRequest) -> Response:
-        return _json(run_search(state, req))
+        return run_search(state, req)
 
     @app.get("/search", response_model=SearchResponse, tags=["search"], responses=_ERRORS)
     def get_search(
@@ -411,7 +454,7 @@ def _add_search(app: FastAPI, state: ServiceState) -> None:
         language: Annotated[str | None, Query(pattern=WORD_PATTERN)] = None,
         kind: Annotated[str | None, Query(pattern=WORD_PATTERN)] = None,
     ) -> Response:
-        return _json(run_search(state, SearchRequest(query=q, k=k, path=path, language=language, kind=kind)))
+        return run_search(state, SearchRequest(query=q, k=k, path=path, language=language, kind=kind))
 
 
 def _json(body: dict[str, Any]) -> Response:

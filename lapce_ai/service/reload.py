@@ -18,7 +18,7 @@ from lapce_ai.config import ConfigError, ConfigProblem, Settings, load_config
 
 # (section, key) pairs a running process keeps; "*" is the whole section.
 RESTART_ONLY: frozenset[tuple[str, str]] = frozenset(
-    {("service", "host"), ("service", "port"), ("paths", "*"), ("embedder", "*")}
+    {("service", "host"), ("service", "port"), ("paths", "*"), ("embedder", "*"), ("performance", "search_workers")}
 )
 
 
@@ -68,7 +68,10 @@ def _restart_only(dotted: str) -> bool:
 def merge_for_reload(running: Settings, new: Settings) -> tuple[Settings, list[str], list[str]]:
     """(effective settings, keys changed now, keys whose change waits for a restart)."""
     service = new.service.model_copy(update={"host": running.service.host, "port": running.service.port})
-    effective = new.model_copy(update={"service": service, "paths": running.paths, "embedder": running.embedder})
+    performance = new.performance.model_copy(update={"search_workers": running.performance.search_workers})
+    effective = new.model_copy(
+        update={"service": service, "performance": performance, "paths": running.paths, "embedder": running.embedder}
+    )
     old_flat, new_flat, eff_flat = flatten(running), flatten(new), flatten(effective)
     pending = sorted(k for k in new_flat if _restart_only(k) and new_flat[k] != old_flat.get(k))
     changed = sorted(k for k in eff_flat if eff_flat[k] != old_flat.get(k))

@@ -25,6 +25,7 @@ from lapce_ai.service import components
 from lapce_ai.service.metrics_bridge import MetricsBridge
 from lapce_ai.service.metrics_bridge import prime as prime_metrics
 from lapce_ai.service.reload import ReloadOutcome, load_for_reload
+from lapce_ai.service.search_pool import IndexTarget, SearchPool, default_workers
 from lapce_ai.service.status import StatusReader, is_alive
 
 log = logging.getLogger("lapce_ai.service")
@@ -67,6 +68,9 @@ class ServiceState:
         self.bridge = MetricsBridge()
         self._bridged: tuple[int, bool] | None = None
         prime_metrics()
+        workers = settings.performance.search_workers
+        self.search_workers = default_workers() if workers is None else workers
+        self.search_pool: SearchPool | None = None  # started by the app, after the first refresh
         self._lock = threading.Lock()
         self._reload_lock = threading.Lock()
 
@@ -142,7 +146,10 @@ class ServiceState:
         log.info("index opened", extra={"index": str(self.index_dir), "versions": store.versions()})
 
     def _warm(self, handle: IndexHandle) -> None:
-        """Load a new chunks version into the search corpus here, not in the next request."""
+        """Load a new chunks version into the search corpus here, not in the next request
+        (with search workers, they load and follow it themselves)."""
+        if self.search_workers:
+            return
         try:
             version = int(handle.store.table(CHUNKS).version)
             if version != self._warm_version:
@@ -150,6 +157,29 @@ class ServiceState:
                 self._warm_version = version
         except Exception as exc:
             log.warning("search corpus warm-up failed: %s", exc, extra={"error_type": type(exc).__name__})
+
+    # -- search workers -------------------------------------------------------------------
+
+    def search_target(self, handle: IndexHandle) -> IndexTarget:
+        meta = handle.store.meta
+        return IndexTarget(str(self.index_dir), meta.model_id, meta.dim, handle.identity)
+
+    def start_search_pool(self) -> None:
+        """Start the search workers on the current index and wait until they have loaded it."""
+        if not self.search_workers or self.search_pool is not None:
+            return
+        handle = self.index
+        target = self.search_target(handle) if handle is not None else None
+        pool = SearchPool(self.search_workers, target, self.settings.service.log_level)
+        if not pool.wait_ready():
+            log.error("some search workers failed to start; they are being replaced")
+        self.search_pool = pool
+        log.info("search workers ready", extra={"workers": pool.size, "pids": pool.pids()})
+
+    def stop_search_pool(self) -> None:
+        pool, self.search_pool = self.search_pool, None
+        if pool is not None:
+            pool.close()
 
     @property
     def ready(self) -> bool:
