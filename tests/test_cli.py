@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 BIN = Path(sys.executable).parent
@@ -148,8 +149,11 @@ def test_sigkill_at_random_points_leaves_a_working_index(tmp_path: Path, env: di
             stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(1.0, 4.0))
+        children = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        _gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, f"attempt {attempt}: worker processes outlived the killed CLI: {alive}"
         if not (index / "meta.json").exists():
             continue
         check = cli("validate", "--index", str(index), env=env, check=False)

@@ -19,6 +19,7 @@ import xxhash
 from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY
 from lapce_ai.config.settings import Settings
 from lapce_ai.discovery.walker import DiscoveredFile
+from lapce_ai.index.orphans import exit_with_parent
 from lapce_ai.index.store import FileState
 from lapce_ai.parsing.router import ParseOutcome, ParserRouter
 from lapce_ai.search.tokenize import document_text
@@ -66,8 +67,9 @@ _worker_router: ParserRouter | None = None
 _worker_incremental = True
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, parent_pid: int) -> None:
     global _worker_router, _worker_incremental
+    exit_with_parent(parent_pid)
     _worker_router = ParserRouter(settings.features, settings.performance)
     _worker_incremental = settings.features.incremental_indexing
 
@@ -88,7 +90,9 @@ def prepare_all(
     if len(items) >= PROCESS_POOL_MIN_FILES and workers > 1:
         # spawn, not fork: the parent holds LanceDB's runtime threads, whose locks must not be copied.
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(settings,)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_init_worker, initargs=(settings, os.getpid())
+        ) as pool:
             yield from _windowed(pool, _prepare_in_worker, items, window=workers * 64)
     else:
         threads = settings.performance.max_concurrent_parses
