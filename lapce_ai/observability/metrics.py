@@ -6,6 +6,7 @@ the same objects; ``/metrics`` renders ``REGISTRY``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import psutil
@@ -68,11 +69,24 @@ CONFIG_RELOADS = Counter("config_reloads", "Config reloads by outcome", ["status
 
 
 class _ProcessMemoryCollector(Collector):
-    """``semantic_search_memory_rss_bytes``: read at scrape time, so it is always live."""
+    """``semantic_search_memory_rss_bytes``: read at scrape time, so it is always live. It counts
+    the worker processes too (the service's search workers each hold a copy of the corpus)."""
 
     def collect(self):  # type: ignore[no-untyped-def]
-        rss = psutil.Process(os.getpid()).memory_info().rss
-        yield GaugeMetricFamily("semantic_search_memory_rss_bytes", "Resident set size of this process", value=rss)
+        yield GaugeMetricFamily(
+            "semantic_search_memory_rss_bytes",
+            "Resident set size of this process and its worker processes",
+            value=memory_rss_bytes(),
+        )
+
+
+def memory_rss_bytes() -> int:
+    me = psutil.Process(os.getpid())
+    total = int(me.memory_info().rss)
+    for child in me.children():
+        with contextlib.suppress(psutil.Error):
+            total += int(child.memory_info().rss)
+    return total
 
 
 REGISTRY.register(_ProcessMemoryCollector())
