@@ -340,6 +340,7 @@ def cmd_full(args: argparse.Namespace) -> int:
         f'[service]\nport = {port}\nmax_k = 100\n\n[paths]\nindex_dir = "{work / "index"}"\n'
         f'cache_dir = "{work / "cache"}"\n\n[workspaces]\nroots = ["{work / "ws"}"]\n\n'
         '[embedder]\nprovider = "static"\n'
+        + ("" if args.search_workers is None else f"\n[performance]\nsearch_workers = {args.search_workers}\n")
     )
     source = Path(args.source or sysconfig.get_paths()["stdlib"])
     print(f"work dir {work}; corpus from {source}", flush=True)
@@ -467,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--saves", type=int, default=15)
     f.add_argument("--source", help="code to index (default: this Python's stdlib)")
     f.add_argument("--work", help="work directory (default: a new temporary one)")
+    f.add_argument("--search-workers", type=int, help="service search worker processes (default: the service's)")
     f.add_argument("--keep", action="store_true", help="keep the work directory")
     i = sub.add_parser("inprocess", help="in-process search latency on an existing index")
     i.add_argument("--index", required=True)
