@@ -63,6 +63,8 @@ def test_workers_answer_exactly_like_the_http_process(fresh: dict[str, Any]) -> 
     assert facts["count"] == 2 and facts["restarts"] == 0 and facts["rss_bytes"] > 0
     children = {p.pid for p in psutil.Process(pooled.pid).children()}
     assert set(facts["pids"]) <= children, "workers are not the service's own processes"
+    for pid in facts["pids"]:  # one BLAS thread per search (lapce_ai/service/maththreads.py)
+        assert psutil.Process(pid).environ().get("OPENBLAS_NUM_THREADS") == "1", pid
     assert inline.get("/health/detailed").json()["process"]["search_workers"] is None
 
     for q in QUERIES:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lapce_ai.config import ConfigError, ConfigProblem, LoadedConfig, Settings, load_config
+from lapce_ai.service.maththreads import one_math_thread_per_search
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +56,7 @@ def resolve(args: argparse.Namespace) -> tuple[LoadedConfig, Settings, list[Conf
 
 
 def main(argv: list[str] | None = None) -> None:
+    one_math_thread_per_search()
     args = build_parser().parse_args(argv)
     try:
         loaded, settings, problems = resolve(args)
