@@ -25,10 +25,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import COSQA_DATA, WORK, build_index, make_embedder, open_engine
+from lapce_ai.service.maththreads import one_math_thread_per_search
 
-from lapce_ai.search.engine import load_corpus
-from lapce_ai.search.filters import SearchFilters
+one_math_thread_per_search()  # as lapce-ai-service runs searches (before numpy is imported)
+
+from common import COSQA_DATA, WORK, build_index, make_embedder, open_engine  # noqa: E402
+
+from lapce_ai.search.engine import load_corpus  # noqa: E402
+from lapce_ai.search.filters import SearchFilters  # noqa: E402
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
