@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make run    install into .venv, build the local models, index a code base (this repository,
-#               or `make run PATH=/some/code`), then serve it on 127.0.0.1:8080
+#               or `make run PATH=/some/code`), then serve it on 127.0.0.1:8080 (refining it
+#               in the background)
 #   make test   install, build the models, lint, type-check and run the whole test suite
 
 # `make run PATH=...` names the workspace; keep the shell's own PATH for the recipes.
@@ -32,9 +33,12 @@ $(STAMP): pyproject.toml
 models: install
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python scripts/build_models.py --out $(MODELS)
 
+# The index is searchable once `index` returns; with the two-stage default embedder, `refine`
+# then gives it the transformer's vectors in the background while the service answers
+# (Ctrl-C stops both; refine commits what it has and resumes next time).
 run: models
 	$(BIN)/lapce-index index "$(WORKSPACE)"
-	$(BIN)/lapce-ai-service
+	$(BIN)/lapce-index refine --no-progress & $(BIN)/lapce-ai-service
 
 lint: install
 	$(BIN)/ruff check lapce_ai tests bench scripts

@@ -50,6 +50,12 @@ if stats="$(api /indexer/stats 2>/dev/null)"; then
     running="$(json_get running <<<"$stats")" depth="$(json_get queue_depth <<<"$stats")"
     if [[ "$running" == true ]]; then check PASS indexer "running, queue_depth=$depth, files_indexed=$(json_get files_indexed <<<"$stats")"
     else check WARN indexer "lapce-ai-indexer not running (search still serves; index may go stale)"; fi
+    if [[ "$(json_get refine.enabled <<<"$stats")" == true ]]; then  # two-stage index
+        refined="$(json_get refine.refined <<<"$stats")/$(json_get refine.total <<<"$stats")"
+        if [[ "$(json_get refine.state <<<"$stats")" == error ]]; then
+            check WARN refine "$refined refined; last error: $(json_get refine.last_error <<<"$stats")"
+        else check PASS refine "$refined chunks refined ($(json_get refine.state <<<"$stats"))"; fi
+    fi
 fi
 for dir in "$LAPCE_AI_INDEX" "$LAPCE_AI_CACHE"; do
     [[ -d "$dir" ]] || { check WARN disk "$dir does not exist"; continue; }

@@ -5,7 +5,7 @@
 # Usage: rebuild_index.sh --from-source PATH [--index DIR] [--embedder NAME] [--dry-run]
 #   --from-source PATH  the workspace to index
 #   --index DIR         index to replace (default: $LAPCE_AI_INDEX, /var/lib/lapce-ai/indices)
-#   --embedder NAME     default | static | transformer | titan (default: the config's)
+#   --embedder NAME     default | static | transformer | two-stage | titan (default: the index's own)
 # Search keeps using the old index until the swap; the result is validated afterwards.
 source "$(dirname "$0")/_common.sh"
 handle_help "$@"

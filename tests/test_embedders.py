@@ -16,6 +16,7 @@ from lapce_ai.embedding.base import Embedder, EmbedderError
 from lapce_ai.embedding.registry import DEFAULT_PROVIDER, create_embedder
 from lapce_ai.embedding.static import StaticEmbedder
 from lapce_ai.embedding.transformer import TransformerEmbedder
+from lapce_ai.embedding.two_stage import TwoStageEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -164,8 +165,27 @@ def test_registry_providers(static: StaticEmbedder) -> None:
 
     assert make("static").model_id == static.model_id
     assert make("transformer").model_id == TransformerEmbedder.model_id
-    expected = StaticEmbedder if DEFAULT_PROVIDER == "static" else TransformerEmbedder
-    assert isinstance(make("default"), expected)
+    two = make("two-stage")
+    assert isinstance(two, TwoStageEmbedder) and (two.model_id, two.dim) == (static.model_id, static.dim)
+    expected = {"static": StaticEmbedder, "transformer": TransformerEmbedder, "two-stage": TwoStageEmbedder}
+    assert isinstance(make("default"), expected[DEFAULT_PROVIDER])
+
+
+def test_default_provider_follows_an_existing_index(tmp_path: Path) -> None:
+    from lapce_ai.embedding.registry import provider_of_index, resolve_provider
+
+    assert DEFAULT_PROVIDER == "two-stage"  # chosen by bench/two_stage.py (README "Embedders")
+    assert resolve_provider("default", tmp_path / "none") == DEFAULT_PROVIDER
+    for meta, provider in (
+        ({"model_id": "minilm-l6-v2-onnx-int8", "dim": 384}, "transformer"),
+        ({"model_id": "minilm-l6-v2-static-256", "dim": 256}, "static"),
+        ({"model_id": "minilm-l6-v2-static-256", "dim": 256, "refine_model_id": "x", "refine_dim": 8}, "two-stage"),
+        ({"model_id": "amazon.titan-embed-text-v2:0/1024", "dim": 1024}, "titan"),
+    ):
+        (tmp_path / "meta.json").write_text(json.dumps({"schema_version": 1, "created_at": 0, **meta}))
+        assert provider_of_index(tmp_path) == provider
+        assert resolve_provider("default", tmp_path) == provider  # an index built under an older default
+        assert resolve_provider("static", tmp_path) == "static"  # explicit: taken as is (refused on open)
 
 
 def test_models_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

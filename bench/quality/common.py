@@ -74,7 +74,9 @@ def settings_for(provider: str, index_dir: Path) -> Any:
     return base.model_copy(
         update={
             "paths": PathSettings(index_dir=index_dir, cache_dir=index_dir.parent / "cache"),
-            "embedder": EmbedderSettings(provider=provider if provider in ("static", "transformer") else "static"),
+            "embedder": EmbedderSettings(
+                provider=provider if provider in ("static", "transformer", "two-stage") else "static"
+            ),
         }
     )
 
@@ -88,7 +90,7 @@ def build_index(src: Path, index_dir: Path, provider: str, embedder: Any, fresh:
     if fresh and index_dir.exists():
         shutil.rmtree(index_dir)
     settings = settings_for(provider, index_dir)
-    store = IndexStore.open(index_dir, embedder.model_id, embedder.dim, create=True)
+    store = IndexStore.open_for(index_dir, embedder, create=True)
     router = ParserRouter(settings.features, settings.performance)
     started = time.perf_counter()
     summary = Indexer(settings, store, embedder, router).index(src)
@@ -112,7 +114,7 @@ def open_engine(index_dir: Path, embedder: Any, mode: str, config: Any = None, c
     from lapce_ai.index.store import IndexStore
     from lapce_ai.search.engine import SearchEngine
 
-    store = IndexStore.open(index_dir, embedder.model_id, embedder.dim) if check_model else IndexStore.open(index_dir)
+    store = IndexStore.open_for(index_dir, embedder) if check_model else IndexStore.open(index_dir)
     return SearchEngine(store, embedder, mode=mode, config=config)
 
 

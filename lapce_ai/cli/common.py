@@ -37,11 +37,11 @@ def load_settings(config: str | None, provider: str | None = None) -> Settings:
     return settings
 
 
-def make_embedder(settings: Settings) -> Embedder:
+def make_embedder(settings: Settings, index_dir: Path | None = None) -> Embedder:
     from lapce_ai.embedding.registry import create_embedder
 
     try:
-        embedder: Embedder = create_embedder(settings)
+        embedder: Embedder = create_embedder(settings, index_dir)
         return embedder
     except EmbedderError as exc:
         fail(f"embedder unavailable: {exc}", code=1)
@@ -61,9 +61,9 @@ class Opened:
 def open_index(path: Path, settings: Settings, create: bool = False) -> Opened:
     from lapce_ai.index.store import IndexError_, IndexStore
 
-    embedder = make_embedder(settings)
+    embedder = make_embedder(settings, path)
     try:
-        store = IndexStore.open(path, embedder.model_id, embedder.dim, create=create)
+        store = IndexStore.open_for(path, embedder, create=create)
     except IndexError_ as exc:
         fail(str(exc), code=1)
     return Opened(settings, embedder, store)

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lapce_ai.cli.common import fail, index_path, load_settings, open_index, run
+from lapce_ai.cli.common import Opened, fail, index_path, load_settings, open_index, run
 from lapce_ai.config import Settings
 
 if TYPE_CHECKING:
     from lapce_ai.discovery.walker import DiscoveryReport
+
+
+EMBEDDERS = ["default", "static", "transformer", "two-stage", "titan"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("index", "index (incrementally) a workspace")
     p.add_argument("path", help="workspace root")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--embedder", choices=["default", "static", "transformer", "titan"])
+    p.add_argument("--embedder", choices=EMBEDDERS)
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--refine", action="store_true", help="two-stage index: also refine every row before exiting")
+
+    p = add("refine", "two-stage index: give every row its second-stage (transformer) vector; resumable")
+    p.add_argument("--embedder", choices=EMBEDDERS)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true")
 
     p = add("search", "search an index")
@@ -39,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language")
     p.add_argument("--kind")
     p.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
-    p.add_argument("--embedder", choices=["default", "static", "transformer", "titan"])
+    p.add_argument("--embedder", choices=EMBEDDERS)
     p.add_argument("--json", action="store_true")
 
     p = add("stats", "files, chunks, languages, parsers, version, size")
@@ -61,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("rebuild", "rebuild an index from source into a new directory, then swap it in")
     p.add_argument("--from-source", required=True, dest="source")
-    p.add_argument("--embedder", choices=["default", "static", "transformer", "titan"])
+    p.add_argument("--embedder", choices=EMBEDDERS)
     p.add_argument("--json", action="store_true")
 
     p = add("outline", "print a file's symbols (kind, name, lines)")
@@ -81,6 +90,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_index(args, settings)
     if args.command == "search":
         return cmd_search(args, settings)
+    if args.command == "refine":
+        return cmd_refine(args, settings)
     # Maintenance commands live apart so `index` and `search` do not import what they never use.
     from lapce_ai.cli import maintenance
 
@@ -98,25 +109,39 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     index_dir = index_path(args.index, settings)
     # An unchanged tree is confirmed from the manifest snapshot without opening LanceDB.
     quick, walked = confirm_unchanged(root, index_dir, settings)
+    opened = open_index(index_dir, settings, create=True) if args.refine else None
     if quick is not None:
         summary = quick.to_json()
     else:
-        summary = run_index(root, index_dir, settings, show_progress=not args.no_progress, walked=walked)
+        summary = run_index(root, index_dir, settings, show_progress=not args.no_progress, walked=walked, opened=opened)
+    refined: dict[str, Any] | None = None
+    if opened is not None:
+        refined = run_refine(opened, show_progress=not args.no_progress)
+        summary["refine"] = refined
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print_summary(summary)
+        if refined is not None:
+            print_refine(refined)
+    if refined is not None and refined["interrupted"]:
+        return 130
     return 1 if summary["files_failed"] and not summary["files_indexed"] and summary["files_seen"] else 0
 
 
 def run_index(
-    root: Path, index_dir: Path, settings: Settings, show_progress: bool = True, walked: DiscoveryReport | None = None
+    root: Path,
+    index_dir: Path,
+    settings: Settings,
+    show_progress: bool = True,
+    walked: DiscoveryReport | None = None,
+    opened: Opened | None = None,
 ) -> dict[str, Any]:
     from lapce_ai.cache import build_cache
     from lapce_ai.index.indexer import Indexer
     from lapce_ai.parsing.router import ParserRouter
 
-    opened = open_index(index_dir, settings, create=True)
+    opened = opened or open_index(index_dir, settings, create=True)
     router = ParserRouter(settings.features, settings.performance, cache=build_cache(settings))
     indexer = Indexer(settings, opened.store, opened.embedder, router)
     if show_progress and sys.stderr.isatty():
@@ -148,6 +173,70 @@ def print_summary(s: dict[str, Any]) -> None:
     print(f"time: {s['seconds']:.2f}s")
     for path, reason in list(s["failed"].items())[:20]:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
+
+
+def cmd_refine(args: argparse.Namespace, settings: Settings) -> int:
+    summary = run_refine(open_index(index_path(args.index, settings), settings), show_progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_refine(summary)
+    return 130 if summary["interrupted"] else 0
+
+
+def run_refine(opened: Opened, show_progress: bool = True) -> dict[str, Any]:
+    """Refine a two-stage index to the end. SIGINT/SIGTERM stop it after committing what is
+    embedded (a second signal aborts at once); the next run resumes. A single-stage index has
+    nothing to refine: the summary says so."""
+    import signal
+    import threading
+
+    from lapce_ai.embedding.two_stage import refiner_of
+    from lapce_ai.index.refine import Refiner, RefineSummary
+
+    store, refiner = opened.store, refiner_of(opened.embedder)
+    if refiner is None or not store.meta.two_stage:
+        refined, total = store.refine_counts()
+        return {**RefineSummary(done=refined, total=total).to_json(), "two_stage": False}
+    stop = threading.Event()
+
+    def on_signal(sig: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print(f"{signal.Signals(sig).name}: committing what is embedded, then stopping", file=sys.stderr)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        worker = Refiner(store, refiner, reuse=opened.settings.features.embedding_reuse)
+        if show_progress and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            with Progress(
+                TextColumn("refining"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+            ) as bar:
+                done, total = worker.counts()
+                task = bar.add_task("chunks", total=total, completed=done)
+                summary = worker.run(stop.is_set, progress=lambda d, t: bar.update(task, completed=d, total=t))
+        else:
+            summary = worker.run(stop.is_set)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return {**summary.to_json(), "two_stage": True}
+
+
+def print_refine(s: dict[str, Any]) -> None:
+    if not s["two_stage"]:
+        print("refine: single-stage index, nothing to refine")
+        return
+    share = s["done"] / s["total"] * 100 if s["total"] else 100.0
+    print(
+        f"refined: {s['refined']} rows ({s['computed']} embedded, {s['reused']} reused) in {s['seconds']:.1f}s"
+        f" ({s['chunks_per_second']:.0f} chunks/s); index {s['done']}/{s['total']} refined ({share:.1f} %)"
+    )
+    if s["interrupted"]:
+        print("interrupted: run `lapce-index refine` again to resume", file=sys.stderr)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:

@@ -38,11 +38,24 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         "versions": store.versions(),
         "size_bytes": store.size_on_disk(),
     }
+    if store.meta.two_stage:
+        refined, total = store.refine_counts()
+        stats.update(
+            refine_embedder=store.meta.refine_model_id,
+            refine_dim=store.meta.refine_dim,
+            refined=refined,
+            refined_share=round(refined / total, 4) if total else 1.0,
+        )
     if args.json:
         print(json.dumps(stats, indent=2))
         return 0
     print(f"index:      {stats['index']} (schema v{stats['schema_version']}, versions {stats['versions']})")
     print(f"embedder:   {stats['embedder']} (dim {stats['dim']})")
+    if store.meta.two_stage:
+        print(
+            f"refined:    {stats['refined']}/{stats['chunks']} chunks ({stats['refined_share'] * 100:.1f} %) "
+            f"by {stats['refine_embedder']} (dim {stats['refine_dim']})"
+        )
     print(f"workspaces: {', '.join(stats['workspaces']) or '-'}")
     print(f"files:      {stats['files']} ({stats['files_failed']} failed)")
     print(f"chunks:     {stats['chunks']}")
@@ -137,6 +150,12 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     if not source.is_dir():
         fail(f"not a directory: {source}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if settings.embedder.provider == "default":
+        # A rebuild keeps the index's embedder unless --embedder (or the config) names one.
+        from lapce_ai.embedding.registry import resolve_provider
+
+        embedder = settings.embedder.model_copy(update={"provider": resolve_provider("default", path)})
+        settings = settings.model_copy(update={"embedder": embedder})
     staging = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=path.parent))
     try:
         summary = run_index(source, staging / "index", settings)

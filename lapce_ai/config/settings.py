@@ -45,7 +45,7 @@ class DiscoverySettings(_Section):
 
 
 class EmbedderSettings(_Section):
-    provider: Literal["default", "static", "transformer", "titan"] = "default"
+    provider: Literal["default", "static", "transformer", "two-stage", "titan"] = "default"
     batch_size: int = Field(64, ge=1, le=4096)
 
 

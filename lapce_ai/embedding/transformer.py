@@ -38,9 +38,21 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+INT8_MODEL_ID = "minilm-l6-v2-onnx-int8"
+FP32_MODEL_ID = "minilm-l6-v2-onnx-fp32"
+DIM = 384
+
+
+def transformer_identity(model_dir: Path | None = None) -> tuple[str, int]:
+    """(model id, dim) that ``TransformerEmbedder(model_dir)`` will have, from its manifest only."""
+    path = model_dir if model_dir is not None else ensure_model(MINILM_ONNX)
+    onnx_file = str(read_manifest(path).get("onnx_file", ONNX_INT8_FILE))
+    return (INT8_MODEL_ID if onnx_file == ONNX_INT8_FILE else FP32_MODEL_ID), DIM
+
+
 class TransformerEmbedder:
-    model_id = "minilm-l6-v2-onnx-int8"
-    dim = 384
+    model_id = INT8_MODEL_ID
+    dim = DIM
 
     def __init__(self, model_dir: Path | None = None, *, onnx_file: str | None = None, threads: int | None = None):
         path = model_dir if model_dir is not None else ensure_model(MINILM_ONNX)
@@ -52,7 +64,7 @@ class TransformerEmbedder:
             onnx_file = onnx_file or str(manifest.get("onnx_file", ONNX_INT8_FILE))
         onnx_file = onnx_file or ONNX_INT8_FILE
         if onnx_file != ONNX_INT8_FILE:
-            self.model_id = "minilm-l6-v2-onnx-fp32"
+            self.model_id = FP32_MODEL_ID
         try:
             self._tokenizer = Tokenizer.from_file(str(path / TOKENIZER_FILE))
             opts = ort.SessionOptions()

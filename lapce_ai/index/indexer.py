@@ -34,7 +34,8 @@ BATCH_CHUNKS = 4000
 
 
 ProgressFn = Callable[[int, int], None]  # (files done, files to do)
-_Vectors = tuple[dict[str, Vectors], dict[str, Vectors]]  # (all needed, newly computed)
+# (all needed, newly computed, second-stage vectors cached for these chunks: two-stage indexes)
+_Vectors = tuple[dict[str, Vectors], dict[str, Vectors], dict[str, Vectors]]
 
 
 @dataclass
@@ -232,10 +233,10 @@ class Indexer:
 
     def _store_batch(self, root: str, batch: _Batch, vectors_future: Future[_Vectors]) -> bool:
         """Write one batch; returns whether chunk rows changed."""
-        vectors, new_vectors = vectors_future.result()
+        vectors, new_vectors, refined = vectors_future.result()
         if batch.files:
             self.store.write_batch(
-                root, batch.chunks, vectors, new_vectors, batch.files, search_texts=batch.search_texts
+                root, batch.chunks, vectors, new_vectors, batch.files, search_texts=batch.search_texts, refined=refined
             )
             metrics.CHUNKS_INDEXED.inc(len(batch.chunks))
         if batch.refreshed:
@@ -243,9 +244,13 @@ class Indexer:
         return bool(batch.files)
 
     def _vectors(self, chunks: list[Chunk], run_vectors: dict[str, Vectors], summary: IndexSummary) -> _Vectors:
-        """Vectors for ``chunks``: reused by content hash (index cache, then this run), else embedded."""
+        """Vectors for ``chunks``: reused by content hash (index cache, then this run), else embedded.
+        A two-stage index also takes the second-stage vectors its cache holds (never computed here:
+        the refiner fills in the rest later, so indexing runs at the first stage's speed)."""
         hashes = list(dict.fromkeys(c.content_hash for c in chunks))
         reuse = self.settings.features.embedding_reuse
+        refined = self.store.cached_vectors(hashes, refined=True) if reuse and self.store.meta.two_stage else {}
+        summary.refined_reused += sum(1 for c in chunks if c.content_hash in refined)
         vectors = self.store.cached_vectors(hashes) if reuse else {}
         if reuse:
             vectors.update({h: run_vectors[h] for h in hashes if h not in vectors and h in run_vectors})
@@ -267,7 +272,7 @@ class Indexer:
         summary.embeddings_reused += max(reused, 0)
         metrics.EMBEDDINGS_COMPUTED.inc(computed)
         metrics.EMBEDDINGS_REUSED.inc(max(reused, 0))
-        return vectors, new_vectors
+        return vectors, new_vectors, refined
 
 
 def _refresh(state: FileState, f: DiscoveredFile) -> FileState:

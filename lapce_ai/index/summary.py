@@ -24,6 +24,7 @@ class IndexSummary:
     chunks_deleted: int = 0
     embeddings_computed: int = 0
     embeddings_reused: int = 0
+    refined_reused: int = 0  # two-stage: rows written with a cached second-stage vector
     parsers: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     embed_seconds: float = 0.0

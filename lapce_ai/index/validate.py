@@ -8,7 +8,17 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from lapce_ai.index.store import CHUNKS, EMBEDDINGS, FILES, SCHEMA_VERSION, IndexError_, IndexStore, chunk_schema
+from lapce_ai.index.store import (
+    CHUNKS,
+    EMBEDDINGS,
+    FILES,
+    REFINED,
+    REFINED_EMBEDDINGS,
+    SCHEMA_VERSION,
+    IndexError_,
+    IndexStore,
+    chunk_schema,
+)
 
 
 @dataclass
@@ -46,6 +56,8 @@ def validate_index(path: Path, detailed: bool = False) -> ValidationReport:
         return report
     meta = store.meta
     report.facts.update(schema_version=meta.schema_version, embedder=meta.model_id, dim=meta.dim)
+    if meta.two_stage:
+        report.facts.update(refine_embedder=meta.refine_model_id, refine_dim=meta.refine_dim)
     if meta.schema_version < SCHEMA_VERSION:
         report.errors.append(
             f"schema v{meta.schema_version} is older than v{SCHEMA_VERSION}: run `lapce-index migrate --to latest`"
@@ -59,7 +71,7 @@ def validate_index(path: Path, detailed: bool = False) -> ValidationReport:
 
 def _check_tables(store: IndexStore, report: ValidationReport, detailed: bool) -> None:
     chunks_tbl = store.table(CHUNKS)
-    expected = chunk_schema(store.meta.dim)
+    expected = chunk_schema(store.meta.dim, store.meta.refine_dim)
     actual = chunks_tbl.schema
     for name in expected.names:
         if name not in actual.names:
@@ -70,7 +82,8 @@ def _check_tables(store: IndexStore, report: ValidationReport, detailed: bool) -
             )
     if report.errors:
         return
-    chunks = chunks_tbl.to_arrow().select(["id", "root", "path", "start_line", "end_line", "vector"])
+    columns = ["id", "root", "path", "start_line", "end_line", "vector"] + ([REFINED] if store.meta.two_stage else [])
+    chunks = chunks_tbl.to_arrow().select(columns)
     files = store.table(FILES).to_arrow().select(["root", "path", "status", "chunk_ids"])
     report.facts.update(
         files=files.num_rows,
@@ -78,6 +91,12 @@ def _check_tables(store: IndexStore, report: ValidationReport, detailed: bool) -
         embeddings_cached=store.table(EMBEDDINGS).count_rows(),
         versions=store.versions(),
     )
+    if store.meta.two_stage:
+        # Rows without a second-stage vector are normal (not refined yet): counted, not an error.
+        report.facts.update(
+            refined=chunks.num_rows - chunks.column(REFINED).null_count,
+            refined_embeddings_cached=store.table(REFINED_EMBEDDINGS).count_rows(),
+        )
     ids = chunks.column("id")
     if pc.count_distinct(ids).as_py() != chunks.num_rows:
         report.errors.append("duplicate chunk ids")

@@ -47,6 +47,11 @@ CHUNKS_INDEXED = Counter("chunks_indexed", "Chunks written to the index", regist
 EMBEDDINGS_COMPUTED = Counter("embeddings_computed", "Chunk embeddings computed", registry=REGISTRY)
 EMBEDDINGS_REUSED = Counter("embeddings_reused", "Chunk embeddings reused by content hash", registry=REGISTRY)
 INDEXER_QUEUE_DEPTH = Gauge("indexer_queue_depth", "Files waiting to be indexed", registry=REGISTRY)
+# Two-stage indexes: rows written with the static model, then given the transformer's vector.
+CHUNKS_REFINED = Counter("chunks_refined", "Chunks given their second-stage vector", registry=REGISTRY)
+REFINE_PENDING = Gauge(
+    "index_refine_pending_chunks", "Two-stage index rows waiting for their second-stage vector", registry=REGISTRY
+)
 
 # -- Search ----------------------------------------------------------------------------------
 SEARCH_REQUESTS = Counter("semantic_search_requests", "Search requests", ["source"], registry=REGISTRY)

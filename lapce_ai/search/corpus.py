@@ -6,6 +6,12 @@ every chunk of a file). So the engine loads the chunks table once per table vers
 column arrays: an inverted index of the pre-tokenized ``search_text`` column (BM25 weights
 precomputed per posting, numpy only), the vectors as one float32 matrix, and small dictionaries.
 A newer table version (the indexer wrote) is picked up on the next search.
+
+A two-stage index adds a ``refined`` vector column (the transformer's, filled in after the
+static ``vector``). Once any row has one, ``vectors`` holds the refined vectors (zeros where a
+row has none yet) and ``first_stage`` the static vectors search still needs: those of the rows
+not refined yet, and a sample of refined rows to calibrate the two models' scores against each
+other (``search.two_stage``). A fully refined corpus searches exactly like a transformer one.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ BoolArray = npt.NDArray[np.bool_]
 UIntArray = npt.NDArray[np.uint64]
 
 META_COLUMNS = ["root", "path", "start_line", "end_line", "symbol", "kind", "language", "content"]
+REFINED_COLUMN = "refined"  # second-stage vectors of a two-stage index (null until refined)
+FIRST, REFINED = "first", "refined"  # which model ``Corpus.vectors`` belong to
+CALIBRATION_SAMPLE = 2048  # refined rows whose static vector a corpus keeps (evenly spread)
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -201,13 +210,27 @@ class LexicalIndex(Protocol):
 ROW_KEY_COLUMNS = ("id", "content_hash", "start_line", "end_line")
 
 
+def row_key_columns(names: Sequence[str]) -> list[str]:
+    """The columns ``row_keys`` reads from a table with these columns (a two-stage index's
+    ``refined`` too: a row given its refined vector is a changed row, not a moved one)."""
+    return [*ROW_KEY_COLUMNS, *([REFINED_COLUMN] if REFINED_COLUMN in names else [])]
+
+
 def row_keys(table: pa.Table) -> UIntArray:
     """A 64-bit key per row of what a search shows of it (id covers root, path, symbol and kind;
-    the content hash the text and vector): a row a compaction moved keeps its key."""
+    the content hash the text and vector; whether it is refined yet): a row a compaction moved
+    keeps its key."""
     if not all(c in table.column_names for c in ROW_KEY_COLUMNS):
         return np.zeros(table.num_rows, dtype=np.uint64)
     digest = xxhash.xxh3_64_intdigest
     columns = [table.column(c).to_pylist() for c in ROW_KEY_COLUMNS]
+    if REFINED_COLUMN in table.column_names:
+        columns.append(pc.is_valid(table.column(REFINED_COLUMN)).to_pylist())
+        return np.fromiter(
+            (digest(f"{i}\0{h}\0{s}\0{e}\0{r:d}".encode()) for i, h, s, e, r in zip(*columns, strict=True)),
+            dtype=np.uint64,
+            count=table.num_rows,
+        )
     return np.fromiter(
         (digest(f"{i}\0{h}\0{s}\0{e}".encode()) for i, h, s, e in zip(*columns, strict=True)),
         dtype=np.uint64,
@@ -224,6 +247,17 @@ def tie_break_positions(files: list[tuple[str, str]], file_of: IntArray, starts:
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
     return position
+
+
+@dataclass(frozen=True)
+class FirstStage:
+    """A two-stage corpus's static vectors: of the rows without a refined vector (``rows``), and
+    of a sample of refined rows (``sample_rows``), on which the two models' scores are compared."""
+
+    rows: IntArray
+    vectors: FloatArray
+    sample_rows: IntArray
+    sample: FloatArray
 
 
 @dataclass
@@ -250,6 +284,8 @@ class Corpus:
     keys: UIntArray | None = None  # ``row_keys``: recognises rows a compaction moved
     alive: BoolArray | None = None  # None: every chunk is live (else rows a later version removed are False)
     layers: Layers | None = None  # set when this corpus is a built base plus the changes since
+    vector_space: str = FIRST  # REFINED: ``vectors`` are a two-stage index's refined vectors ...
+    first_stage: FirstStage | None = None  # ... and these the static ones search still needs
     _masks: dict[tuple[str | None, str | None, str | None], BoolArray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -270,13 +306,7 @@ class Corpus:
         paths = table.column("path").to_pylist()
         starts = np.asarray(table.column("start_line").to_numpy(zero_copy_only=False), dtype=np.int64)
         symbols = [s or "" for s in table.column("symbol").to_pylist()]
-        vectors: FloatArray | None = None
-        if "vector" in table.column_names and n:
-            vec = table.column("vector").combine_chunks()
-            dim = vec.type.list_size
-            vectors = np.ascontiguousarray(
-                np.asarray(vec.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(n, dim)
-            )
+        vectors, space, first_stage = _vector_columns(table)
         files: list[tuple[str, str]] = []
         file_no: dict[tuple[str, str], int] = {}
         file_of = np.zeros(n, dtype=np.int64)
@@ -317,11 +347,13 @@ class Corpus:
             files=files,
             position=position,
             vectors=vectors,
-            **_indexes(table, text_column, vectors, cache_dir, avgdl),
+            **_indexes(table, text_column, vectors, cache_dir, avgdl, space, first_stage),
             by_symbol=by_symbol,
             by_stem=by_stem,
             rowids=rowids,
             keys=row_keys(table) if rowids is not None else None,
+            vector_space=space,
+            first_stage=first_stage,
         )
 
     def mask(self, filters: SearchFilters | None) -> BoolArray | None:
@@ -437,12 +469,57 @@ def idf_of(bm25: Bm25, token: str) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
-def _indexes(
-    table: pa.Table, text_column: str, vectors: FloatArray | None, cache_dir: Path | None, avgdl: float | None
-) -> dict[str, Any]:
-    """BM25 postings and IVF lists: from the on-disk cache when it matches, else built (and saved)."""
+def _matrix(col: pa.FixedSizeListArray) -> FloatArray:
+    """A fixed-size-list column as a contiguous float32 matrix; null rows become zeros."""
+    dim = col.type.list_size
+    flat = col.values.slice(col.offset * dim, len(col) * dim)
+    matrix = np.array(flat.to_numpy(zero_copy_only=False), dtype=np.float32).reshape(len(col), dim)
+    if col.null_count:
+        matrix[~np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = 0.0
+    return np.ascontiguousarray(matrix)
+
+
+def _vector_columns(table: pa.Table) -> tuple[FloatArray | None, str, FirstStage | None]:
+    """The matrix search scores with, which model it belongs to, and (two-stage, once anything
+    is refined) the static vectors still needed."""
     n = table.num_rows
-    want_ivf = vectors is not None and n >= IVF_MIN_CHUNKS
+    if not n or "vector" not in table.column_names:
+        return None, FIRST, None
+    static = table.column("vector").combine_chunks()
+    refined = table.column(REFINED_COLUMN).combine_chunks() if REFINED_COLUMN in table.column_names else None
+    if refined is None or refined.null_count == n:
+        return _matrix(static), FIRST, None
+    valid = np.asarray(refined.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    done = np.flatnonzero(valid)
+    rows = np.flatnonzero(~valid)
+    sample_rows = done[np.linspace(0, done.size - 1, min(done.size, CALIBRATION_SAMPLE)).astype(np.int64)]
+    return (
+        _matrix(refined),
+        REFINED,
+        FirstStage(
+            rows=rows.astype(np.int64),
+            vectors=_matrix(static.take(pa.array(rows))),
+            sample_rows=sample_rows.astype(np.int64),
+            sample=_matrix(static.take(pa.array(sample_rows))),
+        ),
+    )
+
+
+def _indexes(
+    table: pa.Table,
+    text_column: str,
+    vectors: FloatArray | None,
+    cache_dir: Path | None,
+    avgdl: float | None,
+    space: str = FIRST,
+    first_stage: FirstStage | None = None,
+) -> dict[str, Any]:
+    """BM25 postings and IVF lists: from the on-disk cache when it matches, else built (and saved).
+    ``space``: the model ``vectors`` come from (the IVF lists of one are no use for the other);
+    a partly refined corpus has none (its unrefined rows hold zero vectors)."""
+    n = table.num_rows
+    unrefined = first_stage is not None and first_stage.rows.size > 0
+    want_ivf = vectors is not None and n >= IVF_MIN_CHUNKS and not unrefined
     fingerprint = ""
     if cache_dir is not None and n >= CACHE_MIN_CHUNKS and "id" in table.column_names:
         ids = pc.binary_join_element_wise(table.column("id"), table.column("content_hash"), "\x00")
@@ -451,7 +528,7 @@ def _indexes(
             for buf in chunk.buffers()[1:]:
                 if buf is not None:
                     digest.update(memoryview(buf))
-        fingerprint = f"{n}-{digest.hexdigest()}"
+        fingerprint = f"{n}-{digest.hexdigest()}" + ("" if space == FIRST else f"-{space}")
         cached = _load_cache(cache_dir / f"{fingerprint}.npz", want_ivf, vectors)
         if cached is not None:
             return cached

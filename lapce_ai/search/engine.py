@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 
 from lapce_ai.embedding.base import Embedder
+from lapce_ai.embedding.two_stage import refiner_of
 from lapce_ai.index.store import CHUNKS, IndexStore
 from lapce_ai.observability import metrics
+from lapce_ai.search import two_stage
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.layers import advance, read_table
@@ -235,10 +237,17 @@ class SearchEngine:
         return corpus.bm25.scores(tokens, weights)
 
     def embed_query(self, query: str) -> FloatArray:
-        """The query's vector, as ``search`` computes it (for a search done elsewhere)."""
+        """The query's vector, as ``search`` computes it (for a search done elsewhere). For a
+        two-stage index: the static model's vector followed by the transformer's."""
         if self.embedder is None:
             raise ValueError("this engine has no embedder: pass the query vector")
-        return np.asarray(self.embedder.embed_query(query[:MAX_QUERY_CHARS].strip()), dtype=np.float32).reshape(-1)
+        text = query[:MAX_QUERY_CHARS].strip()
+        vector = np.asarray(self.embedder.embed_query(text), dtype=np.float32).reshape(-1)
+        refiner = refiner_of(self.embedder)
+        if refiner is None or not self.store.meta.two_stage:
+            return vector
+        second = np.asarray(refiner.embed_query(text), dtype=np.float32).reshape(-1)
+        return np.concatenate([vector, second])
 
     def _dense(
         self, corpus: Corpus, query: str, allowed: BoolArray | None, vector: FloatArray | None = None
@@ -247,4 +256,7 @@ class SearchEngine:
             return None
         if vector is None:
             vector = self.embed_query(query)
+        meta = self.store.meta
+        if meta.two_stage and vector.shape[0] == meta.dim + (meta.refine_dim or 0):
+            return two_stage.similarities(corpus, *two_stage.split_query(vector, meta.dim), allowed)
         return corpus.similarities(vector, allowed)

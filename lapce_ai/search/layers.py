@@ -21,13 +21,13 @@ import numpy as np
 import pyarrow as pa
 
 from lapce_ai.search.corpus import (
-    ROW_KEY_COLUMNS,
     Bm25,
     BoolArray,
     Corpus,
     FloatArray,
     IntArray,
     UIntArray,
+    row_key_columns,
     row_keys,
     tie_break_positions,
 )
@@ -69,7 +69,8 @@ def advance(corpus: Corpus, table: Any, version: int) -> Corpus | None:
     rowids = rowids.copy()
     added = fresh
     if fresh.size and gone.any():
-        fresh_keys_table = table.take_row_ids(fresh.tolist()).select(list(ROW_KEY_COLUMNS)).with_row_id().to_arrow()
+        key_columns = row_key_columns(table.schema.names)
+        fresh_keys_table = table.take_row_ids(fresh.tolist()).select(key_columns).with_row_id().to_arrow()
         fresh_ids = np.asarray(fresh_keys_table.column("_rowid").to_numpy(zero_copy_only=False), dtype=np.uint64)
         fresh_keys = row_keys(fresh_keys_table)
         gone_idx = np.flatnonzero(gone)

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lapce_ai import __version__
 from lapce_ai.embedding.base import EmbedderError
+from lapce_ai.embedding.two_stage import refiner_of
 from lapce_ai.observability import metrics
 from lapce_ai.search.engine import MAX_QUERY_CHARS
 from lapce_ai.search.filters import FilterError, SearchFilters, glob_to_regex, normalize_path_filter
@@ -239,6 +240,7 @@ def _add_probes(app: FastAPI, state: ServiceState) -> None:
                     "provider": state.settings.embedder.provider,
                     "model_id": getattr(state.embedder, "model_id", None),
                     "dim": getattr(state.embedder, "dim", None),
+                    "refine_model_id": getattr(refiner_of(state.embedder), "model_id", None),
                     "error": state.embedder_error,
                 },
                 "index": state.index_facts(),
@@ -315,6 +317,7 @@ def _indexer_summary(state: ServiceState, status: dict[str, Any] | None, alive: 
         "runs": int(status.get("runs") or 0),
         "last_run": status.get("last_run"),
         "last_error": status.get("last_error"),
+        "refine": status.get("refine"),
         "roots": status.get("roots", []),
         "pid": status.get("pid"),
         "started_at": status.get("started_at"),

@@ -7,6 +7,7 @@ The embedder comes from ``lapce_ai.embedding.registry`` and the tiered CST cache
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from lapce_ai.config import Settings
@@ -19,16 +20,24 @@ class ComponentError(Exception):
     """A component cannot be built; the message is one line for the operator."""
 
 
-def create_embedder(settings: Settings) -> Embedder:
+def create_embedder(settings: Settings, index_dir: Path | None = None) -> Embedder:
     try:
         from lapce_ai.embedding.registry import create_embedder as _create
     except ImportError as exc:
         raise ComponentError(f"embedder registry unavailable: {exc}") from exc
     try:
-        embedder: Embedder = _create(settings)
+        embedder: Embedder = _create(settings, index_dir)
         return embedder
     except Exception as exc:
         raise ComponentError(f"embedder {settings.embedder.provider!r} unavailable: {exc}") from exc
+
+
+def resolved_provider(settings: Settings, index_dir: Path) -> str:
+    """What ``[embedder] provider`` means for the index at ``index_dir`` (``default`` follows an
+    existing index: after a rebuild or restore swapped in another one, it may change)."""
+    from lapce_ai.embedding.registry import resolve_provider
+
+    return resolve_provider(settings.embedder.provider, index_dir)
 
 
 def reconfigure_embedder(embedder: Embedder | None, settings: Settings) -> bool:

@@ -7,6 +7,10 @@ a full incremental scan when a directory appeared, an ignore file changed, the r
 on reload, or every ``RESCAN_SECONDS`` as a safety net; a heartbeat thread writes the status
 file the service reads (``status.py``).
 
+A two-stage index is refined by the same worker whenever the queue is empty: one commit's worth
+of rows at a time (``index.refine``), stopping within a few chunks when a file changes, so
+changes always go first; their new chunks get static vectors at once and are refined later.
+
 Every write is an atomic LanceDB commit, so SIGKILL at any point loses nothing already
 indexed; the next start's full scan catches up with whatever changed meanwhile.
 """
@@ -29,7 +33,10 @@ import watchfiles
 
 from lapce_ai.config import Settings
 from lapce_ai.discovery.walker import IGNORE_FILES
+from lapce_ai.embedding.base import Embedder
+from lapce_ai.embedding.two_stage import refiner_of
 from lapce_ai.index.indexer import Indexer
+from lapce_ai.index.refine import Refiner
 from lapce_ai.index.store import FILES, META_FILE, IndexStore
 from lapce_ai.index.summary import IndexSummary
 from lapce_ai.observability import metrics
@@ -61,6 +68,7 @@ REROUTE_KEYS = (
 )
 
 
+REFINE_RETRY_SECONDS = 60.0  # after a refine step failed or could write nothing
 COMPACT_IDLE_SECONDS = 10.0  # compact (optimize + clean old versions) after this long without writes
 COMPACT_EVERY_RUNS = 50  # ... or after this many incremental runs, whichever comes first
 
@@ -151,6 +159,10 @@ class IndexerDaemon:
         self._watch_stop: threading.Event | None = None
         self._watcher: threading.Thread | None = None
         self._next_rescan = time.monotonic() + RESCAN_SECONDS
+        self._provider = ""  # the provider the embedder was made for
+        self._refiner: Embedder | None = None  # the second stage, when the index has one
+        self._refine: dict[str, Any] = {"enabled": False}
+        self._refine_retry_at = 0.0
         self.cache: Any = None
         self.store: DaemonStore
         self.router: ParserRouter
@@ -165,9 +177,10 @@ class IndexerDaemon:
             wanted = ", ".join(str(r) for r in self.settings.workspaces.roots) or "(none)"
             raise DaemonError(f"no workspace root exists ([workspaces] roots = {wanted})")
         try:
-            self.embedder = components.create_embedder(self.settings)
+            self.embedder = components.create_embedder(self.settings, self.index_dir)
         except components.ComponentError as exc:
             raise DaemonError(str(exc)) from exc
+        self._provider = components.resolved_provider(self.settings, self.index_dir)
         self._open_store()
         self.cache = components.build_cache(self.settings)
         self.router = ParserRouter(self.settings.features, self.settings.performance, cache=self.cache)
@@ -175,12 +188,18 @@ class IndexerDaemon:
 
     def _open_store(self) -> None:
         try:
-            store = DaemonStore.open(self.index_dir, self.embedder.model_id, self.embedder.dim, create=True)
+            store = DaemonStore.open_for(self.index_dir, self.embedder, create=True)
         except Exception as exc:
             raise DaemonError(f"cannot open index {self.index_dir}: {exc}") from exc
         assert isinstance(store, DaemonStore)
         self.store = store
         self._identity = self._meta_identity()
+        self._refiner = refiner_of(self.embedder) if store.meta.two_stage else None
+        self._refine = {"enabled": self._refiner is not None}
+        if self._refiner is not None:
+            self._refine.update(model_id=self._refiner.model_id, state="pending", chunks_per_second=None)
+            self._refine["last_error"] = None
+            self._count_refined()
 
     def _meta_identity(self) -> tuple[int, int] | None:
         try:
@@ -326,6 +345,7 @@ class IndexerDaemon:
                     or self._work
                     or self._due()
                     or self.store.compaction_due()
+                    or self._refine_due()
                 ):
                     self._state = "watching"
                     self._cond.wait(1.0)
@@ -342,6 +362,9 @@ class IndexerDaemon:
             if not work and self.store.compaction_due():
                 self._compact()
                 continue
+            if not work and self._refine_due():
+                self._refine_step()
+                continue
             try:
                 self._process(work)
             except _Stopped:
@@ -350,7 +373,57 @@ class IndexerDaemon:
                 self._inflight = 0
                 self._state = "watching"
                 self._set_queue_gauge()
+                if self._refiner is not None:
+                    self._count_refined()
                 self.write_status()
+
+    # -- refining (two-stage indexes) -----------------------------------------------------
+
+    def _refine_due(self) -> bool:
+        pending = self._refine.get("total", 0) - self._refine.get("refined", 0)
+        return self._refiner is not None and pending > 0 and time.monotonic() >= self._refine_retry_at
+
+    def _refine_interrupted(self) -> bool:
+        """Anything else to do? Then the refine step commits what it has and returns."""
+        return self._stop.is_set() or self._reload_requested or bool(self._work) or self._due()
+
+    def _refine_step(self) -> None:
+        """One refine commit (up to ``refine.COMMIT_CHUNKS`` rows / ``COMMIT_SECONDS``)."""
+        assert self._refiner is not None
+        self._state = "refining"
+        self._refine["state"] = "refining"
+        self.store.defer = False  # a refine commit compacts once fragments pile up
+        try:
+            refiner = Refiner(self.store, self._refiner, reuse=self.settings.features.embedding_reuse)
+            summary = refiner.run(self._refine_interrupted, max_steps=1)
+        except Exception as exc:
+            self._refine_retry_at = time.monotonic() + REFINE_RETRY_SECONDS
+            self._refine.update(state="error", last_error=f"{type(exc).__name__}: {exc}")
+            log.error("refining failed: %s", exc, exc_info=exc, extra={"error_type": type(exc).__name__})
+            return
+        finally:
+            self._state = "watching"
+        if summary.computed:
+            self._refine["chunks_per_second"] = round(summary.chunks_per_second, 1)
+        if not summary.refined and not summary.computed and summary.done < summary.total:
+            self._refine_retry_at = time.monotonic() + REFINE_RETRY_SECONDS  # stuck: look again later
+        self._set_refined(summary.done, summary.total)
+        if summary.done == summary.total and summary.refined:
+            log.info("index fully refined", extra={"chunks": summary.total})
+        self.write_status()
+
+    def _count_refined(self) -> None:
+        try:
+            self._set_refined(*self.store.refine_counts())
+        except Exception as exc:
+            log.warning("cannot count refined rows: %s", exc, extra={"error_type": type(exc).__name__})
+
+    def _set_refined(self, refined: int, total: int) -> None:
+        state = self._refine.get("state")
+        if state != "error" or refined == total:
+            state = "done" if refined == total else "pending"
+        self._refine.update(refined=refined, total=total, pending=total - refined, state=state)
+        metrics.REFINE_PENDING.set(total - refined)
 
     def _compact(self) -> None:
         if not self.store.pending_runs:
@@ -384,6 +457,14 @@ class IndexerDaemon:
         if identity == self._identity:
             return
         log.warning("index directory was replaced; reopening", extra={"index": str(self.index_dir)})
+        provider = components.resolved_provider(self.settings, self.index_dir)
+        if provider != self._provider:  # provider = "default" and the new index has another embedder
+            try:
+                self.embedder = components.create_embedder(self.settings, self.index_dir)
+            except components.ComponentError as exc:
+                raise DaemonError(str(exc)) from exc
+            self._provider = provider
+            log.info("embedder follows the replaced index", extra={"provider": provider})
         self._open_store()
         self.indexer = Indexer(self.settings, self.store, self.embedder, self.router)
         work.full.update(self._roots)
@@ -538,6 +619,7 @@ class IndexerDaemon:
             **self._totals,
             "last_run": self._last_run,
             "last_error": self._last_error,
+            "refine": dict(self._refine),
             "roots": [str(r) for r in self._roots],
             "index": str(self.index_dir),
             "config": {

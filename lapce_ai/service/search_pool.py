@@ -46,6 +46,7 @@ class IndexTarget:
     model_id: str
     dim: int
     identity: tuple[int, int, int]
+    refine: tuple[str, int] | None = None  # a two-stage index's second model (id, dim)
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,7 @@ class _Searcher:
 
         with self.lock:
             if self.target != target or self.engine is None:
-                store = IndexStore.open(Path(target.path), target.model_id, target.dim)
+                store = IndexStore.open(Path(target.path), target.model_id, target.dim, refine=target.refine)
                 forget_corpus(store)  # a restored/rebuilt index may reuse the old one's versions
                 self.engine = SearchEngine(store, None, background_reload=True)
                 self.target = target

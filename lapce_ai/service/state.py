@@ -17,6 +17,7 @@ from typing import Any
 
 from lapce_ai.config import Settings
 from lapce_ai.embedding.base import Embedder
+from lapce_ai.embedding.two_stage import LazyEmbedder, refiner_of
 from lapce_ai.index.store import CHUNKS, FILES, META_FILE, IndexError_, IndexStore
 from lapce_ai.observability import metrics
 from lapce_ai.observability.logging import set_level
@@ -59,6 +60,7 @@ class ServiceState:
         self.embedder: Embedder | None = None
         self.embedder_error: str | None = None
         self._embedder_next_try = 0.0
+        self._provider = ""  # the provider the embedder was made for
         self.index: IndexHandle | None = None
         self.index_error: str | None = None
         self._warm_version = -1
@@ -86,7 +88,7 @@ class ServiceState:
 
     def _load_embedder(self) -> None:
         try:
-            embedder = components.create_embedder(self.settings)
+            embedder = components.create_embedder(self.settings, self.index_dir)
         except components.ComponentError as exc:
             self._embedder_next_try = time.monotonic() + EMBEDDER_RETRY_SECONDS
             if self.embedder_error != str(exc):
@@ -95,6 +97,7 @@ class ServiceState:
             self.embedder_error = str(exc)
             return
         self.embedder, self.embedder_error = embedder, None
+        self._provider = components.resolved_provider(self.settings, self.index_dir)
         components.reconfigure_embedder(embedder, self.settings)
         log.info("embedder loaded", extra={"model_id": embedder.model_id, "dim": embedder.dim})
 
@@ -120,6 +123,8 @@ class ServiceState:
         self.reopen_index(identity)
 
     def reopen_index(self, identity: tuple[int, int, int] | None = None) -> None:
+        if self.embedder is not None and components.resolved_provider(self.settings, self.index_dir) != self._provider:
+            self._load_embedder()  # provider = "default" and a rebuild/restore swapped in another embedder's index
         embedder = self.embedder
         if embedder is None:
             return
@@ -127,7 +132,7 @@ class ServiceState:
         if identity is None:
             return
         try:
-            store = IndexStore.open(self.index_dir, embedder.model_id, embedder.dim)
+            store = IndexStore.open_for(self.index_dir, embedder)
             store.has_fts_index()  # touch the tables now, not on the first request
         except Exception as exc:  # lance raises its own errors for damaged tables
             message = str(exc) if isinstance(exc, IndexError_) else f"{type(exc).__name__}: {exc}"
@@ -136,6 +141,12 @@ class ServiceState:
                 metrics.SEARCH_ERRORS.labels("index_open_failed").inc()
             self.index, self.index_error = None, message
             return
+        refiner = refiner_of(embedder)
+        if isinstance(refiner, LazyEmbedder) and store.meta.two_stage:
+            try:
+                refiner.load()  # a two-stage index: every query is embedded by both models
+            except Exception as exc:  # queries will report it (503, embedder unavailable)
+                log.error("second-stage model unavailable: %s", exc, extra={"error_type": "embedder_unavailable"})
         # Requests keep answering from the previous corpus while a new index version loads.
         handle = IndexHandle(store, SearchEngine(store, embedder, background_reload=True), identity, time.time())
         forget_corpus(store)  # a restored/rebuilt index may reuse the old one's version numbers
@@ -162,7 +173,8 @@ class ServiceState:
 
     def search_target(self, handle: IndexHandle) -> IndexTarget:
         meta = handle.store.meta
-        return IndexTarget(str(self.index_dir), meta.model_id, meta.dim, handle.identity)
+        refine = (meta.refine_model_id, meta.refine_dim) if meta.refine_model_id and meta.refine_dim else None
+        return IndexTarget(str(self.index_dir), meta.model_id, meta.dim, handle.identity, refine)
 
     def start_search_pool(self) -> None:
         """Start the search workers on the current index and wait until they have loaded it."""
@@ -269,7 +281,7 @@ class ServiceState:
             return {"loaded": False, "path": str(self.index_dir), "error": self.index_error}
         store = handle.store
         try:
-            return {
+            facts: dict[str, Any] = {
                 "loaded": True,
                 "path": str(self.index_dir),
                 "embedder": store.meta.model_id,
@@ -280,5 +292,9 @@ class ServiceState:
                 "versions": store.versions(),
                 "opened_at": round(handle.opened_at, 3),
             }
+            if store.meta.two_stage:
+                facts.update(refine_embedder=store.meta.refine_model_id, refine_dim=store.meta.refine_dim)
+                facts["refined"] = store.refine_counts()[0]
+            return facts
         except Exception as exc:
             return {"loaded": True, "path": str(self.index_dir), "error": f"{type(exc).__name__}: {exc}"}
