@@ -53,6 +53,14 @@ class Workspace:
         self.embedder = embedder
         self.reindex()
 
+    def append_and_reindex(self, rel: str, text: str) -> Corpus:
+        """Load the current corpus, append ``text`` to a file, re-index: the corpus after."""
+        load_corpus(self.store)
+        path = self.root / rel
+        path.write_text(path.read_text() + text)
+        self.reindex()
+        return load_corpus(self.store)
+
     def reindex(self) -> None:
         summary = self.indexer.index(self.root)
         assert summary.files_failed == 0
@@ -80,11 +88,7 @@ def _top(answers: list[list[tuple[str, int, str]]], n: int) -> list[list[tuple[s
 
 
 def test_an_edit_is_applied_as_a_delta_and_answers_like_a_rebuild(ws: Workspace) -> None:
-    load_corpus(ws.store)
-    routes = ws.root / "app" / "routes.py"
-    routes.write_text(routes.read_text() + "\n\ndef archive_user(user_id):\n    return {'archived': user_id}\n")
-    ws.reindex()
-    corpus = load_corpus(ws.store)
+    corpus = ws.append_and_reindex("app/routes.py", "\n\ndef archive_user(user_id):\n    return {'gone': user_id}\n")
     assert corpus.layers is not None, "a one-file edit must not rebuild the corpus"
     assert 0 < corpus.layers.delta.n < 10
     assert ws.engine.search("archive_user", 3)[0].symbol == "archive_user"
@@ -111,11 +115,7 @@ def test_deleted_and_rewritten_chunks_never_come_back(ws: Workspace) -> None:
 
 
 def test_compaction_moves_rows_without_a_rebuild(ws: Workspace) -> None:
-    load_corpus(ws.store)
-    routes = ws.root / "app" / "routes.py"
-    routes.write_text(routes.read_text() + "\n\ndef ping():\n    return 'pong'\n")
-    ws.reindex()
-    layered = load_corpus(ws.store)
+    layered = ws.append_and_reindex("app/routes.py", "\n\ndef ping():\n    return 'pong'\n")
     assert layered.layers is not None
     after_edit = ws.answers(ws.engine)
     table = ws.store.table(CHUNKS)
