@@ -281,7 +281,8 @@ def test_overlapping_chunks_are_deduplicated(tmp_path: Path, search_embedder: Em
         assert {r.path for r in results} == {"http/headers.py", "http/other.py"}
 
 
-def test_new_index_version_is_picked_up(tmp_path: Path, search_embedder: Embedder) -> None:
+def _indexed_alpha(tmp_path: Path, search_embedder: Embedder) -> tuple[Path, IndexStore, Indexer]:
+    """A one-file workspace (``a.py`` defining ``alpha_function``), indexed."""
     root = tmp_path / "ws"
     root.mkdir()
     (root / "a.py").write_text("def alpha_function():\n    return 1\n")
@@ -289,6 +290,11 @@ def test_new_index_version_is_picked_up(tmp_path: Path, search_embedder: Embedde
     store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
     indexer = Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance))
     indexer.index(root)
+    return root, store, indexer
+
+
+def test_new_index_version_is_picked_up(tmp_path: Path, search_embedder: Embedder) -> None:
+    root, store, indexer = _indexed_alpha(tmp_path, search_embedder)
     eng = SearchEngine(store, search_embedder, mode="lexical")
     assert all(r.path == "a.py" for r in eng.search("beta_function", 5))
     (root / "b.py").write_text("def beta_function():\n    return 2\n")
@@ -355,13 +361,7 @@ def test_unknown_mode_is_refused(indexed: IndexStore, search_embedder: Embedder)
 def test_background_reload_serves_the_old_corpus_then_the_new(tmp_path: Path, search_embedder: Embedder) -> None:
     import time
 
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "a.py").write_text("def alpha_function():\n    return 1\n")
-    settings = settings_for(tmp_path)
-    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
-    indexer = Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance))
-    indexer.index(root)
+    root, store, indexer = _indexed_alpha(tmp_path, search_embedder)
     eng = SearchEngine(store, search_embedder, mode="lexical", background_reload=True)
     assert eng.search("alpha_function", 5)[0].path == "a.py"  # first load: waits
     (root / "b.py").write_text("def beta_function():\n    return 2\n")
