@@ -32,6 +32,7 @@ ABLATIONS = [
     "test_penalty",
     "prose_penalty",
     "coherence",
+    "file_similarity",
     "saturation",
     "dedupe",
     "query_type",

@@ -10,7 +10,8 @@
 3. Code-aware signals, each switchable in ``RankConfig`` and measured in ``bench/quality``
    (ablation table in the bench README): definition of the queried symbol (found even outside
    the pools, tiered up when the file is named after it), query words in the file name or
-   folder, test/example/vendored path penalty, documentation/config penalty, file coherence (a
+   folder, test/example/vendored path penalty, documentation/config penalty, file similarity
+   (the mean similarity of all a file's chunks: the file *about* the question), file coherence (a
    file with several strong chunks lifts its best one), per-file saturation decay (diversity)
    and overlap de-duplication. Signals that measured no gain were removed (definitions of
    identifiers embedded in questions; pulling files named after a query word into the pool).
@@ -47,6 +48,7 @@ class RankConfig:
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
     prose_penalty: float = 0.5  # x for documentation and config text (markdown, yaml, ...) (1 = off)
     coherence: float = 0.5  # + max score x file's share of the candidate score, to its best chunk
+    file_similarity: float = 0.8  # + max score x the file's mean chunk similarity (min-max over candidate files)
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
     dedupe: bool = True  # drop chunks overlapping one already returned (same file)
@@ -59,6 +61,7 @@ class RankConfig:
             "test_penalty": {"test_penalty": 1.0},
             "prose_penalty": {"prose_penalty": 1.0},
             "coherence": {"coherence": 0.0},
+            "file_similarity": {"file_similarity": 0.0},
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
             "query_type": {"alpha_symbol": self.alpha_nl},
@@ -74,6 +77,7 @@ NO_SIGNALS = RankConfig(
     test_penalty=1.0,
     prose_penalty=1.0,
     coherence=0.0,
+    file_similarity=0.0,
     saturation_decay=1.0,
     dedupe=False,
 )
@@ -290,6 +294,12 @@ def rank(
         unit = config.coherence * float(score.max())
         score[best] += unit * file_sum[file_of_cand[best]] / top_file
 
+    # File similarity: how close the whole file is to the query (the mean of its chunks'
+    # similarities), so the file that is *about* the question outranks one stray close chunk.
+    if config.file_similarity > 0 and dense is not None:
+        file_sim = _file_similarity(corpus, dense, computed, allowed, file_ids)
+        score += config.file_similarity * max_score * file_sim[file_of_cand]
+
     # Test / example / vendored paths; documentation and config text.
     if config.test_penalty != 1.0:
         penalized = np.asarray([path_penalized(p) for p in paths], dtype=bool)[file_of_cand]
@@ -300,6 +310,28 @@ def rank(
         score = np.where(prose, score * config.prose_penalty, score)
 
     return _select(corpus, cand, score, k, config)
+
+
+def _file_similarity(
+    corpus: Corpus, sims: FloatArray, computed: IntArray | None, allowed: BoolArray | None, file_ids: IntArray
+) -> npt.NDArray[np.float64]:
+    """Per candidate file: the mean similarity of its (computed, allowed) chunks, min-max
+    normalised over the candidate files (0 for a file with none)."""
+    idx = np.arange(sims.shape[0], dtype=np.int64) if computed is None else computed
+    if allowed is not None:
+        idx = idx[allowed[idx]]
+    idx = idx[np.isfinite(sims[idx])]
+    n_files = len(corpus.files)
+    total = np.bincount(corpus.file_of[idx], weights=sims[idx].astype(np.float64), minlength=n_files)[file_ids]
+    count = np.bincount(corpus.file_of[idx], minlength=n_files)[file_ids]
+    has = count > 0
+    mean = np.where(has, total / np.maximum(count, 1), 0.0)
+    if not has.any():
+        return np.zeros(file_ids.size, dtype=np.float64)
+    lo, hi = float(mean[has].min()), float(mean[has].max())
+    if hi - lo < 1e-9:
+        return has.astype(np.float64)
+    return np.where(has, (mean - lo) / (hi - lo), 0.0)
 
 
 def _union_in_order(first: IntArray, second: IntArray) -> tuple[IntArray, IntArray, IntArray]:

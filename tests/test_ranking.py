@@ -1,0 +1,72 @@
+"""Ranking signals on a hand-made corpus: each signal's effect, isolated from retrieval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, analyze, rank
+
+
+def _corpus(files: dict[str, list[float]]) -> tuple[Corpus, np.ndarray]:
+    """One chunk per similarity: the chunk's vector has exactly that cosine with the query."""
+    rows: list[dict[str, object]] = []
+    sims: list[float] = []
+    for path, chunk_sims in files.items():
+        for n, sim in enumerate(chunk_sims):
+            vec = np.asarray([sim, np.sqrt(1.0 - sim * sim)], dtype=np.float32)
+            rows.append(
+                {
+                    "root": "/ws",
+                    "path": path,
+                    "start_line": 1 + 10 * n,
+                    "end_line": 9 + 10 * n,
+                    "symbol": f"f{n}",
+                    "kind": "function",
+                    "language": "python",
+                    "content": f"def f{n}(): pass",
+                    "search_text": f"def f{n} pass",
+                    "vector": vec.tolist(),
+                }
+            )
+            sims.append(sim)
+    table = pa.Table.from_pylist(rows)
+    vectors = pa.array(table.column("vector").to_pylist(), pa.list_(pa.float32(), 2))
+    table = table.set_column(table.schema.get_field_index("vector"), "vector", vectors)
+    return Corpus.from_table(table, version=1), np.asarray(sims, dtype=np.float32)
+
+
+def _top_path(corpus: Corpus, sims: np.ndarray, config: RankConfig) -> str:
+    info = analyze("where are the retries scheduled", corpus)
+    ranked = rank(corpus, info, None, (sims, None), 3, None, config)
+    return corpus.paths[ranked[0].index]
+
+
+def test_file_similarity_prefers_the_file_about_the_query() -> None:
+    # stray.py has one close chunk among unrelated ones; topic.py is about the query throughout.
+    corpus, sims = _corpus({"stray.py": [0.90, 0.05, 0.05, 0.05], "topic.py": [0.85, 0.80, 0.80]})
+    query = np.asarray([1.0, 0.0], dtype=np.float32)
+    assert corpus.vectors is not None
+    np.testing.assert_allclose(corpus.vectors @ query, sims, atol=1e-6)
+    assert _top_path(corpus, sims, NO_SIGNALS) == "stray.py"
+    with_signal = RankConfig(**{**NO_SIGNALS.__dict__, "file_similarity": 0.8})
+    assert _top_path(corpus, sims, with_signal) == "topic.py"
+
+
+def test_file_similarity_ignores_chunks_a_filter_excludes() -> None:
+    corpus, sims = _corpus({"a.py": [0.90, 0.10], "b.py": [0.85, 0.05]})
+    config = RankConfig(**{**NO_SIGNALS.__dict__, "file_similarity": 0.8})
+    info = analyze("where are the retries scheduled", corpus)
+    # Unfiltered, a.py's mean (0.50) beats b.py's (0.45) ...
+    assert corpus.paths[rank(corpus, info, None, (sims, None), 3, None, config)[0].index] == "a.py"
+    # ... but with b.py's weak chunk filtered out, b.py's mean is its one allowed chunk's, 0.85.
+    allowed = np.asarray([True, True, True, False])
+    ranked = rank(corpus, info, None, (sims, None), 3, allowed, config)
+    assert all(allowed[r.index] for r in ranked)
+    assert corpus.paths[ranked[0].index] == "b.py"
+
+
+def test_file_similarity_is_switchable() -> None:
+    assert RankConfig().file_similarity > 0
+    assert RankConfig().without("file_similarity").file_similarity == 0
