@@ -288,6 +288,7 @@ class Corpus:
     first_stage: FirstStage | None = None  # ... and these the static ones search still needs
     _masks: dict[tuple[str | None, str | None, str | None], BoolArray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _file_members: tuple[IntArray, IntArray] | None = field(default=None, repr=False)
 
     @classmethod
     def from_table(
@@ -399,6 +400,16 @@ class Corpus:
                 out[idx] = self.vectors[idx] @ query
                 return out, idx
         return self.ivf.search(query, self.n)
+
+    def file_members(self) -> tuple[IntArray, IntArray]:
+        """Each file's chunks, ``members[offsets[f]:offsets[f + 1]]`` (built once per corpus)."""
+        cached = self._file_members
+        if cached is None:
+            members = np.argsort(self.file_of, kind="stable").astype(np.int64)
+            offsets = np.zeros(len(self.files) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.file_of, minlength=len(self.files)), out=offsets[1:])
+            cached = self._file_members = (offsets, members)
+        return cached
 
     def row(self, i: int) -> dict[str, Any]:
         return {

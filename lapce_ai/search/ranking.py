@@ -297,7 +297,7 @@ def rank(
     # File similarity: how close the whole file is to the query (the mean of its chunks'
     # similarities), so the file that is *about* the question outranks one stray close chunk.
     if config.file_similarity > 0 and dense is not None:
-        file_sim = _file_similarity(corpus, dense, computed, allowed, file_ids)
+        file_sim = _file_similarity(corpus, dense, allowed, file_ids)
         score += config.file_similarity * max_score * file_sim[file_of_cand]
 
     # Test / example / vendored paths; documentation and config text.
@@ -313,21 +313,25 @@ def rank(
 
 
 def _file_similarity(
-    corpus: Corpus, sims: FloatArray, computed: IntArray | None, allowed: BoolArray | None, file_ids: IntArray
+    corpus: Corpus, sims: FloatArray, allowed: BoolArray | None, file_ids: IntArray
 ) -> npt.NDArray[np.float64]:
-    """Per candidate file: the mean similarity of its (computed, allowed) chunks, min-max
-    normalised over the candidate files (0 for a file with none)."""
-    idx = np.arange(sims.shape[0], dtype=np.int64) if computed is None else computed
-    if allowed is not None:
-        idx = idx[allowed[idx]]
-    idx = idx[np.isfinite(sims[idx])]
-    n_files = len(corpus.files)
-    total = np.bincount(corpus.file_of[idx], weights=sims[idx].astype(np.float64), minlength=n_files)[file_ids]
-    count = np.bincount(corpus.file_of[idx], minlength=n_files)[file_ids]
+    """Per candidate file: the mean similarity of its allowed chunks that have one (not -inf:
+    outside the probed IVF lists), min-max normalised over the candidate files (0 for a file
+    with none). Reads only the candidate files' chunks."""
+    offsets, members = corpus.file_members()
+    starts = offsets[file_ids]
+    counts = offsets[file_ids + 1] - starts
+    owner = np.repeat(np.arange(file_ids.size), counts)
+    place = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    idx = members[np.repeat(starts, counts) + place]
+    vals = sims[idx].astype(np.float64)
+    ok = np.isfinite(vals) if allowed is None else np.isfinite(vals) & allowed[idx]
+    total = np.bincount(owner[ok], weights=vals[ok], minlength=file_ids.size)
+    count = np.bincount(owner[ok], minlength=file_ids.size)
     has = count > 0
-    mean = np.where(has, total / np.maximum(count, 1), 0.0)
     if not has.any():
         return np.zeros(file_ids.size, dtype=np.float64)
+    mean = np.where(has, total / np.maximum(count, 1), 0.0)
     lo, hi = float(mean[has].min()), float(mean[has].max())
     if hi - lo < 1e-9:
         return has.astype(np.float64)
