@@ -22,6 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import docs_eval
 from common import CORPORA, COSQA_DATA, SEMBLE_DATA, WORK, build_index, make_embedder, mean, open_engine, semble_module
 
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
@@ -140,12 +141,51 @@ def semble_eval(search_for: Callable[[str], SearchFn], repos: dict[str, tuple[Pa
     }
 
 
+# -- docs: "which file is about X?" from real code on this machine ----------------------------
+
+
+def docs_prepare(provider: str, embedder: Any) -> dict[str, tuple[Path, list[docs_eval.DocQuery]]]:
+    out: dict[str, tuple[Path, list[docs_eval.DocQuery]]] = {}
+    for lang, (files, doc_of) in docs_eval.LANGUAGES.items():
+        base = WORK / "docs" / lang
+        src, queries_file = base / "src", base / "queries.json"
+        if not queries_file.exists():
+            queries = docs_eval.build(src, files(), doc_of)
+            if not queries:
+                print(f"  docs {lang}: no source on this machine, skipped", file=sys.stderr)
+                continue
+            queries_file.write_text(json.dumps([q.__dict__ for q in queries]))
+        queries = [docs_eval.DocQuery(**q) for q in json.loads(queries_file.read_text())]
+        index = base / f"index-{provider}"
+        if not (index / "_complete").exists():
+            summary = build_index(src, index, provider, embedder, fresh=True)
+            print(f"  docs {lang}: {summary['chunks_total']} chunks in {summary['wall']:.0f}s", file=sys.stderr)
+            (index / "_complete").write_text(json.dumps(summary))
+        out[lang] = (index, queries)
+    return out
+
+
+def docs_run(search_for: Callable[[str], SearchFn], prepared: dict[str, tuple[Path, list[Any]]]) -> dict[str, Any]:
+    per_lang: dict[str, float] = {}
+    rr: list[float] = []
+    for lang, (_index, queries) in prepared.items():
+        vals = []
+        search = search_for(lang)
+        for q in queries:
+            paths = [h.path for h in search(q.query, 10)]
+            rank = paths.index(q.path) + 1 if q.path in paths else None
+            vals.append(docs_eval.ndcg_single(rank))
+            rr.append(1.0 / rank if rank else 0.0)
+        per_lang[lang] = mean(vals)
+    return {"langs": per_lang, "mean": mean(list(per_lang.values())), "mrr": mean(rr)}
+
+
 # -- driver --------------------------------------------------------------------------------
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suite", default="cosqa,semble")
+    ap.add_argument("--suite", default="cosqa,semble,docs")
     ap.add_argument("--embedder", default="transformer", help="static | transformer | null (lexical only)")
     ap.add_argument("--modes", default="lexical,dense,hybrid")
     ap.add_argument("--repos", default="gin,axum,trpc,rack,commons-lang,nlohmann-json,phoenix,exposed")
@@ -168,6 +208,7 @@ def main() -> None:
         if "semble" in suites
         else {}
     )
+    docs = docs_prepare(provider, embedder) if "docs" in suites else {}
 
     def run(mode: str, config: RankConfig) -> dict[str, Any]:
         res: dict[str, Any] = {}
@@ -178,6 +219,9 @@ def main() -> None:
         if repos:
             engines = {r: open_engine(ix, embedder, mode, config) for r, (ix, _t) in repos.items()}
             res["semble"] = semble_eval(lambda r: lambda q, k: engines[r].search(q, k), repos)
+        if docs:
+            doc_engines = {lang: open_engine(ix, embedder, mode, config) for lang, (ix, _q) in docs.items()}
+            res["docs"] = docs_run(lambda lang: lambda q, k: doc_engines[lang].search(q, k), docs)
         res["seconds"] = time.perf_counter() - started
         return res
 
@@ -206,6 +250,8 @@ def print_row(name: str, r: dict[str, Any]) -> None:
         parts.append(f"cosqa MRR {r['cosqa']['mrr']:.3f}")
     if "semble" in r:
         parts.append(f"semble {r['semble']['mean']:.3f}")
+    if "docs" in r:
+        parts.append(f"docs {r['docs']['mean']:.3f}")
     parts.append(f"({r['seconds']:.0f}s)")
     print("  ".join(parts), file=sys.stderr, flush=True)
 
@@ -227,12 +273,17 @@ def print_table(modes: dict[str, Any], repos: list[str]) -> None:
                 + " | ".join(f"{modes[m]['semble']['categories'].get(cat, 0):.3f}" for m in names)
                 + " |"
             )
+    if names and "docs" in modes[names[0]]:
+        for lang in modes[names[0]]["docs"]["langs"]:
+            print(f"| docs {lang} | " + " | ".join(f"{modes[m]['docs']['langs'][lang]:.3f}" for m in names) + " |")
+        print("| **docs mean** | " + " | ".join(f"**{modes[m]['docs']['mean']:.3f}**" for m in names) + " |")
 
 
 def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
     full = ab["full"]
     print(f"\nAblation ({mode}): each row switches one signal off; Δ = variant - full (negative: signal helps)")
-    cols = ["CoSQA MRR", "semble mean", *repos]
+    has_docs = "docs" in full
+    cols = ["CoSQA MRR", "semble mean", *repos, *(["docs mean"] if has_docs else [])]
     print("| variant | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))
     for name, r in ab.items():
@@ -248,6 +299,9 @@ def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
             for repo in repos:
                 rv = r["semble"]["repos"][repo]
                 cells.append(f"{rv:.3f}" if name == "full" else f"{rv - full['semble']['repos'][repo]:+.3f}")
+        if has_docs:
+            v = r["docs"]["mean"]
+            cells.append(f"{v:.3f}" if name == "full" else f"{v:.3f} ({v - full['docs']['mean']:+.3f})")
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
