@@ -433,6 +433,7 @@ def test_cli_index_refine_stats_and_mismatch(tmp_path: Path) -> None:
 
     index = str(tmp_path / "idx")
     summary = json.loads(cli("index", str(root), "--index", index, "--json").stdout)
+    assert summary["refine_pending"] == summary["chunks_total"] > 0
     stats = json.loads(cli("stats", "--index", index, "--json").stdout)
     assert stats["refined"] == 0 and stats["refine_embedder"] == "minilm-l6-v2-onnx-int8"
     hits = json.loads(cli("search", "read_config", "--index", index, "--json").stdout)
@@ -441,10 +442,13 @@ def test_cli_index_refine_stats_and_mismatch(tmp_path: Path) -> None:
     refined = json.loads(cli("refine", "--index", index, "--json").stdout)
     assert refined["two_stage"] and refined["done"] == refined["total"] == summary["chunks_total"]
     assert refined["computed"] < refined["total"]  # the copied file's chunks were reused
+    (root / "app" / "other.py").write_text("def unrelated():\n    return 1\n")
+    hinted = cli("index", str(root), "--index", index).stdout
+    assert "refine: 1 chunks still search with the fast first-stage vectors" in hinted
     (root / "app" / "new.py").write_text("def haversine_distance(a, b):\n    return 0.0\n")
     again = cli("index", str(root), "--index", index, "--refine").stdout
-    assert "refined: 1 rows (1 embedded, 0 reused)" in again
-    assert f"{refined['total'] + 1}/{refined['total'] + 1} chunks (100.0 %)" in cli("stats", "--index", index).stdout
+    assert "refined: 2 rows (2 embedded, 0 reused)" in again and "still search with the fast" not in again
+    assert f"{refined['total'] + 2}/{refined['total'] + 2} chunks (100.0 %)" in cli("stats", "--index", index).stdout
     hits = json.loads(cli("search", "great circle distance between two points", "--index", index, "--json").stdout)
     assert hits[0]["symbol"] == "haversine_distance"
     refused = cli("search", "x", "--index", index, "--embedder", "static", check=False)

@@ -118,6 +118,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if opened is not None:
         refined = run_refine(opened, show_progress=not args.no_progress)
         summary["refine"] = refined
+        if "refine_pending" in summary:
+            summary["refine_pending"] = refined["total"] - refined["done"]
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -156,7 +158,11 @@ def run_index(
             )
     else:
         summary = indexer.index(root, walked=walked)
-    return summary.to_json()
+    out = summary.to_json()
+    if opened.store.meta.two_stage:
+        refined, total = opened.store.refine_counts()
+        out["refine_pending"] = total - refined
+    return out
 
 
 def print_summary(s: dict[str, Any]) -> None:
@@ -171,6 +177,12 @@ def print_summary(s: dict[str, Any]) -> None:
     )
     print(f"embeddings: {s['embeddings_computed']} computed, {s['embeddings_reused']} reused")
     print(f"time: {s['seconds']:.2f}s")
+    pending = s.get("refine_pending", 0)
+    if pending:
+        print(
+            f"refine: {pending} chunks still search with the fast first-stage vectors; "
+            "`lapce-index refine` (or a running lapce-ai-indexer) gives them the precise ones"
+        )
     for path, reason in list(s["failed"].items())[:20]:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
 
