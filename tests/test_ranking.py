@@ -70,3 +70,25 @@ def test_file_similarity_ignores_chunks_a_filter_excludes() -> None:
 def test_file_similarity_is_switchable() -> None:
     assert RankConfig().file_similarity > 0
     assert RankConfig().without("file_similarity").file_similarity == 0
+
+
+def test_query_forms() -> None:
+    assert analyze("how are routes registered").is_question
+    assert analyze("Where is the retry delay computed?").is_question
+    assert not analyze("multipart form data parsing").is_question
+    assert not analyze("HTTPException").is_question and analyze("HTTPException").is_symbol
+
+
+def test_coherence_lifts_a_consistent_file_for_questions_only() -> None:
+    # big.py: four good chunks; one.py: a single slightly better one; other.py: a poor one.
+    corpus, sims = _corpus({"big.py": [0.70, 0.70, 0.70, 0.70], "one.py": [0.75], "other.py": [0.10]})
+    config = RankConfig(**{**NO_SIGNALS.__dict__, "coherence": 0.5})
+
+    def top(query: str, cfg: RankConfig = config) -> str:
+        ranked = rank(corpus, analyze(query, corpus), None, (sims, None), 3, None, cfg)
+        return corpus.paths[ranked[0].index]
+
+    assert top("how are the retries scheduled") == "big.py"
+    assert top("retry scheduling with exponential backoff") == "one.py"
+    everywhere = RankConfig(**{**config.__dict__, "coherence_everywhere": True})
+    assert top("retry scheduling with exponential backoff", everywhere) == "big.py"

@@ -33,6 +33,7 @@ ABLATIONS = [
     "test_penalty",
     "prose_penalty",
     "coherence",
+    "coherence_scope",
     "file_similarity",
     "saturation",
     "dedupe",

@@ -48,6 +48,7 @@ class RankConfig:
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
     prose_penalty: float = 0.5  # x for documentation and config text (markdown, yaml, ...) (1 = off)
     coherence: float = 0.5  # + max score x file's share of the candidate score, to its best chunk
+    coherence_everywhere: bool = False  # False: only for questions ("how ...?") and symbol queries
     file_similarity: float = 0.8  # + max score x the file's mean chunk similarity (min-max over candidate files)
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
@@ -61,6 +62,7 @@ class RankConfig:
             "test_penalty": {"test_penalty": 1.0},
             "prose_penalty": {"prose_penalty": 1.0},
             "coherence": {"coherence": 0.0},
+            "coherence_scope": {"coherence_everywhere": True},
             "file_similarity": {"file_similarity": 0.0},
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
@@ -96,10 +98,14 @@ _EMBEDDED = re.compile(
 _SEPARATORS = ("::", "\\", "->", ".", "#")
 
 
+QUESTION_WORDS = frozenset({"how", "where", "what", "which", "why", "when", "who"})
+
+
 @dataclass(frozen=True)
 class QueryInfo:
     text: str
     is_symbol: bool
+    is_question: bool  # "how are routes registered?", not a description ("multipart form parsing")
     symbols: tuple[str, ...]  # identifiers the user named (last segment, original case)
     keywords: tuple[str, ...]  # lower-case content words for file-name matching
 
@@ -129,7 +135,9 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     keywords = tuple(
         dict.fromkeys(p for w in words for p in identifier_parts(w) if len(p) > 2 and p not in QUERY_STOPWORDS)
     )
-    return QueryInfo(q, is_symbol, tuple(dict.fromkeys(symbols)), keywords)
+    first = words[0].lower() if words else ""
+    is_question = not is_symbol and (first in QUESTION_WORDS or q.endswith("?"))
+    return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords)
 
 
 # -- path priors ----------------------------------------------------------------------------
@@ -283,8 +291,10 @@ def rank(
         hits = np.asarray([_keyword_hits(info.keywords, p) for p in paths], dtype=np.float64)[file_of_cand]
         score += np.where(hits > 0, config.path_match * max_score * hits / n_kw, 0.0)
 
-    # File coherence: a file with several strong candidates lifts its best chunk.
-    if config.coherence > 0:
+    # File coherence: a file with several strong candidates lifts its best chunk. Questions about
+    # how something works are answered by the file that implements it throughout; a description
+    # or a name is answered by one definition, which a big file's many near misses would bury.
+    if config.coherence > 0 and (config.coherence_everywhere or info.is_question or info.is_symbol):
         file_sum = np.bincount(file_of_cand, weights=score, minlength=file_ids.size)
         by_file = np.lexsort((corpus.position[cand], -score, file_of_cand))
         first = np.ones(by_file.size, dtype=bool)
