@@ -2,7 +2,8 @@
 
 1. Query analysis: a bare identifier (``HTTPException``, ``Rack::Response``, ``add_route``, or a
    lower-case word this code base defines) is a *symbol query*; anything else is a
-   *natural-language query*.
+   *natural-language query*, either a *question* ("how are routes registered?") or a
+   description ("multipart form data parsing").
 2. Fusion: min-max normalised BM25 and cosine scores of the two candidate pools, blended with a
    dense weight. Symbol queries lean lexical; for questions the weight follows how much of the
    query (by IDF) the best lexical hit contains: all of it -> lexical leads, none -> dense leads.
@@ -12,9 +13,10 @@
    the pools, tiered up when the file is named after it), query words in the file name or
    folder, test/example/vendored path penalty, documentation/config penalty, file similarity
    (the mean similarity of all a file's chunks: the file *about* the question), file coherence (a
-   file with several strong chunks lifts its best one), per-file saturation decay (diversity)
-   and overlap de-duplication. Signals that measured no gain were removed (definitions of
-   identifiers embedded in questions; pulling files named after a query word into the pool).
+   file with several strong chunks lifts its best one; questions and symbol queries only),
+   per-file saturation decay (diversity) and overlap de-duplication. Signals that measured no
+   gain were removed (definitions of identifiers embedded in questions; pulling files named
+   after a query word into the pool; more in the bench README).
    Ties break on (root, path, start_line): stable.
 """
 
