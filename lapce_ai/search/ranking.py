@@ -5,7 +5,7 @@
    *natural-language query*, either a *question* ("how are routes registered?") or a
    description ("multipart form data parsing").
 2. Fusion: min-max normalised BM25 and cosine scores of the two candidate pools, blended with a
-   dense weight. Symbol queries lean lexical; for questions the weight follows how much of the
+   dense weight. Symbol queries lean lexical; for the others the weight follows how much of the
    query (by IDF) the best lexical hit contains: all of it -> lexical leads, none -> dense leads.
    RRF is kept as an option for comparison.
 3. Code-aware signals, each switchable in ``RankConfig`` and measured in ``bench/quality``
