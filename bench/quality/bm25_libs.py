@@ -63,7 +63,7 @@ from run import (  # noqa: E402
 )
 
 from lapce_ai.index.store import IndexStore  # noqa: E402
-from lapce_ai.search.corpus import BM25_B, BM25_K1, Bm25, top_indices  # noqa: E402
+from lapce_ai.search.corpus import BM25_B, BM25_K1, Bm25, postings_coverage, top_indices  # noqa: E402
 from lapce_ai.search.engine import STEM_QUERY_WEIGHT, load_corpus  # noqa: E402
 from lapce_ai.search.layers import read_table  # noqa: E402
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig  # noqa: E402
@@ -111,18 +111,8 @@ class Bm25sLexical:
         return out
 
     def coverage(self, tokens: Sequence[str], doc: int) -> float:
-        total = hit = 0.0
-        for tok in tokens:
-            t = self.vocab.get(tok)
-            if t is None:
-                total += float(np.log(1.0 + (self.n_docs + 0.5) / 0.5))  # as ours: the rarest of all
-                continue
-            s, e = int(self.indptr[t]), int(self.indptr[t + 1])
-            total += float(self.idf[t])
-            j = s + int(np.searchsorted(self.indices[s:e], doc))  # bm25s keeps each posting list sorted
-            if j < e and int(self.indices[j]) == doc:
-                hit += float(self.idf[t])
-        return hit / total if total > 0 else 0.0
+        # bm25s keeps each posting list sorted (CSC), so the engine's own formula reads it as is.
+        return postings_coverage(self.vocab, self.indptr, self.indices, self.idf, self.n_docs, tokens, doc)
 
     def doc_freq(self, token: str) -> int:
         t = self.vocab.get(token)

@@ -124,23 +124,37 @@ class Bm25:
 
     def coverage(self, tokens: Sequence[str], doc: int) -> float:
         """Share of the query's IDF mass that ``doc`` contains (1.0: every query word is there)."""
-        total = hit = 0.0
-        for tok in tokens:
-            t = self.vocab.get(tok)
-            if t is None:
-                total += math.log(1.0 + (self.n_docs + 0.5) / 0.5)  # unseen word: the rarest of all
-                continue
-            s, e = int(self.offsets[t]), int(self.offsets[t + 1])
-            idf = float(self.idf[t])
-            total += idf
-            j = s + int(np.searchsorted(self.docs[s:e], doc))
-            if j < e and int(self.docs[j]) == doc:
-                hit += idf
-        return hit / total if total > 0 else 0.0
+        return postings_coverage(self.vocab, self.offsets, self.docs, self.idf, self.n_docs, tokens, doc)
 
     def doc_freq(self, token: str) -> int:
         t = self.vocab.get(token)
         return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
+
+
+def postings_coverage(
+    vocab: Mapping[str, int],
+    offsets: npt.NDArray[Any],
+    docs: npt.NDArray[Any],
+    idf: npt.NDArray[Any],
+    n_docs: int,
+    tokens: Sequence[str],
+    doc: int,
+) -> float:
+    """Share of the tokens' IDF mass that ``doc`` contains, over postings in CSR form (term t's
+    documents ``docs[offsets[t]:offsets[t + 1]]``, sorted)."""
+    total = hit = 0.0
+    for tok in tokens:
+        t = vocab.get(tok)
+        if t is None:
+            total += math.log(1.0 + (n_docs + 0.5) / 0.5)  # unseen word: the rarest of all
+            continue
+        s, e = int(offsets[t]), int(offsets[t + 1])
+        weight = float(idf[t])
+        total += weight
+        j = s + int(np.searchsorted(docs[s:e], doc))
+        if j < e and int(docs[j]) == doc:
+            hit += weight
+    return hit / total if total > 0 else 0.0
 
 
 IVF_MIN_CHUNKS = 30_000  # below this, exact cosine over all vectors is already fast
