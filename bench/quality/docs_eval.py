@@ -19,6 +19,7 @@ import math
 import re
 import sysconfig
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,20 +136,32 @@ def blank_lines(source: str, start: int, end: int) -> str:
 
 
 def build(dest: Path, files: Iterator[tuple[str, str]], doc_of: Callable[[str, str], Any]) -> list[DocQuery]:
-    """Write the corpus under ``dest`` (documentation of query files blanked) and return the queries."""
+    """Write the corpus under ``dest`` (documentation of query files blanked) and return the queries.
+
+    A first sentence that opens several files (strtod.c, strtof.c, strtold.c: "Read decimal
+    floating point numbers.") would have several right answers: those files give no query and
+    keep their documentation, as distractors.
+    """
+    found: list[tuple[str, str, tuple[str, int, int] | None]] = [
+        (rel, source, doc_of(source, Path(rel).stem)) for rel, source in files
+    ]
+    seen = Counter(_sentence_key(doc[0]) for _rel, _source, doc in found if doc is not None)
     queries: list[DocQuery] = []
-    for rel, source in files:
-        found = doc_of(source, Path(rel).stem)
+    for rel, source, doc in found:
         out = dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
-        if found is not None:
-            text, start, end = found
+        if doc is not None and seen[_sentence_key(doc[0])] == 1:
+            text, start, end = doc
             sentence = first_sentence(text)
             if _usable(sentence) and not _names_file(sentence, Path(rel).stem):
                 queries.append(DocQuery(sentence, rel))
                 source = blank_lines(source, start, end)
         out.write_text(source, encoding="utf-8")
     return queries
+
+
+def _sentence_key(text: str) -> str:
+    return " ".join(first_sentence(text).lower().split())
 
 
 LANGUAGES: dict[str, tuple[Callable[[], Iterator[tuple[str, str]]], Callable[[str, str], Any]]] = {

@@ -23,10 +23,6 @@ languages, no application library):
   line; the whole header comment is blanked. The ~70 generated ``stdc_*`` (<stdbit.h>) files
   give no query.
 
-In every language a file whose first sentence also opens another file's documentation (strtod.c,
-strtof.c, strtold.c: "Read decimal floating point numbers.") gives no query: it would have several
-right answers. Such files stay in the corpus, documentation intact, as distractors.
-
 The exact commits are in ``SOURCES`` below. The corpora live outside every repository, under
 ``$LAPCE_DOCS_SOURCES/<language>/`` (default ``/work/corpora/docs``); a language whose folder is
 missing yields no file and is skipped. To reproduce them with internet access::
@@ -43,13 +39,12 @@ or, with bare mirrors under ``/work/.mirror/<owner>+<name>/repo`` (what ``--expo
 from __future__ import annotations
 
 import argparse
-import functools
 import html
 import os
 import re
 import subprocess
 import sys
-from collections import Counter
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -391,7 +386,7 @@ def c_doc(source: str, _stem: str) -> Doc | None:
 
 FilesFn = Callable[[], Iterator[tuple[str, str]]]
 DocFn = Callable[[str, str], Any]
-_RAW_DOC: dict[str, DocFn] = {
+DOC_OF: dict[str, DocFn] = {
     "haskell": haskell_doc,
     "scala": scala_doc,
     "swift": swift_doc,
@@ -400,61 +395,23 @@ _RAW_DOC: dict[str, DocFn] = {
 }
 
 
-def _key(text: str) -> str:
-    return " ".join(docs_eval.first_sentence(text).lower().split())
-
-
-@functools.cache
-def _shared_sentences(lang: str, root: Path) -> frozenset[str]:
-    """First sentences that open the documentation of more than one file of the corpus."""
-    seen = Counter(_key(found[0]) for rel, source in _files(lang) if (found := _RAW_DOC[lang](source, Path(rel).stem)))
-    return frozenset(k for k, n in seen.items() if n > 1)
-
-
-def _unique_doc(lang: str) -> DocFn:
-    """The language's doc function, minus files whose query would have several right answers
-    (``Read decimal floating point numbers.`` opens strtod.c, strtof.c and strtold.c): those stay
-    in the corpus, documentation intact, as distractors."""
-
-    def doc_of(source: str, stem: str) -> Doc | None:
-        found: Doc | None = _RAW_DOC[lang](source, stem)
-        if found is None or _key(found[0]) in _shared_sentences(lang, sources_root()):
-            return None
-        return found
-
-    return doc_of
-
-
 def _lang_files(lang: str) -> FilesFn:
     return lambda: _files(lang)
 
 
-LANGUAGES: dict[str, tuple[FilesFn, DocFn]] = {lang: (_lang_files(lang), _unique_doc(lang)) for lang in _RAW_DOC}
+LANGUAGES: dict[str, tuple[FilesFn, DocFn]] = {lang: (_lang_files(lang), DOC_OF[lang]) for lang in DOC_OF}
 
 
 def stats(samples: int = 5) -> None:
     for lang, (files_fn, doc_fn) in LANGUAGES.items():
-        n_files = documented = shared = 0
-        queries: list[tuple[str, str]] = []
-        for rel, source in files_fn():
-            n_files += 1
-            if _RAW_DOC[lang](source, Path(rel).stem) is None:
-                continue
-            documented += 1
-            found = doc_fn(source, Path(rel).stem)
-            if found is None:
-                shared += 1
-                continue
-            sentence = docs_eval.first_sentence(found[0])
-            if docs_eval._usable(sentence) and not docs_eval._names_file(sentence, Path(rel).stem):
-                queries.append((sentence, rel))
-        print(
-            f"{lang}: {n_files} files, {documented} documented ({shared} left out: same first sentence"
-            f" as another file), {len(queries)} queries"
-        )
+        files = list(files_fn())
+        documented = sum(doc_fn(source, Path(rel).stem) is not None for rel, source in files)
+        with tempfile.TemporaryDirectory() as tmp:
+            queries = docs_eval.build(Path(tmp), iter(files), doc_fn)
+        print(f"{lang}: {len(files)} files, {documented} documented, {len(queries)} queries")
         step = max(1, len(queries) // samples)
-        for sentence, rel in queries[::step][:samples]:
-            print(f"    {rel}: {sentence}")
+        for q in queries[::step][:samples]:
+            print(f"    {q.path}: {q.query}")
 
 
 def main() -> None:

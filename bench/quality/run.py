@@ -23,6 +23,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import docs_eval
+import docs_fetched
+import docs_registry
 from common import CORPORA, COSQA_DATA, SEMBLE_DATA, WORK, build_index, make_embedder, mean, open_engine, semble_module
 
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
@@ -147,7 +149,7 @@ def semble_eval(search_for: Callable[[str], SearchFn], repos: dict[str, tuple[Pa
 
 def docs_prepare(provider: str, embedder: Any) -> dict[str, tuple[Path, list[docs_eval.DocQuery]]]:
     out: dict[str, tuple[Path, list[docs_eval.DocQuery]]] = {}
-    for lang, (files, doc_of) in docs_eval.LANGUAGES.items():
+    for lang, (files, doc_of) in {**docs_eval.LANGUAGES, **docs_registry.LANGUAGES, **docs_fetched.LANGUAGES}.items():
         base = WORK / "docs" / lang
         src, queries_file = base / "src", base / "queries.json"
         if not queries_file.exists():
@@ -284,26 +286,34 @@ def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
     full = ab["full"]
     print(f"\nAblation ({mode}): each row switches one signal off; Δ = variant - full (negative: signal helps)")
     has_docs = "docs" in full
+
+    def cell(value: float, base: float, name: str, with_value: bool = True) -> str:
+        if name == "full":
+            return f"{value:.3f}"
+        return f"{value:.3f} ({value - base:+.3f})" if with_value else f"{value - base:+.3f}"
+
     cols = ["CoSQA MRR", "semble mean", *repos, *(["docs mean"] if has_docs else [])]
     print("| variant | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))
     for name, r in ab.items():
-        cells = []
-        if "cosqa" in r:
-            v = r["cosqa"]["mrr"]
-            cells.append(f"{v:.3f}" if name == "full" else f"{v:.3f} ({v - full['cosqa']['mrr']:+.3f})")
+        cells = [cell(r["cosqa"]["mrr"], full["cosqa"]["mrr"], name) if "cosqa" in r else "-"]
+        if "semble" in r:
+            cells.append(cell(r["semble"]["mean"], full["semble"]["mean"], name))
+            for repo in repos:
+                cells.append(cell(r["semble"]["repos"][repo], full["semble"]["repos"][repo], name, False))
         else:
             cells.append("-")
-        if "semble" in r:
-            v = r["semble"]["mean"]
-            cells.append(f"{v:.3f}" if name == "full" else f"{v:.3f} ({v - full['semble']['mean']:+.3f})")
-            for repo in repos:
-                rv = r["semble"]["repos"][repo]
-                cells.append(f"{rv:.3f}" if name == "full" else f"{rv - full['semble']['repos'][repo]:+.3f}")
         if has_docs:
-            v = r["docs"]["mean"]
-            cells.append(f"{v:.3f}" if name == "full" else f"{v:.3f} ({v - full['docs']['mean']:+.3f})")
+            cells.append(cell(r["docs"]["mean"], full["docs"]["mean"], name))
         print(f"| {name} | " + " | ".join(cells) + " |")
+    if has_docs:
+        langs = list(full["docs"]["langs"])
+        print(f"\nAblation ({mode}), docs by language:")
+        print("| variant | " + " | ".join(langs) + " |")
+        print("|---|" + "---:|" * len(langs))
+        for name, r in ab.items():
+            got, base = r["docs"]["langs"], full["docs"]["langs"]
+            print(f"| {name} | " + " | ".join(cell(got[lg], base[lg], name, False) for lg in langs) + " |")
 
 
 if __name__ == "__main__":
