@@ -213,18 +213,23 @@ def cosqa_runs(embedders: list[str]) -> dict[str, Any]:
     from lapce_ai.index.refine import Refiner
     from lapce_ai.index.store import IndexStore
     from lapce_ai.search import two_stage
+    from lapce_ai.search.ranking import RankConfig
 
     queries = cosqa_queries()
     out: dict[str, Any] = {}
 
-    def mrr(index: Path, emb: Any) -> float:
-        eng = open_engine(index, emb, "hybrid")
+    unscaled = RankConfig(static_dense_scale=1.0)  # the static side weighted like the transformer's
+
+    def mrr(index: Path, emb: Any, config: RankConfig | None = None) -> float:
+        eng = open_engine(index, emb, "hybrid", config)
         return float(cosqa_eval(lambda q, k: eng.search(q, k), queries)["mrr"])
 
     for name in ("static", "transformer"):
         if name in embedders:
             emb = make_embedder(name)
             out[name] = mrr(cosqa_prepare(name, emb), emb)
+            if name == "static":
+                out["static unscaled"] = mrr(cosqa_prepare(name, emb), emb, unscaled)
             print(f"cosqa {name}: {out[name]:.3f}", file=sys.stderr, flush=True)
     if "two-stage" not in embedders:
         return out
@@ -234,6 +239,7 @@ def cosqa_runs(embedders: list[str]) -> dict[str, Any]:
     index = WORK / "cosqa" / "index-two-stage-bench"
     built = build_index(src, index, "two-stage", emb, fresh=True)
     curve: dict[str, float] = {"0.00": mrr(index, emb)}
+    curve_unscaled: dict[str, float] = {"0.00": mrr(index, emb, unscaled)}
     print(f"cosqa two-stage: indexed in {built['wall']:.0f}s, 0% {curve['0.00']:.3f}", file=sys.stderr, flush=True)
     store = IndexStore.open_for(index, emb)
     total = store.refine_counts()[1]
@@ -249,14 +255,17 @@ def cosqa_runs(embedders: list[str]) -> dict[str, Any]:
         refined, _ = store.refine_counts()
         key = f"{refined / total:.2f}"
         curve[key] = mrr(index, emb)
+        curve_unscaled[key] = mrr(index, emb, unscaled)
         if frac == 0.5:
             two_stage.CALIBRATE = False
             try:
                 out["two-stage 50% uncalibrated"] = mrr(index, emb)
             finally:
                 two_stage.CALIBRATE = True
-        print(f"cosqa two-stage {key}: {curve[key]:.3f}", file=sys.stderr, flush=True)
+        line = f"cosqa two-stage {key}: {curve[key]:.3f} (unscaled {curve_unscaled[key]:.3f})"
+        print(line, file=sys.stderr, flush=True)
     out["two-stage"] = curve
+    out["two-stage unscaled"] = curve_unscaled
     out["two-stage refine seconds"] = refine_seconds
     return out
 

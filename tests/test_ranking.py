@@ -92,3 +92,25 @@ def test_coherence_lifts_a_consistent_file_for_questions_only() -> None:
     assert top("retry scheduling with exponential backoff") == "one.py"
     everywhere = RankConfig(**{**config.__dict__, "coherence_everywhere": True})
     assert top("retry scheduling with exponential backoff", everywhere) == "big.py"
+
+
+def test_static_vectors_weigh_less_than_a_precise_models_in_fusion() -> None:
+    # The lexical side prefers lexical.py, the dense side dense.py (by slightly more).
+    corpus, sims = _corpus({"lexical.py": [0.10], "dense.py": [0.90], "other.py": [0.50]})
+    lexical = np.asarray([2.0, 0.0, 1.0], dtype=np.float32)
+    config = RankConfig(**{**NO_SIGNALS.__dict__, "adaptive": False, "alpha_nl": 0.55})
+    info = analyze("where are the retries scheduled", corpus)
+
+    def top(precise: float, cfg: RankConfig = config) -> str:
+        ranked = rank(corpus, info, lexical, (sims, None), 3, None, cfg, dense_precise=precise)
+        return corpus.paths[ranked[0].index]
+
+    assert top(1.0) == "dense.py"  # a transformer's vectors: dense weight 0.55
+    assert top(0.0) == "lexical.py"  # the static model's: 0.55 x 0.33
+    assert top(0.0, config.without("static_dense_scale")) == "dense.py"
+    # Symbol queries keep their weight whatever the model.
+    symbol = analyze("RetryPolicy", corpus)
+    assert symbol.is_symbol
+    low = rank(corpus, symbol, lexical, (sims, None), 3, None, config, dense_precise=0.0)
+    high = rank(corpus, symbol, lexical, (sims, None), 3, None, config, dense_precise=1.0)
+    assert [(r.index, r.score) for r in low] == [(r.index, r.score) for r in high]

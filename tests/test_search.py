@@ -302,6 +302,18 @@ def test_new_index_version_is_picked_up(tmp_path: Path, search_embedder: Embedde
     assert eng.search("beta_function", 5)[0].path == "b.py"
 
 
+def test_the_static_models_vectors_are_fused_with_less_weight(indexed: IndexStore, search_embedder: Embedder) -> None:
+    from lapce_ai.embedding.registry import provider_of_model
+    from lapce_ai.search.engine import load_corpus
+
+    engine = SearchEngine(indexed, search_embedder)
+    static = provider_of_model(indexed.meta.model_id) == "static"
+    assert engine._dense_precise(load_corpus(indexed)) == (0.0 if static else 1.0)
+    assert provider_of_model("minilm-l6-v2-static-256") == "static"
+    assert provider_of_model("minilm-l6-v2-onnx-int8") == "transformer"
+    assert provider_of_model("amazon.titan-embed-text-v2:0/1024") == "titan"
+
+
 def test_query_analysis() -> None:
     assert analyze("HTTPException").is_symbol
     assert analyze("Rack::Response").symbols == ("Response",)

@@ -308,6 +308,15 @@ def test_mixed_scores_are_calibrated_onto_the_second_model() -> None:
     assert np.allclose(np.delete(few_out, rows[:3]), np.delete(raw, rows[:3]), atol=1e-6)
 
 
+def test_refined_share_counts_rows_scored_with_the_second_model() -> None:
+    rng = np.random.default_rng(1)
+    static = normalize_rows(rng.standard_normal((40, 16)))
+    second = normalize_rows(rng.standard_normal((40, 8)))
+    for refined_rows, share in ((np.zeros(0, np.int64), 0.0), (np.arange(0, 40, 4), 0.25), (np.arange(40), 1.0)):
+        corpus = Corpus.from_table(_table(static, second, refined_rows), 1)
+        assert two_stage.refined_share(corpus) == share
+
+
 def _table(static: Vectors, second: Vectors, refined_rows: Any) -> Any:
     import pyarrow as pa
 

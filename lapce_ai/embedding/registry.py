@@ -38,7 +38,11 @@ def provider_of_index(index_dir: Path) -> str | None:
         return None
     if meta.get("refine_model_id") is not None:
         return "two-stage"
-    model_id = str(meta.get("model_id", ""))
+    return provider_of_model(str(meta.get("model_id", "")))
+
+
+def provider_of_model(model_id: str) -> str | None:
+    """The provider that writes vectors of ``model_id`` (None: a model this program does not know)."""
     return next((provider for prefix, provider in _PROVIDER_OF_MODEL if model_id.startswith(prefix)), None)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from lapce_ai.embedding.base import Embedder
+from lapce_ai.embedding.registry import provider_of_model
 from lapce_ai.embedding.two_stage import refiner_of
 from lapce_ai.index.store import CHUNKS, IndexStore
 from lapce_ai.observability import metrics
@@ -213,7 +214,8 @@ class SearchEngine:
         lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
         dense = self._dense(corpus, query, allowed, vector) if self.mode in ("hybrid", "dense") else None
         tokens = tuple(dict.fromkeys(query_tokens(query)))
-        ranked = rank(corpus, info, lexical, dense, k, allowed, self.config, tokens)
+        precise = self._dense_precise(corpus) if dense is not None else 1.0
+        ranked = rank(corpus, info, lexical, dense, k, allowed, self.config, tokens, precise)
         out: list[SearchResult] = []
         for r in ranked:
             row = corpus.row(r.index)
@@ -248,6 +250,13 @@ class SearchEngine:
             return vector
         second = np.asarray(refiner.embed_query(text), dtype=np.float32).reshape(-1)
         return np.concatenate([vector, second])
+
+    def _dense_precise(self, corpus: Corpus) -> float:
+        """How much of the dense side is a precise model's (see ``rank``)."""
+        meta = self.store.meta
+        if meta.two_stage:
+            return two_stage.refined_share(corpus)
+        return 0.0 if provider_of_model(meta.model_id) == "static" else 1.0
 
     def _dense(
         self, corpus: Corpus, query: str, allowed: BoolArray | None, vector: FloatArray | None = None

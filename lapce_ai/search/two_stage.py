@@ -27,12 +27,27 @@ def split_query(vector: FloatArray, first_dim: int) -> tuple[FloatArray, FloatAr
     return vector[:first_dim], vector[first_dim:]
 
 
+def _parts(corpus: Corpus) -> list[tuple[Corpus, int]]:
+    """The corpus's parts with the row offset of each (a layered corpus: base and delta)."""
+    return [(corpus.layers.base, 0), (corpus.layers.delta, corpus.layers.base.n)] if corpus.layers else [(corpus, 0)]
+
+
+def refined_share(corpus: Corpus) -> float:
+    """The share of rows that search scores with the refined (transformer) vector."""
+    refined = 0
+    for part, _offset in _parts(corpus):
+        if part.vector_space != FIRST:
+            pending = part.first_stage.rows.size if part.first_stage is not None else 0
+            refined += part.n - pending
+    return refined / corpus.n if corpus.n else 0.0
+
+
 def similarities(
     corpus: Corpus, first: FloatArray, second: FloatArray, allowed: BoolArray | None
 ) -> tuple[FloatArray, IntArray | None] | None:
     """Cosine per row (-inf where not computed): the second model's where the row is refined,
     else the first model's, calibrated onto the second's scale."""
-    parts = [(corpus.layers.base, 0), (corpus.layers.delta, corpus.layers.base.n)] if corpus.layers else [(corpus, 0)]
+    parts = _parts(corpus)
     refined = [part.vector_space != FIRST for part, _ in parts]
     if not any(refined):
         return corpus.similarities(first, allowed)  # nothing refined yet: the static model alone
