@@ -7,6 +7,7 @@
 2. Fusion: min-max normalised BM25 and cosine scores of the two candidate pools, blended with a
    dense weight. Symbol queries lean lexical; for the others the weight follows how much of the
    query (by IDF) the best lexical hit contains: all of it -> lexical leads, none -> dense leads.
+   The static model's vectors, weaker than BM25 on their own, get a third of that weight.
    RRF is kept as an option for comparison.
 3. Code-aware signals, each switchable in ``RankConfig`` and measured in ``bench/quality``
    (ablation table in the bench README): definition of the queried symbol (found even outside
