@@ -117,12 +117,17 @@ def javadoc_text(doc: str) -> str:
 def java_doc(source: str, file_stem: str) -> tuple[str, int, int] | None:
     """The Javadoc of the file's top-level type and its 1-based line span."""
     for m in _JAVA_DECL.finditer(source):
-        if m.group("name") != file_stem:
-            continue
-        start = source.count("\n", 0, m.start()) + 1
-        end = source.count("\n", 0, m.start("doc") + len(m.group("doc"))) + 1
-        return javadoc_text(m.group("doc")), start, end
+        if m.group("name") == file_stem:
+            return docblock(source, m)
     return None
+
+
+def docblock(source: str, m: re.Match[str]) -> tuple[str, int, int]:
+    """A ``/** ... */`` block matched as group ``doc`` of ``m``: its text and the 1-based span
+    from the block's first line to its last."""
+    start = source.count("\n", 0, m.start()) + 1
+    end = source.count("\n", 0, m.end("doc")) + 1
+    return javadoc_text(m.group("doc")), start, end
 
 
 # -- corpus -----------------------------------------------------------------------------------

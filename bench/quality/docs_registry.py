@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from common import WORK
-from docs_eval import javadoc_text
+from docs_eval import docblock
 
 DOWNLOADS = WORK / "docs" / "_downloads"
 
@@ -202,9 +202,7 @@ def php_files() -> Iterator[tuple[str, str]]:
 def php_doc(source: str, stem: str) -> tuple[str, int, int] | None:
     for m in _PHP_DECL.finditer(source):
         if m.group("name") == stem:
-            start = source.count("\n", 0, m.start()) + 1
-            end = source.count("\n", 0, m.start("doc") + len(m.group("doc"))) + 1
-            return javadoc_text(m.group("doc")), start, end
+            return docblock(source, m)
     return None
 
 
@@ -232,11 +230,7 @@ def js_files() -> Iterator[tuple[str, str]]:
 def js_doc(source: str, stem: str) -> tuple[str, int, int] | None:
     decl = re.compile(r"/\*\*(?P<doc>(?:(?!\*/).)*?)\*/\s*(?:function\s+|var\s+)" + re.escape(stem) + r"\b", re.DOTALL)
     m = decl.search(source)
-    if m is None:
-        return None
-    start = source.count("\n", 0, m.start()) + 1
-    end = source.count("\n", 0, m.start("doc") + len(m.group("doc"))) + 1
-    return javadoc_text(m.group("doc")), start, end
+    return docblock(source, m) if m is not None else None
 
 
 LANGUAGES = {
