@@ -37,7 +37,7 @@ models: install
 # then gives it the transformer's vectors in the background while the service answers
 # (Ctrl-C stops both; refine commits what it has and resumes next time).
 run: models
-	$(BIN)/lapce-index index "$(WORKSPACE)"
+	$(BIN)/lapce-index index "$(WORKSPACE)" --no-refine
 	$(BIN)/lapce-index refine --no-progress & $(BIN)/lapce-ai-service
 
 lint: install

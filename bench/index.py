@@ -108,7 +108,8 @@ def main() -> None:
     config = tmp / "config.toml"
     config.write_text(f'[embedder]\nprovider = "{args.embedder}"\n')
     env = {**os.environ, "LAPCE_AI_CONFIG": str(config), "HF_HUB_OFFLINE": "1"}
-    base = ["--index", str(index), "--json", "--no-progress"]
+    # --no-refine: the pipeline's own throughput (a two-stage index would otherwise be refined too)
+    base = ["--index", str(index), "--json", "--no-progress", "--no-refine"]
 
     full_s, full = run_cli(["index", str(root), *base], env)
     peak_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024

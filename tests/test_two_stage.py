@@ -441,8 +441,8 @@ def test_cli_index_refine_stats_and_mismatch(tmp_path: Path) -> None:
         return proc
 
     index = str(tmp_path / "idx")
-    summary = json.loads(cli("index", str(root), "--index", index, "--json").stdout)
-    assert summary["refine_pending"] == summary["chunks_total"] > 0
+    summary = json.loads(cli("index", str(root), "--index", index, "--json", "--no-refine").stdout)
+    assert summary["refine_pending"] == summary["chunks_total"] > 0 and "refine" not in summary
     stats = json.loads(cli("stats", "--index", index, "--json").stdout)
     assert stats["refined"] == 0 and stats["refine_embedder"] == "minilm-l6-v2-onnx-int8"
     hits = json.loads(cli("search", "read_config", "--index", index, "--json").stdout)
@@ -452,7 +452,7 @@ def test_cli_index_refine_stats_and_mismatch(tmp_path: Path) -> None:
     assert refined["two_stage"] and refined["done"] == refined["total"] == summary["chunks_total"]
     assert refined["computed"] < refined["total"]  # the copied file's chunks were reused
     (root / "app" / "other.py").write_text("def unrelated():\n    return 1\n")
-    hinted = cli("index", str(root), "--index", index).stdout
+    hinted = cli("index", str(root), "--index", index, "--no-refine").stdout
     assert "refine: 1 chunks still search with the fast first-stage vectors" in hinted
     (root / "app" / "new.py").write_text("def haversine_distance(a, b):\n    return 0.0\n")
     again = cli("index", str(root), "--index", index, "--refine").stdout
@@ -462,6 +462,53 @@ def test_cli_index_refine_stats_and_mismatch(tmp_path: Path) -> None:
     assert hits[0]["symbol"] == "haversine_distance"
     refused = cli("search", "x", "--index", index, "--embedder", "static", check=False)
     assert refused.returncode == 1 and "lapce-index rebuild" in refused.stderr
+
+
+def test_cli_index_refines_by_default_and_a_refined_noop_stays_off_lancedb(tmp_path: Path) -> None:
+    from lapce_ai.index.snapshot import read_snapshot
+
+    root = workspace(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[paths]\ncache_dir = "{tmp_path / "cache"}"\n')  # provider "default": two-stage
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CST_", "LAPCE_AI"))}
+    env.update(LAPCE_AI_CONFIG=str(config), XDG_DATA_HOME=str(tmp_path / "xdg"), HF_HUB_OFFLINE="1")
+    index = tmp_path / "idx"
+
+    lapce_index = str(Path(sys.executable).parent / "lapce-index")
+
+    def index_run(*extra: str) -> dict[str, Any]:
+        proc = subprocess.run(
+            [lapce_index, "index", str(root), "--index", str(index), "--json", *extra],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out: dict[str, Any] = json.loads(proc.stdout)
+        return out
+
+    first = index_run()
+    assert first["refine"]["two_stage"] and first["refine"]["done"] == first["refine"]["total"] == first["chunks_total"]
+    assert first["refine_pending"] == 0
+    snapshot = read_snapshot(index)
+    assert snapshot is not None and snapshot.refine_pending == 0
+    # Unchanged and fully refined: the snapshot answers, nothing is opened or refined.
+    noop = index_run()
+    assert noop["files_unchanged"] == noop["files_seen"] > 0 and "refine" not in noop
+    # A change is indexed, then refined in the same run.
+    (root / "app" / "added.py").write_text("def haversine_distance(a, b):\n    return 0.0\n")
+    changed = index_run()
+    assert changed["files_indexed"] == 1 and changed["refine"]["refined"] >= 1 and changed["refine_pending"] == 0
+    # --no-refine leaves the new rows to `refine`, and the snapshot no longer vouches for the index.
+    (root / "app" / "later.py").write_text("def later_function():\n    return 2\n")
+    fast = index_run("--no-refine")
+    assert "refine" not in fast and fast["refine_pending"] >= 1
+    snapshot = read_snapshot(index)
+    assert snapshot is not None and snapshot.refine_pending is None
+    resumed = index_run()  # unchanged tree, rows still pending: it opens the index and refines them
+    assert resumed["files_unchanged"] == resumed["files_seen"] and resumed["refine"]["refined"] >= 1
+    assert resumed["refine"]["done"] == resumed["refine"]["total"]
 
 
 def test_daemon_refines_when_idle_and_file_changes_go_first(

@@ -34,7 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--embedder", choices=EMBEDDERS)
     p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--refine", action="store_true", help="two-stage index: also refine every row before exiting")
+    p.add_argument(
+        "--refine",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="two-stage index: refine every row before exiting, so the index the command leaves is the "
+        "precise one (default; it is searchable once the first stage is written, and Ctrl-C stops "
+        "safely). --no-refine stops after the first stage: `lapce-index refine` or a running "
+        "lapce-ai-indexer refines later",
+    )
 
     p = add("refine", "two-stage index: give every row its second-stage (transformer) vector; resumable")
     p.add_argument("--embedder", choices=EMBEDDERS)
@@ -109,13 +117,20 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     index_dir = index_path(args.index, settings)
     # An unchanged tree is confirmed from the manifest snapshot without opening LanceDB.
     quick, walked = confirm_unchanged(root, index_dir, settings)
-    opened = open_index(index_dir, settings, create=True) if args.refine else None
+    refine = args.refine and refines(index_dir, settings, unchanged=quick is not None)
+    opened = open_index(index_dir, settings, create=True) if refine else None
     if quick is not None:
         summary = quick.to_json()
     else:
         summary = run_index(root, index_dir, settings, show_progress=not args.no_progress, walked=walked, opened=opened)
     refined: dict[str, Any] | None = None
     if opened is not None:
+        if summary.get("refine_pending") and not args.no_progress and sys.stderr.isatty():
+            print(
+                f"searchable now; refining {summary['refine_pending']} chunks with the precise model "
+                "(Ctrl-C stops safely, `lapce-index refine` resumes)",
+                file=sys.stderr,
+            )
         refined = run_refine(opened, show_progress=not args.no_progress)
         summary["refine"] = refined
         if "refine_pending" in summary:
@@ -129,6 +144,17 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if refined is not None and refined["interrupted"]:
         return 130
     return 1 if summary["files_failed"] and not summary["files_indexed"] and summary["files_seen"] else 0
+
+
+def refines(index_dir: Path, settings: Settings, unchanged: bool) -> bool:
+    """Whether ``index`` should refine: the index is (or will be) two-stage, and it is not an
+    unchanged tree that the snapshot says is refined already (that run never opens LanceDB)."""
+    from lapce_ai.embedding.registry import resolve_provider
+    from lapce_ai.index.snapshot import fully_refined
+
+    if resolve_provider(settings.embedder.provider, index_dir) != "two-stage":
+        return False
+    return not (unchanged and fully_refined(index_dir))
 
 
 def run_index(
@@ -205,6 +231,7 @@ def run_refine(opened: Opened, show_progress: bool = True) -> dict[str, Any]:
 
     from lapce_ai.embedding.two_stage import refiner_of
     from lapce_ai.index.refine import Refiner, RefineSummary
+    from lapce_ai.index.snapshot import record_refine_pending
 
     store, refiner = opened.store, refiner_of(opened.embedder)
     if refiner is None or not store.meta.two_stage:
@@ -235,6 +262,7 @@ def run_refine(opened: Opened, show_progress: bool = True) -> dict[str, Any]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    record_refine_pending(Path(store.path), summary.total - summary.done)
     return {**summary.to_json(), "two_stage": True}
 
 

@@ -2,7 +2,8 @@
 
 A two-stage index is searchable as soon as its chunks are written with the fast static model;
 the refiner then embeds the same rows with the transformer, in the background (the indexer
-daemon, when its change queue is idle) or on demand (``lapce-index refine``, ``index --refine``).
+daemon, when its change queue is idle) or on demand (``lapce-index refine``; ``lapce-index index``
+refines what it wrote unless given ``--no-refine``).
 
 Each step takes up to ``commit_chunks`` unrefined rows, reuses second-stage vectors by content
 hash (the ``refined_embeddings`` cache; many chunks repeat), embeds the rest a few at a time —

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,10 @@ class Snapshot:
     files: dict[str, tuple[int, int]]  # relpath -> (size, mtime_ns), indexed files only
     chunks: int
     skipped: dict[str, int]
+    # Two-stage rows still waiting for their second-stage vector, as of the last refine that ran
+    # on this snapshot's tree (None: not known). Refining never changes the ``files`` table, and
+    # any new row comes with a ``files`` commit that outdates the snapshot, so a 0 stays true.
+    refine_pending: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +76,7 @@ class Snapshot:
             "files": {k: list(v) for k, v in self.files.items()},
             "chunks": self.chunks,
             "skipped": self.skipped,
+            "refine_pending": self.refine_pending,
         }
 
 
@@ -94,9 +99,23 @@ def read_snapshot(index_dir: Path) -> Snapshot | None:
             files={k: (int(v[0]), int(v[1])) for k, v in raw["files"].items()},
             chunks=int(raw["chunks"]),
             skipped={str(k): int(v) for k, v in raw["skipped"].items()},
+            refine_pending=None if raw.get("refine_pending") is None else int(raw["refine_pending"]),
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
+
+
+def record_refine_pending(index_dir: Path, pending: int) -> None:
+    """Note in the snapshot how many rows a refine left waiting (no snapshot: nothing to note)."""
+    snapshot = read_snapshot(index_dir)
+    if snapshot is not None:
+        write_snapshot(index_dir, replace(snapshot, refine_pending=pending))
+
+
+def fully_refined(index_dir: Path) -> bool:
+    """True when the snapshot says a refine left no row waiting (only trusted with ``is_current``)."""
+    snapshot = read_snapshot(index_dir)
+    return snapshot is not None and snapshot.refine_pending == 0
 
 
 def is_current(snapshot: Snapshot, index_dir: Path, root: str, settings: Settings) -> bool:
