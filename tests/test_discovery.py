@@ -75,3 +75,49 @@ def test_unreadable_file_is_reported(tmp_path: Path) -> None:
             assert report.skipped_paths["locked.py"] == SkipReason.UNREADABLE
     finally:
         locked.chmod(0o644)
+
+
+def test_build_output_folders_are_skipped_only_where_a_build_puts_them(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    files = {
+        "package.json": "{}",
+        "index.js": "module.exports = 1\n",
+        "dist/bundle.js": "var a = 1\n",  # beside package.json: the build's output
+        "coverage/lcov.js": "var b = 2\n",
+        "rust/Cargo.toml": "[package]\n",
+        "rust/src/lib.rs": "pub fn f() {}\n",
+        "rust/target/debug/build.rs": "fn main() {}\n",
+        "cache/target/CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n",
+        "cache/target/x.rs": "fn x() {}\n",  # tagged as a cache, manifest or not
+        "src/luarocks/build/builtin.lua": "local M = {}\nreturn M\n",  # modules, not output
+        "py/pyproject.toml": "[project]\n",
+        "py/coverage/__init__.py": "VERSION = 1\n",  # a package named like an output folder
+        "go/go.mod": "module x\n",
+        "go/internal/env/env.go": "package env\n",  # `env` is a name, not a virtualenv
+        "tools/myenv/pyvenv.cfg": "home = /usr/bin\n",
+        "tools/myenv/lib/site.py": "x = 1\n",  # a virtualenv, whatever it is called
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    walker = WorkspaceWalker(root)
+    report = walker.discover()
+    assert [f.relpath for f in report.files] == [
+        "go/go.mod",
+        "go/internal/env/env.go",
+        "index.js",
+        "package.json",
+        "py/coverage/__init__.py",
+        "py/pyproject.toml",
+        "rust/Cargo.toml",
+        "rust/src/lib.rs",
+        "src/luarocks/build/builtin.lua",
+    ]
+    vendored = sorted(p for p, why in report.skipped_paths.items() if why == SkipReason.VENDORED)
+    assert vendored == ["cache/target/", "coverage/", "dist/", "rust/target/", "tools/myenv/"]
+    for f in report.files:  # the watcher's per-file check says the same
+        assert walker.check_file(f.relpath) == f
+    for rel in ("dist/bundle.js", "rust/target/debug/build.rs", "cache/target/x.rs", "tools/myenv/lib/site.py"):
+        assert walker.check_file(rel) == SkipReason.VENDORED
+    everything = WorkspaceWalker(root, include_vendored=True).discover()
+    assert sorted(f.relpath for f in everything.files) == sorted(files)

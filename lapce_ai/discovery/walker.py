@@ -26,7 +26,6 @@ VENDORED_DIRS = frozenset(
         ".svn",
         ".venv",
         "venv",
-        "env",
         "node_modules",
         "bower_components",
         "vendor",
@@ -38,9 +37,6 @@ VENDORED_DIRS = frozenset(
         ".tox",
         ".nox",
         ".eggs",
-        "dist",
-        "build",
-        "target",
         ".next",
         ".nuxt",
         ".gradle",
@@ -48,10 +44,42 @@ VENDORED_DIRS = frozenset(
         ".vscode",
         "site-packages",
         ".cache",
-        "coverage",
         ".terraform",
     }
 )
+# Names builds write their output under. A folder of one of these names is output only where a
+# build puts it: beside a build manifest, not itself a source package (a Python package called
+# `coverage`, Lua modules under `luarocks/build/` are code), or tagged as a cache (Cargo's `target`).
+OUTPUT_DIRS = frozenset({"build", "dist", "target", "coverage"})
+BUILD_MANIFESTS = frozenset(
+    {
+        "package.json",
+        "Cargo.toml",
+        "pom.xml",
+        "build.gradle",
+        "build.gradle.kts",
+        "settings.gradle",
+        "settings.gradle.kts",
+        "setup.py",
+        "setup.cfg",
+        "pyproject.toml",
+        "CMakeLists.txt",
+        "Makefile",
+        "meson.build",
+        "go.mod",
+        "mix.exs",
+        "composer.json",
+        "build.zig",
+        "Package.swift",
+        "build.sbt",
+        "stack.yaml",
+        "cabal.project",
+        "Gemfile",
+        "deno.json",
+    }
+)
+BUILD_MANIFEST_SUFFIXES = (".csproj", ".fsproj", ".sln", ".cabal", ".gemspec", ".rockspec")
+SOURCE_PACKAGE_MARKERS = ("__init__.py", "mod.rs", "lib.rs")
 GENERATED_SUFFIXES = (".min.js", ".min.css", ".map", ".lock", "-lock.json", ".pb.go", "_pb2.py")
 BINARY_PROBE_BYTES = 8192
 
@@ -122,8 +150,7 @@ class WorkspaceWalker:
             rel_dir = "/".join(parts[:depth])
             scopes = scopes + self._load_scopes(rel_dir)
             if depth < len(parts) - 1:
-                name = parts[depth]
-                if not self.include_vendored and name in VENDORED_DIRS:
+                if self._vendored(rel_dir, parts[depth]):
                     return SkipReason.VENDORED
                 if self._ignored(scopes, "/".join(parts[: depth + 1]), is_dir=True):
                     return SkipReason.IGNORED
@@ -149,7 +176,7 @@ class WorkspaceWalker:
                 report.skip(rel, SkipReason.UNREADABLE)
                 continue
             if is_dir:
-                if not self.include_vendored and entry.name in VENDORED_DIRS:
+                if self._vendored(rel_dir, entry.name, [e.name for e in entries]):
                     report.skip(rel + "/", SkipReason.VENDORED)
                     continue
                 if self._ignored(scopes, rel, is_dir=True):
@@ -167,6 +194,29 @@ class WorkspaceWalker:
                 report.skip(rel, result)
             else:
                 yield result
+
+    def _vendored(self, rel_parent: str, name: str, siblings: list[str] | None = None) -> bool:
+        """Whether the folder ``name`` in ``rel_parent`` holds vendored, installed or built code.
+        ``siblings``: the parent's entry names, when the caller has listed them already."""
+        if self.include_vendored:
+            return False
+        if name in VENDORED_DIRS:
+            return True
+        path = self.root / rel_parent / name
+        if (path / "pyvenv.cfg").is_file():  # a virtualenv, whatever it is called
+            return True
+        if name not in OUTPUT_DIRS:
+            return False
+        if (path / "CACHEDIR.TAG").is_file():
+            return True
+        if any((path / marker).is_file() for marker in SOURCE_PACKAGE_MARKERS):
+            return False
+        if siblings is None:
+            try:
+                siblings = os.listdir(path.parent)
+            except OSError:
+                return False
+        return any(n in BUILD_MANIFESTS or n.endswith(BUILD_MANIFEST_SUFFIXES) for n in siblings)
 
     def _classify(self, rel: str) -> DiscoveredFile | str:
         path = self.root / rel
