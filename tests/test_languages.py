@@ -23,6 +23,7 @@ from lapce_ai.parsing.languages import (
 CST_LANGUAGES = (
     "python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp",
     "ruby", "php", "kotlin", "swift", "scala", "lua", "bash", "elixir", "haskell", "zig",
+    "dart", "ocaml", "ocaml_interface", "erlang", "julia", "r",
 )  # fmt: skip
 
 
@@ -1133,6 +1134,321 @@ test "helper doubles" {
             ("function", '"helper doubles"'),
         ],
     ),
+    "dart": (
+        "cart.dart",
+        """\
+import 'package:flutter/widgets.dart';
+
+/// A line in the cart.
+class CartItem {
+  final String sku;
+  final int qty;
+
+  const CartItem(this.sku, this.qty);
+
+  CartItem.single(this.sku) : qty = 1 {
+    assert(sku.isNotEmpty);
+  }
+
+  factory CartItem.fromJson(Map<String, dynamic> json) =>
+      CartItem(json['sku'] as String, json['qty'] as int);
+
+  int get total => qty * 2;
+
+  @override
+  bool operator ==(Object other) => other is CartItem && other.sku == sku;
+}
+
+mixin Discountable {
+  double discount(double price) => price * 0.9;
+}
+
+extension CartTotal on List<CartItem> {
+  int get count => fold(0, (sum, item) => sum + item.qty);
+}
+
+enum Status { open, paid }
+
+typedef Listener = void Function(CartItem item);
+
+abstract interface class Store {
+  Future<void> save(CartItem item);
+}
+
+Future<void> checkout(List<CartItem> items) async {
+  void log(String msg) => print(msg);
+  log('checking out ${items.count}');
+}
+""",
+        [
+            ("class", "CartItem"),
+            ("method", "single"),
+            ("method", "fromJson"),
+            ("method", "total"),
+            ("method", "=="),
+            ("trait", "Discountable"),
+            ("method", "discount"),
+            ("impl", "CartTotal"),
+            ("method", "count"),
+            ("enum", "Status"),
+            ("type", "Listener"),
+            ("class", "Store"),
+            ("function", "checkout"),
+            ("function", "log"),
+        ],
+    ),
+    "ocaml": (
+        "lru.ml",
+        """\
+(** A least-recently-used cache. *)
+
+type 'a entry = { key : string; value : 'a; mutable stamp : int }
+
+type stats = Hits of int | Misses of int
+and report = stats list
+
+module type CACHE = sig
+  type 'a t
+  val find : 'a t -> string -> 'a option
+end
+
+module Lru : CACHE = struct
+  type 'a t = { mutable clock : int; table : (string, 'a entry) Hashtbl.t }
+
+  let create () = { clock = 0; table = Hashtbl.create 16 }
+
+  let find c key =
+    let touch e = e.stamp <- c.clock; e.value in
+    Option.map touch (Hashtbl.find_opt c.table key)
+end
+
+let rec size = function [] -> 0 | _ :: tl -> 1 + size tl
+and total xs = List.fold_left ( + ) 0 xs
+
+let ( |? ) opt default = Option.value opt ~default
+
+let version = "1.0"
+
+class logger prefix = object
+  method log msg = print_endline (prefix ^ msg)
+end
+""",
+        [
+            ("type", "entry"),
+            ("type", "stats"),
+            ("type", "report"),
+            ("interface", "CACHE"),
+            ("module", "Lru"),
+            ("type", "t"),
+            ("function", "create"),
+            ("function", "find"),
+            ("function", "touch"),
+            ("function", "size"),
+            ("function", "total"),
+            ("function", "( |? )"),
+            ("class", "logger"),
+            ("method", "log"),
+        ],
+    ),
+    "ocaml_interface": (
+        "lru.mli",
+        """\
+(** LRU cache interface. *)
+
+type 'a t
+(** A cache holding values of type ['a]. *)
+
+type stats = { hits : int; misses : int }
+
+val create : int -> 'a t
+(** [create n] holds at most [n] entries. *)
+
+val find : 'a t -> string -> 'a option
+
+module type HASHABLE = sig
+  type key
+  val hash : key -> int
+end
+
+module Make (H : HASHABLE) : sig
+  type key = H.key
+  val add : key -> unit
+end
+
+class type printer = object
+  method print : stats -> unit
+end
+
+exception Full of int
+""",
+        [
+            ("type", "stats"),
+            ("interface", "HASHABLE"),
+            ("module", "Make"),
+            ("type", "key"),
+            ("interface", "printer"),
+        ],
+    ),
+    "erlang": (
+        "cache_srv.erl",
+        """\
+%% @doc An ETS-backed cache server.
+-module(cache_srv).
+-behaviour(gen_server).
+
+-export([start_link/0, lookup/1]).
+-export([init/1, handle_call/3]).
+
+-define(TABLE, cache_table).
+-define(LOG(Fmt, Args), logger:info(Fmt, Args)).
+
+-record(state, {table :: ets:tid(), hits = 0 :: non_neg_integer()}).
+
+-type key() :: binary() | atom().
+
+-spec start_link() -> {ok, pid()}.
+start_link() ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+-spec lookup(key()) -> {ok, term()} | not_found.
+lookup(Key) ->
+    gen_server:call(?MODULE, {lookup, Key}).
+
+init([]) ->
+    {ok, #state{table = ets:new(?TABLE, [set])}}.
+
+handle_call({lookup, Key}, _From, #state{table = T} = S) ->
+    Reply = case ets:lookup(T, Key) of
+        [{_, V}] -> {ok, V};
+        [] -> not_found
+    end,
+    {reply, Reply, S#state{hits = S#state.hits + 1}};
+handle_call(_Req, _From, S) ->
+    {reply, {error, unknown}, S}.
+""",
+        [
+            ("macro", "TABLE"),
+            ("macro", "LOG"),
+            ("struct", "state"),
+            ("type", "key"),
+            ("function", "start_link"),
+            ("function", "lookup"),
+            ("function", "init"),
+            ("function", "handle_call"),
+            ("function", "handle_call"),
+        ],
+    ),
+    "julia": (
+        "shapes.jl",
+        '''\
+"""
+    Shapes
+
+Geometric shapes and their areas.
+"""
+module Shapes
+
+export Shape, Circle, area
+
+abstract type Shape end
+
+"A circle of radius `r`."
+struct Circle <: Shape
+    r::Float64
+end
+
+mutable struct Canvas{T<:Shape}
+    items::Vector{T}
+    Canvas{T}() where {T} = new(T[])
+end
+
+area(c::Circle) = pi * c.r^2
+
+function Base.show(io::IO, c::Circle)
+    print(io, "Circle(", c.r, ")")
+end
+
+function total_area(cv::Canvas)::Float64
+    sq(x) = x^2
+    sum(area, cv.items; init = 0.0)
+end
+
+macro check(ex)
+    :($(esc(ex)) || error("check failed"))
+end
+
+const scale = s -> s * 2
+
+end # module
+''',
+        [
+            ("module", "Shapes"),
+            ("type", "Shape"),
+            ("struct", "Circle"),
+            ("struct", "Canvas"),
+            ("function", "Canvas{T}"),
+            ("function", "area"),
+            ("function", "Base.show"),
+            ("function", "total_area"),
+            ("function", "sq"),
+            ("macro", "check"),
+            ("function", "scale"),
+        ],
+    ),
+    "r": (
+        "account.R",
+        """\
+#' Bank accounts with R6 and S4.
+library(R6)
+
+#' Create an account ledger
+#' @param owner who owns it
+new_ledger <- function(owner) {
+  entries <- list()
+  add_entry = function(amount) {
+    entries[[length(entries) + 1]] <<- amount
+  }
+  list(owner = owner, add = add_entry)
+}
+
+balance_of <<- function(ledger) sum(unlist(ledger$entries))
+
+Account <- R6::R6Class("Account",
+  public = list(
+    balance = 0,
+    deposit = function(x) {
+      self$balance <- self$balance + x
+      invisible(self)
+    }
+  ),
+  private = list(
+    audit = function() message("audit")
+  )
+)
+
+setClass("Money", representation(amount = "numeric", currency = "character"))
+
+setGeneric("convert", function(x, to) standardGeneric("convert"))
+
+setMethod("convert", "Money", function(x, to) {
+  x@currency <- to
+  x
+})
+
+lapply(1:3, function(i) i * 2)
+""",
+        [
+            ("function", "new_ledger"),
+            ("function", "add_entry"),
+            ("function", "balance_of"),
+            ("class", "Account"),
+            ("method", "deposit"),
+            ("method", "audit"),
+            ("class", "Money"),
+            ("function", "convert"),
+            ("method", "convert"),
+        ],
+    ),
 }
 
 
@@ -1217,6 +1533,46 @@ def test_query_predicates_work() -> None:
     ]
 
 
+# Code that looks like a definition but is not one (no body, a call, a plain value).
+NOT_DEFINITIONS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "dart": (
+        "abstract class A {\n  void f();\n  external int g();\n  A.named() : this();\n  factory A.make() = B;\n}\n"
+        "void main() => run(() {});\n",
+        [("class", "A"), ("function", "main")],
+    ),
+    "ocaml": (
+        'let version = "1.0"\nlet (a, b) = (1, 2)\nmodule M = Map.Make (String)\ntype t\nlet () = f version\n',
+        [],
+    ),
+    "erlang": (
+        "-module(m).\n-spec f(integer()) -> integer().\n-callback init(term()) -> ok.\nf(X) -> fun(Y) -> Y end.\n",
+        [("function", "f")],
+    ),
+    "julia": ("x = 1\nx += f(y)\nf(x) == 1\nfunction g end\nmap(x -> x + 1, xs)\n", []),
+    "r": (
+        "x <- 5\nlst <- list(a = function() 1)\nlapply(xs, FUN = function(x) x)\n"
+        'foo("N", public = list(m = function() 1))\nsetGeneric("area")\n',
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(NOT_DEFINITIONS))
+def test_declarations_calls_and_values_are_not_definitions(language: str) -> None:
+    source, expected = NOT_DEFINITIONS[language]
+    spec = _spec(language)
+    tree = new_parser(spec).parse(source.encode("utf-8"))
+    assert not tree.root_node.has_error
+    assert [(d.kind, d.name) for d in definitions(spec, tree.root_node)] == expected
+
+
+def test_ocaml_interfaces_use_the_interface_grammar() -> None:
+    # The implementation grammar cannot parse top-level `val` specifications.
+    source = CASES["ocaml_interface"][1].encode("utf-8")
+    assert new_parser(_spec("ocaml")).parse(source).root_node.has_error
+    assert not new_parser(_spec("ocaml_interface")).parse(source).root_node.has_error
+
+
 BROKEN: dict[str, tuple[str, set[tuple[str, str]]]] = {
     "python": (
         "def ok(a):\n    return a\n\nclass Broken:\n    def method(self:\n        pass\n\ndef after():\n    return 1\n",
@@ -1245,6 +1601,23 @@ BROKEN: dict[str, tuple[str, set[tuple[str, str]]]] = {
     "elixir": ("defmodule A do\n  def ok, do: 1\n  def broken(x do\nend\n", {("function", "ok")}),
     "zig": ("fn ok() void {}\nconst S = struct {\n    fn m() void {\n", {("function", "ok")}),
     "haskell": ("module M where\n\nok x = x\n\nbroken = (\n\nafter y = y\n", {("function", "ok")}),
+    "dart": (
+        "int ok(int a) {\n  return a;\n}\n\nclass Cart {\n  int get size => 0;\n  void add(Item i {\n  }\n}\n",
+        {("function", "ok"), ("method", "size")},
+    ),
+    "ocaml": (
+        "let ok x = x + 1\n\nlet broken y =\n  (y +\n\nlet after z = z\n",
+        {("function", "ok"), ("function", "after")},
+    ),
+    "erlang": (
+        "ok(X) -> X + 1.\n\nbroken(Y ->\n    Y.\n\nafter(Z) -> Z.\n",
+        {("function", "ok"), ("function", "after")},
+    ),
+    "julia": (
+        "function ok(x)\n    x + 1\nend\n\nfunction broken(y\n    y\nend\n\nafter(z) = z\n",
+        {("function", "ok"), ("function", "after")},
+    ),
+    "r": ("ok <- function(x) {\n  x + 1\n}\n\nbroken <- function(y {\n  y\n}\n", {("function", "ok")}),
 }
 
 
@@ -1290,6 +1663,12 @@ EXTENSIONS = {
     "elixir": [".ex", ".exs"],
     "haskell": [".hs"],
     "zig": [".zig"],
+    "dart": [".dart"],
+    "ocaml": [".ml"],
+    "ocaml_interface": [".mli"],
+    "erlang": [".erl", ".hrl"],
+    "julia": [".jl"],
+    "r": [".r"],
 }
 
 
