@@ -192,7 +192,10 @@ def test_index_versions_and_fragments_stay_bounded(tmp_path: Path, embedder: Emb
     assert {f"g{i}" for i in range(12)} <= names
 
 
-def test_snapshot_confirms_only_an_unchanged_tree(tmp_path: Path, embedder: Embedder) -> None:
+def test_snapshot_confirms_only_an_unchanged_tree(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lapce_ai.index import snapshot
     from lapce_ai.index.snapshot import confirm_unchanged
 
     root = workspace(tmp_path)
@@ -218,6 +221,12 @@ def test_snapshot_confirms_only_an_unchanged_tree(tmp_path: Path, embedder: Embe
         update={"features": h.settings.features.model_copy(update={"rollout_percentage": 10})}
     )
     assert confirm_unchanged(root, h.store.path, other)[0] is None
+    assert confirm_unchanged(root, h.store.path, h.settings)[0] is not None
+    # An upgrade whose languages.toml or queries differ (a language gaining a grammar re-routes
+    # its files): the snapshot no longer vouches for the routes it recorded.
+    monkeypatch.setattr(snapshot, "registry_fingerprint", lambda: "another registry")
+    assert confirm_unchanged(root, h.store.path, h.settings)[0] is None
+    monkeypatch.undo()
     assert confirm_unchanged(root, h.store.path, h.settings)[0] is not None
     # Another writer moves the files table to a newer version than the snapshot's: no trust.
     states = h.store.file_states(str(root.resolve()))

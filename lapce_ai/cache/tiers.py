@@ -24,7 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from lapce_ai.chunking.cst import ChunkLimits, CstChunker, _nest
 from lapce_ai.chunking.model import Chunk
 from lapce_ai.config.settings import PerformanceSettings
 from lapce_ai.observability import metrics
-from lapce_ai.parsing.languages import LanguageSpec, definitions, language_for_path
+from lapce_ai.parsing.languages import LanguageSpec, definitions, language_for_path, registry_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -445,12 +445,7 @@ def _code_fingerprint() -> str:
     for dist in ("tree-sitter", "tree-sitter-language-pack"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{dist}={metadata.version(dist)}|".encode())
-    parsing = resources.files("lapce_ai.parsing")
-    h.update(parsing.joinpath("languages.toml").read_bytes())
-    queries = parsing.joinpath("queries")
-    for item in sorted(queries.iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".scm"):
-            h.update(item.name.encode() + b"\x00" + item.read_bytes())
+    h.update(registry_fingerprint().encode())
     return h.hexdigest()
 
 

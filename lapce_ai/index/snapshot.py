@@ -4,8 +4,8 @@ Most runs of the CLI on an unchanged tree find nothing to do, yet opening LanceD
 than the whole walk (its import alone is ~0.9 s here). After each run the indexer writes what
 it just committed — each file's size, mtime and route, tagged with the ``files`` table version
 it belongs to — and the next run trusts it only while that table's newest version on disk is
-still that one and the settings that shape routing are unchanged. Any difference, and the run
-takes the normal path. This module must not import LanceDB.
+still that one and the settings and language registry that shape routing are unchanged. Any
+difference, and the run takes the normal path. This module must not import LanceDB.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import xxhash
 from lapce_ai.config.settings import Settings
 from lapce_ai.discovery.walker import DiscoveryReport, WorkspaceWalker
 from lapce_ai.index.summary import IndexSummary
+from lapce_ai.parsing.languages import registry_fingerprint
 
 SNAPSHOT_FILE = "manifest_snapshot.json"
 FORMAT = 1
@@ -50,6 +51,7 @@ def settings_fingerprint(settings: Settings) -> str:
         "features": settings.features.model_dump(),
         "discovery": settings.discovery.model_dump(),
         "embedder": settings.embedder.provider,
+        "languages": registry_fingerprint(),  # a language gaining a grammar re-routes its files
     }
     return xxhash.xxh3_64_hexdigest(json.dumps(relevant, sort_keys=True).encode())
 

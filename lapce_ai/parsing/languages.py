@@ -18,6 +18,7 @@ from typing import cast
 
 import tree_sitter
 import tree_sitter_language_pack
+import xxhash
 from tree_sitter_language_pack import SupportedLanguage
 
 _DEFINITION_PREFIX = "definition."
@@ -140,6 +141,19 @@ def _node_text(node: tree_sitter.Node) -> str:
 
 
 # -- loading ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def registry_fingerprint() -> str:
+    """A digest of ``languages.toml`` and every query file: with a file's bytes, what decides its
+    language, its route (a language gaining a grammar moves from legacy to CST) and its chunks."""
+    h = xxhash.xxh3_64()
+    package = resources.files(__package__)
+    h.update(package.joinpath("languages.toml").read_bytes())
+    for item in sorted(package.joinpath("queries").iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".scm"):
+            h.update(item.name.encode() + b"\x00" + item.read_bytes())
+    return h.hexdigest()
 
 
 @functools.cache
