@@ -24,6 +24,7 @@ CST_LANGUAGES = (
     "python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp",
     "ruby", "php", "kotlin", "swift", "scala", "lua", "bash", "elixir", "haskell", "zig",
     "dart", "ocaml", "ocaml_interface", "erlang", "julia", "r",
+    "perl", "objc", "clojure", "groovy", "fsharp",
 )  # fmt: skip
 
 
@@ -1449,6 +1450,286 @@ lapply(1:3, function(i) i * 2)
             ("method", "convert"),
         ],
     ),
+    "perl": (
+        "Inventory.pm",
+        """\
+package App::Inventory;
+use strict;
+use warnings;
+
+=head1 NAME
+
+App::Inventory - tracks stock levels
+
+=cut
+
+our $VERSION = '0.02';
+
+# Build a new inventory.
+sub new {
+    my ($class, %args) = @_;
+    return bless { items => {}, %args }, $class;
+}
+
+sub add_item {
+    my ($self, $name, $qty) = @_;
+    $name =~ s{^\\s+|\\s+$}{}g;
+    $self->{items}{$name} += $qty // 1;
+    return $self;
+}
+
+sub report {
+    my $self = shift;
+    return <<"END";
+Items: @{[ scalar keys %{ $self->{items} } ]}
+END
+}
+
+my $by_name = sub { $_[0] cmp $_[1] };
+
+package App::Inventory::Item {
+    sub label ($self) { return uc $self->{name} }
+}
+
+1;
+""",
+        [
+            ("function", "new"),
+            ("function", "add_item"),
+            ("function", "report"),
+            ("module", "App::Inventory::Item"),
+            ("function", "label"),
+        ],
+    ),
+    "objc": (
+        "Logger.m",
+        """\
+#import <Foundation/Foundation.h>
+
+#define CLAMP(x, lo, hi) MIN(MAX((x), (lo)), (hi))
+
+typedef enum : NSInteger {
+    LogLevelInfo,
+    LogLevelError,
+} LogLevel;
+
+/// Receives log lines.
+@protocol LogSink <NSObject>
+- (void)write:(NSString *)line level:(LogLevel)level;
+@end
+
+@interface Logger : NSObject
+@property (nonatomic, strong) id<LogSink> sink;
+@end
+
+@interface Logger ()
+@property (nonatomic) NSUInteger count;
+@end
+
+static NSString *LevelName(LogLevel level) {
+    return level == LogLevelError ? @"ERROR" : @"INFO";
+}
+
+@implementation Logger
+- (void)log:(NSString *)message level:(LogLevel)level {
+    self.count += 1;
+    [self.sink write:[NSString stringWithFormat:@"[%@] %@", LevelName(level), message] level:level];
+}
+
++ (instancetype)sharedLogger {
+    static Logger *shared;
+    static dispatch_once_t once;
+    dispatch_once(&once, ^{ shared = [[Logger alloc] init]; });
+    return shared;
+}
+@end
+
+@implementation Logger (Debug)
+- (void)debug:(NSString *)message { [self log:message level:LogLevelInfo]; }
+@end
+""",
+        [
+            ("macro", "CLAMP"),
+            ("enum", "LogLevel"),
+            ("interface", "LogSink"),
+            ("class", "Logger"),
+            ("impl", "Logger"),
+            ("function", "LevelName"),
+            ("impl", "Logger"),
+            ("method", "log"),
+            ("method", "sharedLogger"),
+            ("impl", "Logger"),
+            ("method", "debug"),
+        ],
+    ),
+    "clojure": (
+        "shapes.clj",
+        """\
+(ns geo.shapes
+  "Shapes and their areas."
+  (:require [clojure.string :as str]))
+
+(def ^:const tau (* 2 Math/PI))
+
+(defprotocol Shape
+  (area [this] "Area of the shape.")
+  (describe [this]))
+
+(defrecord Circle [r]
+  Shape
+  (area [_] (* Math/PI r r))
+  (describe [_] (str "circle r=" r)))
+
+(defn ^double total-area
+  "Sum of the areas."
+  [shapes]
+  (reduce + (map area shapes)))
+
+(defn- normalize [s] (str/lower-case (str/trim s)))
+
+(defmulti render :format)
+
+(defmethod render :svg [{:keys [shape]}]
+  (str "<svg>" (describe shape) "</svg>"))
+
+(defmacro with-units [unit & body]
+  `(binding [*unit* ~unit] ~@body))
+
+(def parse-shape (fn [s] (keyword (normalize s))))
+""",
+        [
+            ("namespace", "geo.shapes"),
+            ("interface", "Shape"),
+            ("class", "Circle"),
+            ("method", "area"),
+            ("method", "describe"),
+            ("function", "total-area"),
+            ("function", "normalize"),
+            ("function", "render"),
+            ("method", "render"),
+            ("macro", "with-units"),
+            ("function", "parse-shape"),
+        ],
+    ),
+    "groovy": (
+        "ReleaseNotes.groovy",
+        """\
+package org.example.notes
+
+import groovy.transform.CompileStatic
+
+/**
+ * Collects release notes for a version.
+ */
+@CompileStatic
+class ReleaseNotes implements Renderable {
+    final String version
+    List<String> entries = []
+
+    ReleaseNotes(String version) {
+        this.version = version
+    }
+
+    // Adds one entry, ignoring blanks.
+    void add(String entry) {
+        if (entry.trim()) {
+            entries.add(entry.trim())
+        }
+    }
+
+    String render() {
+        def lines = entries.collect { "- ${it}" }
+        return "## ${version}\\n" + lines.join('\\n')
+    }
+
+    void save(File target) throws IOException {
+        target.text = render()
+    }
+}
+
+interface Renderable {
+    String render()
+}
+
+enum Channel { STABLE, BETA }
+
+def formatAll(List<ReleaseNotes> notes) {
+    def parts = notes.collect { it.render() }
+    parts.join('\\n\\n')
+}
+
+def shout = { String s -> s.toUpperCase() }
+""",
+        [
+            ("class", "ReleaseNotes"),
+            ("function", "ReleaseNotes"),
+            ("function", "add"),
+            ("function", "render"),
+            ("function", "save"),
+            ("interface", "Renderable"),
+            ("enum", "Channel"),
+            ("function", "formatAll"),
+            ("function", "shout"),
+        ],
+    ),
+    "fsharp": (
+        "Billing.fs",
+        """\
+namespace Shop.Billing
+
+open System
+
+/// A line on an invoice.
+type LineItem = { Sku: string; Quantity: int; UnitPrice: decimal }
+
+type Discount =
+    | Percent of decimal
+    | Fixed of amount: decimal
+
+type IPricing =
+    abstract Total: LineItem list -> decimal
+
+type Invoice(customer: string, items: LineItem list) =
+    let subtotal = items |> List.sumBy (fun i -> decimal i.Quantity * i.UnitPrice)
+    member _.Customer = customer
+    member this.Total(discount: Discount option) =
+        match discount with
+        | Some (Percent p) -> subtotal * (1m - p / 100m)
+        | Some (Fixed a) -> subtotal - a
+        | None -> subtotal
+    static member Empty(customer) = Invoice(customer, [])
+    interface IPricing with
+        member this.Total _ = this.Total None
+
+module Pricing =
+    let private round2 (x: decimal) = Math.Round(x, 2)
+
+    let applyTax rate amount = round2 (amount * (1m + rate))
+
+    let format = fun (amount: decimal) -> sprintf "%.2f" amount
+
+    let rec sumAll = function
+        | [] -> 0m
+        | x :: rest -> x + sumAll rest
+""",
+        [
+            ("namespace", "Shop.Billing"),
+            ("type", "LineItem"),
+            ("type", "Discount"),
+            ("interface", "IPricing"),
+            ("class", "Invoice"),
+            ("method", "Customer"),
+            ("method", "Total"),
+            ("method", "Empty"),
+            ("impl", "IPricing"),
+            ("method", "Total"),
+            ("module", "Pricing"),
+            ("function", "round2"),
+            ("function", "applyTax"),
+            ("function", "format"),
+            ("function", "sumAll"),
+        ],
+    ),
 }
 
 
@@ -1573,6 +1854,16 @@ def test_ocaml_interfaces_use_the_interface_grammar() -> None:
     assert not new_parser(_spec("ocaml_interface")).parse(source).root_node.has_error
 
 
+def test_groovy_calls_with_closures_are_not_definitions() -> None:
+    # The Groovy grammar has no declaration nodes: `name(args) {` is a method only after a
+    # type or modifier. DSL blocks, control flow and Gradle tasks must not become functions.
+    source = "pipeline {\n    stages {\n        stage('Build') {\n            steps { sh 'make' }\n"
+    source += "        }\n    }\n}\n\n"
+    source += "if (ready) {\n    run()\n} else if (late) {\n    retry(3) {\n        run()\n    }\n}\n\n"
+    source += "task hello(type: Copy) {\n    from 'src'\n}\n\ndef deploy(String env) {\n    sh \"deploy ${env}\"\n}\n"
+    assert [(d.kind, d.name) for d in _defs("groovy", source)] == [("function", "deploy")]
+
+
 BROKEN: dict[str, tuple[str, set[tuple[str, str]]]] = {
     "python": (
         "def ok(a):\n    return a\n\nclass Broken:\n    def method(self:\n        pass\n\ndef after():\n    return 1\n",
@@ -1618,6 +1909,21 @@ BROKEN: dict[str, tuple[str, set[tuple[str, str]]]] = {
         {("function", "ok"), ("function", "after")},
     ),
     "r": ("ok <- function(x) {\n  x + 1\n}\n\nbroken <- function(y {\n  y\n}\n", {("function", "ok")}),
+    "perl": ("sub ok {\n    return 1;\n}\n\nsub broken {\n    my $x = ;\n\nsub after { 2 }\n", {("function", "ok")}),
+    "objc": (
+        "@implementation A\n- (void)ok {\n}\n- (void)broken {\n    [self foo:;\n}\n@end\n",
+        {("impl", "A"), ("method", "ok")},
+    ),
+    "clojure": ("(defn ok [x]\n  (inc x))\n\n(defn broken [x]\n  (let [y x]\n", {("function", "ok")}),
+    # Ordinary Groovy: this grammar has no rule for * ?: < and makes ERROR nodes of them,
+    # but they stay local and the definitions around them survive.
+    "groovy": (
+        "class Cart {\n    BigDecimal total(List<Item> items) {\n"
+        "        items.sum { it.price * it.qty } ?: 0\n    }\n\n"
+        "    boolean isEmpty() {\n        items.size() < 1\n    }\n}\n",
+        {("class", "Cart"), ("function", "total"), ("function", "isEmpty")},
+    ),
+    "fsharp": ("let ok x = x + 1\n\nlet broken (x =\n\nlet after y = y\n", {("function", "ok")}),
 }
 
 
@@ -1669,6 +1975,11 @@ EXTENSIONS = {
     "erlang": [".erl", ".hrl"],
     "julia": [".jl"],
     "r": [".r"],
+    "perl": [".pl", ".pm", ".t"],
+    "objc": [".m", ".mm"],
+    "clojure": [".clj", ".cljs", ".cljc", ".edn"],
+    "groovy": [".groovy", ".gradle"],
+    "fsharp": [".fs", ".fsi", ".fsx"],
 }
 
 
@@ -1730,6 +2041,8 @@ def test_text_languages_have_no_grammar(path: str, language: str) -> None:
         ("src\\win\\main.rs", "rust"),
         ("types/index.d.ts", "typescript"),
         ("a.b.c.py", "python"),
+        ("Jenkinsfile", "groovy"),
+        ("app/build.gradle", "groovy"),
     ],
 )
 def test_filenames_and_odd_paths(path: str, language: str) -> None:
