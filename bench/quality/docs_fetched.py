@@ -22,6 +22,10 @@ languages, no application library):
   no test files. Query: the description that opens the header comment, up to its "Copyright"
   line; the whole header comment is blanked. The ~70 generated ``stdc_*`` (<stdbit.h>) files
   give no query.
+- dart: dart-lang/core, the ``lib`` folders of its packages (args, async, characters, collection,
+  convert, crypto, fixnum, logging, os_detect, path, platform, typed_data). Query: the ``///`` doc
+  of the type named like the file (``equality_map.dart`` -> ``EqualityMap``), else of the
+  library (``///`` before ``library``), else of the first top-level type.
 
 The exact commits are in ``SOURCES`` below. The corpora live outside every repository, under
 ``$LAPCE_DOCS_SOURCES/<language>/`` (default ``/work/corpora/docs``); a language whose folder is
@@ -115,9 +119,39 @@ SOURCES: dict[str, tuple[Source, ...]] = {
             ("string", "stdlib", "libio", "malloc", "time"),
         ),
     ),
+    "dart": (
+        Source(
+            "dart-lang/core",
+            "25926e846003a123e5249df42c5a1ce30c246e3a",
+            tuple(
+                f"pkgs/{pkg}/lib"
+                for pkg in (
+                    "args",
+                    "async",
+                    "characters",
+                    "collection",
+                    "convert",
+                    "crypto",
+                    "fixnum",
+                    "logging",
+                    "os_detect",
+                    "path",
+                    "platform",
+                    "typed_data",
+                )
+            ),
+        ),
+    ),
 }
 
-EXTENSIONS = {"haskell": (".hs",), "scala": (".scala",), "swift": (".swift",), "csharp": (".cs",), "c": (".c", ".h")}
+EXTENSIONS = {
+    "haskell": (".hs",),
+    "scala": (".scala",),
+    "swift": (".swift",),
+    "csharp": (".cs",),
+    "c": (".c", ".h"),
+    "dart": (".dart",),
+}
 # Tests, benchmarks and generated code are not part of a library's scope.
 _SKIP = {
     "haskell": re.compile(r"(^|/)(tests?|bench(marks)?)/"),
@@ -125,6 +159,7 @@ _SKIP = {
     "swift": re.compile(r"(^|/)Tests/"),
     "csharp": re.compile(r"(^|/)(tests?|ref)/|\.Designer\.cs$|(^|/)Strings?\.cs$"),
     "c": re.compile(r"(^|/)((tst|bug|test|bench|gen-tst)[-_][^/]*|[^/]*tester\.c|stratcliff\.c|mallocbug\.c)$"),
+    "dart": re.compile(r"\.g\.dart$"),  # generated
 }
 
 
@@ -382,6 +417,36 @@ def c_doc(source: str, _stem: str) -> Doc | None:
     return text, _line_of(source, m.start("body")), _line_of(source, m.end())
 
 
+# -- Dart -------------------------------------------------------------------------------------
+
+_DART_DECL = re.compile(
+    r"(?P<doc>(?:^[ \t]*///.*\n)+)(?:^[ \t]*@.*\n)*^(?P<indent>[ \t]*)"
+    r"(?:(?:abstract|base|final|interface|sealed|mixin)\s+)*"
+    r"(?P<kw>class|mixin|enum|extension\s+type|extension|typedef|library)\b\s*(?P<name>\w*)",
+    re.MULTILINE,
+)
+
+
+def dart_doc(source: str, stem: str) -> Doc | None:
+    """The ``///`` doc of the type named like the file (snake_case), else of the library, else of
+    the first top-level type."""
+    wanted = stem.replace("_", "").lower()
+    library: Doc | None = None
+    first: Doc | None = None
+    for m in _DART_DECL.finditer(source):
+        if m.group("indent"):
+            continue
+        text = re.sub(r"\[([^\]]+)\](?:\[[^\]]*\])?", r"\1", _swift_text(m.group("doc")))  # [Ref], [text][ref]
+        doc = (text, _line_of(source, m.start("doc")), _line_of(source, m.end("doc")) - 1)
+        if m.group("kw") == "library":
+            library = library or doc
+            continue
+        if m.group("name").lower() == wanted:
+            return doc
+        first = first or doc
+    return library or first
+
+
 # -- registry ---------------------------------------------------------------------------------
 
 FilesFn = Callable[[], Iterator[tuple[str, str]]]
@@ -392,6 +457,7 @@ DOC_OF: dict[str, DocFn] = {
     "swift": swift_doc,
     "csharp": csharp_doc,
     "c": c_doc,
+    "dart": dart_doc,
 }
 
 
