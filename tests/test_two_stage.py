@@ -563,6 +563,24 @@ def test_daemon_refines_when_idle_and_file_changes_go_first(
         worker.join(30)
 
 
+def test_daemon_once_indexes_then_refines_everything(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lapce_ai.service import components
+    from lapce_ai.service.indexer_daemon import IndexerDaemon
+
+    root = workspace(tmp_path)
+    refiner = FakeRefiner()
+    monkeypatch.setattr(components, "create_embedder", lambda _s, _dir=None: TwoStageEmbedder(embedder, refiner))
+    settings = settings_for(tmp_path).model_copy(update={"workspaces": WorkspaceSettings(roots=[root])})
+    daemon = IndexerDaemon(settings)
+    assert daemon.run(once=True) == 0
+    refined, total = daemon.store.refine_counts()
+    assert refined == total > 0
+    assert daemon.status()["refine"]["state"] == "done"
+    assert refiner.embedded  # the copied file's chunks were reused, the others embedded
+
+
 def _wait(predicate: Any, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

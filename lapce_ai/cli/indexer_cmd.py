@@ -21,7 +21,11 @@ from lapce_ai.config import ConfigError, load_config
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lapce-ai-indexer", description="Index and watch the configured workspaces")
     p.add_argument("--config", help="config file (default: $LAPCE_AI_CONFIG, else /etc/lapce-ai/config.toml)")
-    p.add_argument("--once", action="store_true", help="scan every workspace once, then exit (no watching)")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="scan every workspace once (and refine a two-stage index), then exit (no watching)",
+    )
     p.add_argument("--index", help="index directory (default: [paths] index_dir)")
     return p
 

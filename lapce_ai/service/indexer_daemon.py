@@ -229,6 +229,8 @@ class IndexerDaemon:
             ok = True
             for root in self._roots:
                 ok = self._index(root, None) and ok
+            if self._refiner is not None:  # like `lapce-index index`: a one-shot run leaves the precise index
+                ok = self._refine_to_end() and ok
             self._state = "stopped"
             self._stop.set()
             self.write_status()
@@ -411,6 +413,22 @@ class IndexerDaemon:
         if summary.done == summary.total and summary.refined:
             log.info("index fully refined", extra={"chunks": summary.total})
         self.write_status()
+
+    def _refine_to_end(self) -> bool:
+        """Refine every pending row (``--once``); SIGINT stops it with what was committed kept."""
+        assert self._refiner is not None
+        self._state = "refining"
+        self._refine["state"] = "refining"
+        self.store.defer = False
+        try:
+            refiner = Refiner(self.store, self._refiner, reuse=self.settings.features.embedding_reuse)
+            summary = refiner.run(self._stop.is_set)
+        except Exception as exc:
+            self._refine.update(state="error", last_error=f"{type(exc).__name__}: {exc}")
+            log.error("refining failed: %s", exc, exc_info=exc, extra={"error_type": type(exc).__name__})
+            return False
+        self._set_refined(summary.done, summary.total)
+        return summary.done == summary.total
 
     def _count_refined(self) -> None:
         try:
