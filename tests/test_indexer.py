@@ -192,6 +192,26 @@ def test_index_versions_and_fragments_stay_bounded(tmp_path: Path, embedder: Emb
     assert {f"g{i}" for i in range(12)} <= names
 
 
+def test_refine_pending_is_noted_only_against_the_files_version_the_refine_began_at(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    from lapce_ai.index.snapshot import fully_refined, latest_table_version, read_snapshot, record_refine_pending
+
+    root = workspace(tmp_path)
+    h = Harness(tmp_path, embedder)
+    h.run(root)
+    index = Path(h.store.path)
+    version = latest_table_version(index, "files")
+    assert version is not None
+    record_refine_pending(index, 0, version - 1)  # files were committed while it refined: unknown
+    snapshot = read_snapshot(index)
+    assert snapshot is not None and snapshot.refine_pending is None and not fully_refined(index)
+    record_refine_pending(index, 2, version)
+    assert not fully_refined(index)
+    record_refine_pending(index, 0, version)
+    assert fully_refined(index)
+
+
 def test_snapshot_confirms_only_an_unchanged_tree(
     tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

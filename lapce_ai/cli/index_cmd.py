@@ -231,13 +231,14 @@ def run_refine(opened: Opened, show_progress: bool = True) -> dict[str, Any]:
 
     from lapce_ai.embedding.two_stage import refiner_of
     from lapce_ai.index.refine import Refiner, RefineSummary
-    from lapce_ai.index.snapshot import record_refine_pending
+    from lapce_ai.index.snapshot import latest_table_version, record_refine_pending
 
     store, refiner = opened.store, refiner_of(opened.embedder)
     if refiner is None or not store.meta.two_stage:
         refined, total = store.refine_counts()
         return {**RefineSummary(done=refined, total=total).to_json(), "two_stage": False}
     stop = threading.Event()
+    files_version = latest_table_version(Path(store.path), "files")
 
     def on_signal(sig: int, _frame: object) -> None:
         if stop.is_set():
@@ -262,7 +263,7 @@ def run_refine(opened: Opened, show_progress: bool = True) -> dict[str, Any]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    record_refine_pending(Path(store.path), summary.total - summary.done)
+    record_refine_pending(Path(store.path), summary.total - summary.done, files_version)
     return {**summary.to_json(), "two_stage": True}
 
 

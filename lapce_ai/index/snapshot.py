@@ -107,10 +107,16 @@ def read_snapshot(index_dir: Path) -> Snapshot | None:
         return None
 
 
-def record_refine_pending(index_dir: Path, pending: int) -> None:
-    """Note in the snapshot how many rows a refine left waiting (no snapshot: nothing to note)."""
+def record_refine_pending(index_dir: Path, pending: int, files_version: int | None) -> None:
+    """Note in the snapshot how many rows a refine left waiting. ``files_version``: the ``files``
+    table's version when the refine began; if another writer committed files since, its rows
+    may be pending too, and nothing is noted."""
     snapshot = read_snapshot(index_dir)
-    if snapshot is not None:
+    if (
+        snapshot is not None
+        and files_version is not None
+        and snapshot.files_version == files_version == latest_table_version(index_dir, "files")
+    ):
         write_snapshot(index_dir, replace(snapshot, refine_pending=pending))
 
 
