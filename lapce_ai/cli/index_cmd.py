@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--embedder", choices=EMBEDDERS)
     p.add_argument("--json", action="store_true")
 
+    p = add("mcp", "serve search to AI coding agents over MCP (stdio); the index stays loaded")
+    p.add_argument("--embedder", choices=EMBEDDERS)
+
     p = add("stats", "files, chunks, languages, parsers, version, size")
     p.add_argument("--json", action="store_true")
 
@@ -98,6 +101,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return cmd_index(args, settings)
     if args.command == "search":
         return cmd_search(args, settings)
+    if args.command == "mcp":
+        return cmd_mcp(args, settings)
     if args.command == "refine":
         return cmd_refine(args, settings)
     # Maintenance commands live apart so `index` and `search` do not import what they never use.
@@ -303,6 +308,18 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         preview = [line for line in r.content.splitlines() if line.strip()][:3]
         for line in preview:
             print(f"      {line[:110]}")
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    """An MCP server on stdin/stdout until the client closes it; the corpus follows index updates."""
+    from lapce_ai.search.engine import SearchEngine, load_corpus
+    from lapce_ai.service.mcp_server import build_server
+
+    opened = open_index(index_path(args.index, settings), settings)
+    engine = SearchEngine(opened.store, opened.embedder, mode="hybrid", background_reload=True)
+    load_corpus(opened.store)  # load before the first call, not during it
+    build_server(engine, settings.service.max_k).run("stdio")
     return 0
 
 
