@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from lapce_ai.search.corpus import Corpus
-from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, analyze, rank
+from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, analyze, path_penalized, rank
 
 
 def _corpus(files: dict[str, list[float]]) -> tuple[Corpus, np.ndarray]:
@@ -114,3 +115,31 @@ def test_static_vectors_weigh_less_than_a_precise_models_in_fusion() -> None:
     low = rank(corpus, symbol, lexical, (sims, None), 3, None, config, dense_precise=0.0)
     high = rank(corpus, symbol, lexical, (sims, None), 3, None, config, dense_precise=1.0)
     assert [(r.index, r.score) for r in low] == [(r.index, r.score) for r in high]
+
+
+@pytest.mark.parametrize(
+    ("path", "penalized"),
+    [
+        ("tests/test_app.py", True),
+        ("pkg/server_test.go", True),
+        ("src/test/java/org/x/FooTest.java", True),
+        ("Tests/CollectionsTests/DequeTests.swift", True),  # Swift's capitalised test folder
+        ("Tests/Helpers.swift", True),
+        ("t/basic.t", True),  # Perl's test folder
+        ("src/MyLib.Tests/Parser.cs", True),  # .NET test projects
+        ("src/MyLib.UnitTests/Parser.cs", True),
+        ("Examples/Demo.swift", True),
+        ("examples/basic/main.go", True),
+        ("vendor/github.com/x/y.go", True),
+        ("types/index.d.ts", True),
+        ("Sources/Collections/Deque.swift", False),
+        ("src/MyLib/Tests.cs", False),  # a file called Tests, not a test folder
+        ("lib/Test/More.pm", False),  # Perl's Test::More is a library namespace
+        ("src/Test/QuickCheck.hs", False),  # so is Haskell's Test.QuickCheck
+        ("src/contest/scoring.py", False),
+        ("src/format/t.go", False),
+        ("src/T/types.go", False),
+    ],
+)
+def test_test_example_and_vendored_paths(path: str, penalized: bool) -> None:
+    assert path_penalized(path) is penalized
