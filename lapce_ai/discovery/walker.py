@@ -168,6 +168,7 @@ class WorkspaceWalker:
         except OSError:
             report.skip(rel_dir or ".", SkipReason.UNREADABLE)
             return
+        names = [e.name for e in entries]  # a folder's siblings, for the build-output check
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
@@ -176,7 +177,7 @@ class WorkspaceWalker:
                 report.skip(rel, SkipReason.UNREADABLE)
                 continue
             if is_dir:
-                if self._vendored(rel_dir, entry.name, [e.name for e in entries]):
+                if self._vendored(rel_dir, entry.name, names):
                     report.skip(rel + "/", SkipReason.VENDORED)
                     continue
                 if self._ignored(scopes, rel, is_dir=True):
