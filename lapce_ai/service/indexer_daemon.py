@@ -22,7 +22,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -36,7 +36,7 @@ from lapce_ai.discovery.walker import IGNORE_FILES
 from lapce_ai.embedding.base import Embedder
 from lapce_ai.embedding.two_stage import refiner_of
 from lapce_ai.index.indexer import Indexer
-from lapce_ai.index.refine import Refiner
+from lapce_ai.index.refine import Refiner, RefineSummary
 from lapce_ai.index.store import FILES, META_FILE, IndexStore
 from lapce_ai.index.summary import IndexSummary
 from lapce_ai.observability import metrics
@@ -391,20 +391,13 @@ class IndexerDaemon:
 
     def _refine_step(self) -> None:
         """One refine commit (up to ``refine.COMMIT_CHUNKS`` rows / ``COMMIT_SECONDS``)."""
-        assert self._refiner is not None
-        self._state = "refining"
-        self._refine["state"] = "refining"
-        self.store.defer = False  # a refine commit compacts once fragments pile up
         try:
-            refiner = Refiner(self.store, self._refiner, reuse=self.settings.features.embedding_reuse)
-            summary = refiner.run(self._refine_interrupted, max_steps=1)
-        except Exception as exc:
-            self._refine_retry_at = time.monotonic() + REFINE_RETRY_SECONDS
-            self._refine.update(state="error", last_error=f"{type(exc).__name__}: {exc}")
-            log.error("refining failed: %s", exc, exc_info=exc, extra={"error_type": type(exc).__name__})
-            return
+            summary = self._run_refiner(self._refine_interrupted, max_steps=1)
         finally:
             self._state = "watching"
+        if summary is None:
+            self._refine_retry_at = time.monotonic() + REFINE_RETRY_SECONDS
+            return
         if summary.computed:
             self._refine["chunks_per_second"] = round(summary.chunks_per_second, 1)
         if not summary.refined and not summary.computed and summary.done < summary.total:
@@ -416,19 +409,25 @@ class IndexerDaemon:
 
     def _refine_to_end(self) -> bool:
         """Refine every pending row (``--once``); SIGINT stops it with what was committed kept."""
-        assert self._refiner is not None
-        self._state = "refining"
-        self._refine["state"] = "refining"
-        self.store.defer = False
-        try:
-            refiner = Refiner(self.store, self._refiner, reuse=self.settings.features.embedding_reuse)
-            summary = refiner.run(self._stop.is_set)
-        except Exception as exc:
-            self._refine.update(state="error", last_error=f"{type(exc).__name__}: {exc}")
-            log.error("refining failed: %s", exc, exc_info=exc, extra={"error_type": type(exc).__name__})
+        summary = self._run_refiner(self._stop.is_set)
+        if summary is None:
             return False
         self._set_refined(summary.done, summary.total)
         return summary.done == summary.total
+
+    def _run_refiner(self, should_stop: Callable[[], bool], max_steps: int | None = None) -> RefineSummary | None:
+        """Run the refiner; a failure is recorded in the status and logged (None)."""
+        assert self._refiner is not None
+        self._state = "refining"
+        self._refine["state"] = "refining"
+        self.store.defer = False  # a refine commit compacts once fragments pile up
+        try:
+            refiner = Refiner(self.store, self._refiner, reuse=self.settings.features.embedding_reuse)
+            return refiner.run(should_stop, max_steps=max_steps)
+        except Exception as exc:
+            self._refine.update(state="error", last_error=f"{type(exc).__name__}: {exc}")
+            log.error("refining failed: %s", exc, exc_info=exc, extra={"error_type": type(exc).__name__})
+            return None
 
     def _count_refined(self) -> None:
         try:
