@@ -509,6 +509,19 @@ def test_cli_index_refines_by_default_and_a_refined_noop_stays_off_lancedb(tmp_p
     resumed = index_run()  # unchanged tree, rows still pending: it opens the index and refines them
     assert resumed["files_unchanged"] == resumed["files_seen"] and resumed["refine"]["refined"] >= 1
     assert resumed["refine"]["done"] == resumed["refine"]["total"]
+    # A rebuild refines the new index before swapping it in; --no-refine leaves that to `refine`.
+    for extra, pending in ((), 0), (("--no-refine",), resumed["chunks_total"]):
+        proc = subprocess.run(
+            [lapce_index, "rebuild", "--index", str(index), "--from-source", str(root), "--json", *extra],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        rebuilt = json.loads(proc.stdout)
+        assert rebuilt["chunks_total"] == resumed["chunks_total"] and rebuilt["refine_pending"] == pending
+        assert ("refine" in rebuilt) == (not extra)
 
 
 def test_daemon_refines_when_idle_and_file_changes_go_first(

@@ -34,15 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--embedder", choices=EMBEDDERS)
     p.add_argument("--no-progress", action="store_true")
-    p.add_argument(
-        "--refine",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="two-stage index: refine every row before exiting, so the index the command leaves is the "
-        "precise one (default; it is searchable once the first stage is written, and Ctrl-C stops "
-        "safely). --no-refine stops after the first stage: `lapce-index refine` or a running "
-        "lapce-ai-indexer refines later",
-    )
+    add_refine_flag(p)
 
     p = add("refine", "two-stage index: give every row its second-stage (transformer) vector; resumable")
     p.add_argument("--embedder", choices=EMBEDDERS)
@@ -83,11 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-source", required=True, dest="source")
     p.add_argument("--embedder", choices=EMBEDDERS)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+    add_refine_flag(p)
 
     p = add("outline", "print a file's symbols (kind, name, lines)")
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     return parser
+
+
+def add_refine_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--refine",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="two-stage index: refine every row before exiting, so the index the command leaves is the "
+        "precise one (default; it is searchable once the first stage is written, and Ctrl-C stops "
+        "safely). --no-refine stops after the first stage: `lapce-index refine` or a running "
+        "lapce-ai-indexer refines later",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,18 +134,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         summary = quick.to_json()
     else:
         summary = run_index(root, index_dir, settings, show_progress=not args.no_progress, walked=walked, opened=opened)
-    refined: dict[str, Any] | None = None
-    if opened is not None:
-        if summary.get("refine_pending") and not args.no_progress and sys.stderr.isatty():
-            print(
-                f"searchable now; refining {summary['refine_pending']} chunks with the precise model "
-                "(Ctrl-C stops safely, `lapce-index refine` resumes)",
-                file=sys.stderr,
-            )
-        refined = run_refine(opened, show_progress=not args.no_progress)
-        summary["refine"] = refined
-        if "refine_pending" in summary:
-            summary["refine_pending"] = refined["total"] - refined["done"]
+    refined = refine_indexed(opened, summary, show_progress=not args.no_progress) if opened else None
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -149,6 +144,21 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if refined is not None and refined["interrupted"]:
         return 130
     return 1 if summary["files_failed"] and not summary["files_indexed"] and summary["files_seen"] else 0
+
+
+def refine_indexed(opened: Opened, summary: dict[str, Any], show_progress: bool) -> dict[str, Any]:
+    """Refine what an ``index`` run left pending; the refine summary goes into ``summary``."""
+    if summary.get("refine_pending") and show_progress and sys.stderr.isatty():
+        print(
+            f"searchable now; refining {summary['refine_pending']} chunks with the precise model "
+            "(Ctrl-C stops safely, `lapce-index refine` resumes)",
+            file=sys.stderr,
+        )
+    refined = run_refine(opened, show_progress=show_progress)
+    summary["refine"] = refined
+    if "refine_pending" in summary:
+        summary["refine_pending"] = refined["total"] - refined["done"]
+    return refined
 
 
 def refines(index_dir: Path, settings: Settings, unchanged: bool) -> bool:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lapce_ai.cli.common import fail, index_path, open_index_readonly
+from lapce_ai.cli.common import fail, index_path, open_index, open_index_readonly
 from lapce_ai.config import Settings
 from lapce_ai.index.store import CHUNKS, FILES, META_FILE, SCHEMA_VERSION, read_meta
 from lapce_ai.index.validate import validate_index
@@ -143,7 +143,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
-    from lapce_ai.cli.index_cmd import print_summary, run_index
+    from lapce_ai.cli.index_cmd import print_refine, print_summary, refine_indexed, refines, run_index
 
     path = index_path(args.index, settings)
     source = Path(args.source)
@@ -157,8 +157,14 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
         embedder = settings.embedder.model_copy(update={"provider": resolve_provider("default", path)})
         settings = settings.model_copy(update={"embedder": embedder})
     staging = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=path.parent))
+    refined: dict[str, Any] | None = None
     try:
-        summary = run_index(source, staging / "index", settings)
+        opened = open_index(staging / "index", settings, create=True)
+        summary = run_index(source, staging / "index", settings, show_progress=not args.no_progress, opened=opened)
+        # Refined before the swap, so the rebuilt index is never worse than the one it replaces;
+        # an interrupted refine still swaps in (searchable; `lapce-index refine` resumes).
+        if args.refine and refines(staging / "index", settings, unchanged=False):
+            refined = refine_indexed(opened, summary, show_progress=not args.no_progress)
         _swap_in(staging / "index", path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -166,8 +172,10 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print_summary(summary)
+        if refined is not None:
+            print_refine(refined)
         print(f"rebuilt {path} from {source}")
-    return 0
+    return 130 if refined is not None and refined["interrupted"] else 0
 
 
 def _swap_in(new: Path, target: Path) -> None:
