@@ -382,3 +382,32 @@ def test_background_reload_serves_the_old_corpus_then_the_new(tmp_path: Path, se
     while not any(r.path == "b.py" for r in eng.search("beta_function", 5)):  # never blocks, catches up
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def _ruby_builder() -> str:
+    methods = "\n".join(f"    def use_{i}(middleware)\n      @use << middleware\n    end\n" for i in range(40))
+    # Code between the methods that names the class often: a piece of the split class, not its definition.
+    tail = "\n".join(f'    BUILDER_ALIAS_{i} = "Rack::Builder Builder builder {i}"' for i in range(8))
+    return (
+        "module Rack\n  # Builds a Rack application from middleware.\n  class Builder\n"
+        f"    def initialize(app)\n      @app = app\n    end\n\n{methods}\n{tail}\n  end\nend\n"
+    )
+
+
+def test_a_split_class_is_found_by_its_opening_piece(tmp_path: Path, search_embedder: Embedder) -> None:
+    root = tmp_path / "ws"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib" / "builder.rb").write_text(_ruby_builder())
+    (root / "lib" / "server.rb").write_text(
+        "module Rack\n  class Server\n    def app\n      Builder.new\n    end\n  end\nend\n"
+    )
+    settings = settings_for(tmp_path)
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
+    eng = SearchEngine(store, search_embedder, mode="hybrid")
+    # The class is too large for one chunk: a piece of it carries its symbol but not its declaration.
+    pieces = [r for r in eng.search("BUILDER_ALIAS_3", 50) if r.symbol == "Rack.Builder"]
+    assert pieces and "class Builder" not in pieces[0].content
+    for query in ("Rack::Builder", "Builder"):
+        top = eng.search(query, 5)[0]
+        assert top.path == "lib/builder.rb" and "class Builder" in top.content, (query, top)

@@ -215,12 +215,25 @@ def _definition_pattern(name: str) -> re.Pattern[str]:
     )
 
 
-def _defines(corpus: Corpus, i: int, names_lower: frozenset[str], names: tuple[str, ...]) -> bool:
-    sym = corpus.symbols[i]
-    if sym and sym.rsplit(".", 1)[-1].lower() in names_lower:
-        return True
-    content = corpus.contents[i]
-    return any(n in content and _definition_pattern(n).search(content) is not None for n in names)
+def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], names: tuple[str, ...]) -> list[int]:
+    """The chunks among ``chunks`` that define a name: they declare it (``class Builder``), or
+    carry it as their symbol. A definition too large for one chunk is split into pieces that
+    all carry its symbol; where a chunk of the file declares the name, the other pieces do not
+    count (they are the class's fields or its closing lines, not its definition)."""
+    declares = {
+        i
+        for i in chunks
+        if any(n in corpus.contents[i] and _definition_pattern(n).search(corpus.contents[i]) for n in names)
+    }
+    declaring_files = {int(corpus.file_of[i]) for i in declares}
+    named = {
+        i
+        for i in chunks
+        if (sym := corpus.symbols[i])
+        and sym.rsplit(".", 1)[-1].lower() in names_lower
+        and int(corpus.file_of[i]) not in declaring_files
+    }
+    return sorted(declares | named)
 
 
 # -- the pipeline ---------------------------------------------------------------------------
@@ -404,16 +417,15 @@ def _add_definitions(
     place = {i: j for j, i in enumerate(cand.tolist())}
     added: list[int] = []
     gains: list[float] = []
-    for i in sorted(place.keys() | extra):
-        if _defines(corpus, i, lower, symbols):
-            stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
-            tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
-            j = place.get(i)
-            if j is None:
-                added.append(i)
-                gains.append(0.0 + boost * tier)
-            else:
-                score[j] += boost * tier
+    for i in _definers(corpus, sorted(place.keys() | extra), lower, symbols):
+        stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
+        tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
+        j = place.get(i)
+        if j is None:
+            added.append(i)
+            gains.append(0.0 + boost * tier)
+        else:
+            score[j] += boost * tier
     if added:
         cand = np.concatenate([cand, np.asarray(added, dtype=np.int64)])
         score = np.concatenate([score, np.asarray(gains, dtype=np.float64)])
