@@ -411,3 +411,24 @@ def test_a_split_class_is_found_by_its_opening_piece(tmp_path: Path, search_embe
     for query in ("Rack::Builder", "Builder"):
         top = eng.search(query, 5)[0]
         assert top.path == "lib/builder.rb" and "class Builder" in top.content, (query, top)
+
+
+def test_a_declaration_outside_the_candidate_pools_is_found_by_its_text(
+    tmp_path: Path, search_embedder: Embedder
+) -> None:
+    # Line windows carry no symbol: only the text says which one declares the class. Usages
+    # outnumber it and fill the (deliberately tiny) candidate pools.
+    from lapce_ai.search.ranking import RankConfig
+
+    root = tmp_path / "ws"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib" / "factories.py").write_text("class WidgetFactory:\n    def make(self):\n        return Widget()\n")
+    for i in range(8):
+        uses = "\n".join(f"    w{j} = WidgetFactory().make()  # WidgetFactory {j}" for j in range(6))
+        (root / "lib" / f"use_{i}.py").write_text(f"def use_{i}():\n{uses}\n")
+    settings = settings_for(tmp_path, cst_pipeline_enabled=False)
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
+    eng = SearchEngine(store, search_embedder, mode="hybrid", config=RankConfig(pool=1))
+    top = eng.search("WidgetFactory", 1)
+    assert [(r.path, r.kind) for r in top] == [("lib/factories.py", "window")]

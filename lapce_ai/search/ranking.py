@@ -197,22 +197,35 @@ def _keyword_hits(keywords: tuple[str, ...], path: str) -> int:
 
 # -- definitions ----------------------------------------------------------------------------
 
+# Chunks a symbol query reads to find the name's declaration (a name used more often than this
+# is declared in a chunk the pools or the symbol table hold anyway, or is too common to tell).
+MAX_DECLARATION_SCAN = 1000
+
 _DEF_KEYWORDS = (
     "class|module|defmodule|def|defp|defmacro|interface|struct|enum|trait|type|typedef|func|function|"
     "object|fn|fun|impl|namespace|protocol|record|macro_rules!|let|const|var|val"
 )
 
 
-@functools.lru_cache(maxsize=1024)
-def _definition_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(
-        r"(?:^|[\s(])(?:"
-        + _DEF_KEYWORDS
-        + r")\s+(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::))*"
-        + re.escape(name)
-        + r"(?=[\s<({:\[;=,]|$)",
-        re.MULTILINE,
-    )
+# A declaration keyword, then qualifiers ("Rack::", "errors."), ending where the name starts.
+_DECLARED_BEFORE = re.compile(
+    r"(?:^|[\s(])(?:" + _DEF_KEYWORDS + r")\s+(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::))*\Z", re.MULTILINE
+)
+_AFTER_NAME = frozenset(" \t\r\n\f\v<({:[;=,")
+
+
+def _declares(content: str, name: str) -> bool:
+    """Whether ``content`` declares ``name`` (``class Builder``, ``def parse``): each occurrence
+    is checked against the text just before it, so long chunks cost a few string searches."""
+    at = content.find(name)
+    while at != -1:
+        end = at + len(name)
+        if (end == len(content) or content[end] in _AFTER_NAME) and _DECLARED_BEFORE.search(
+            content[max(0, at - 160) : at]
+        ):
+            return True
+        at = content.find(name, at + 1)
+    return False
 
 
 def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], names: tuple[str, ...]) -> list[int]:
@@ -220,11 +233,7 @@ def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], na
     carry it as their symbol. A definition too large for one chunk is split into pieces that
     all carry its symbol; where a chunk of the file declares the name, the other pieces do not
     count (they are the class's fields or its closing lines, not its definition)."""
-    declares = {
-        i
-        for i in chunks
-        if any(n in corpus.contents[i] and _definition_pattern(n).search(corpus.contents[i]) for n in names)
-    }
+    declares = {i for i in chunks if any(_declares(corpus.contents[i], n) for n in names)}
     declaring_files = {int(corpus.file_of[i]) for i in declares}
     named = {
         i
@@ -408,6 +417,10 @@ def _add_definitions(
         definers = corpus.by_symbol.get(name, [])
         if len(definers) <= 25:
             extra.update(definers)
+        # A declaration inside a chunk named otherwise (a line window, a class header joined to
+        # its first method) is found only by its text: check every chunk holding the name.
+        if 0 < corpus.bm25.doc_freq(name) <= MAX_DECLARATION_SCAN:
+            extra.update(np.flatnonzero(corpus.bm25.scores([name])).tolist())
         for stem in (name, name.replace("_", "")):
             in_file = corpus.by_stem.get(stem, [])
             if len(in_file) <= 200:
