@@ -432,3 +432,35 @@ def test_a_declaration_outside_the_candidate_pools_is_found_by_its_text(
     eng = SearchEngine(store, search_embedder, mode="hybrid", config=RankConfig(pool=1))
     top = eng.search("WidgetFactory", 1)
     assert [(r.path, r.kind) for r in top] == [("lib/factories.py", "window")]
+
+
+def test_a_name_defined_in_a_dependency_is_found_where_it_is_reexported(
+    tmp_path: Path, search_embedder: Embedder
+) -> None:
+    root = tmp_path / "ws"
+    (root / "src" / "extract").mkdir(parents=True)
+    (root / "src" / "extract" / "mod.rs").write_text(
+        "//! Types and traits for extracting data from requests.\n\n"
+        "pub use axum_core::extract::{DefaultBodyLimit, FromRef, FromRequest, FromRequestParts};\n\n"
+        "mod query;\nmod json;\n"
+    )
+    for name in ("json", "query", "form", "path"):
+        kind = name.capitalize()
+        (root / "src" / "extract" / f"{name}.rs").write_text(
+            f"use axum_core::extract::FromRequest;\n\npub struct {kind}<T>(pub T);\n\n"
+            f"impl<T, S> FromRequest<S> for {kind}<T> {{\n    // FromRequest for {kind}: FromRequest\n"
+            "    type Rejection = ();\n}\n"
+        )
+    (root / "web").mkdir()
+    (root / "web" / "index.ts").write_text('export { createRouter, type AnyRouter } from "@trpc/core";\n')
+    (root / "web" / "app.ts").write_text(
+        'import { createRouter } from "@trpc/core";\n\nexport const appRouter = createRouter(); // createRouter\n'
+    )
+    settings = settings_for(tmp_path)
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
+    eng = SearchEngine(store, search_embedder, mode="hybrid")
+    assert eng.search("FromRequest", 3)[0].path == "src/extract/mod.rs"
+    assert eng.search("createRouter", 3)[0].path == "web/index.ts"
+    # A name that is defined here is answered by its definition, not by a re-export of it.
+    assert eng.search("Json", 3)[0].path == "src/extract/json.rs"

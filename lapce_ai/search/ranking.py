@@ -228,6 +228,28 @@ def _declares(content: str, name: str) -> bool:
     return False
 
 
+# Where a name defined elsewhere (a dependency) is re-exported: Rust ``pub use a::{B, Name``,
+# TypeScript ``export { B, Name``, Elixir ``defdelegate name``.
+_REEXPORTED_BEFORE = re.compile(
+    r"(?:\bpub(?:\([^)]*\))?\s+use\s+[\w:]*(?:\{[^;{}]*)?|\bexport\s+(?:type\s+)?\{[^;{}]*|\bdefdelegate\s+)\Z"
+)
+
+
+def _reexports(content: str, name: str) -> bool:
+    at = content.find(name)
+    while at != -1:
+        end = at + len(name)
+        whole = (at == 0 or not _is_word(content[at - 1])) and (end == len(content) or not _is_word(content[end]))
+        if whole and _REEXPORTED_BEFORE.search(content[max(0, at - 400) : at]):
+            return True
+        at = content.find(name, at + 1)
+    return False
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], names: tuple[str, ...]) -> list[int]:
     """The chunks among ``chunks`` that define a name: they declare it (``class Builder``), or
     carry it as their symbol. A definition too large for one chunk is split into pieces that
@@ -430,7 +452,11 @@ def _add_definitions(
     place = {i: j for j, i in enumerate(cand.tolist())}
     added: list[int] = []
     gains: list[float] = []
-    for i in _definers(corpus, sorted(place.keys() | extra), lower, symbols):
+    considered = sorted(place.keys() | extra)
+    definers = _definers(corpus, considered, lower, symbols)
+    if not definers:  # defined outside this code base: where it is re-exported is the answer
+        definers = [i for i in considered if any(_reexports(corpus.contents[i], n) for n in symbols)]
+    for i in definers:
         stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
         tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
         j = place.get(i)
