@@ -11,7 +11,9 @@
    RRF is kept as an option for comparison.
 3. Code-aware signals, each switchable in ``RankConfig`` and measured in ``bench/quality``
    (ablation table in the bench README): definition of the queried symbol (found even outside
-   the pools, tiered up when the file is named after it), query words in the file name or
+   the pools, by its symbol or by the declaration in its text; only the declaring piece of a
+   split definition; tiered up when the file is named after it; for a name defined in a
+   dependency, where it is re-exported), query words in the file name or
    folder, test/example/vendored path penalty, documentation/config penalty, file similarity
    (the mean similarity of all a file's chunks: the file *about* the question), file coherence (a
    file with several strong chunks lifts its best one; questions and symbol queries only),
