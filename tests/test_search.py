@@ -321,6 +321,9 @@ def test_query_analysis() -> None:
     assert not analyze("how are routes registered").is_symbol
     assert analyze("how does RouterGroup.Handle work").symbols == ("Handle",)
     assert analyze("where is `parse_url` called").symbols == ("parse_url",)
+    assert analyze("Lang:parse_extra").symbols == ("parse_extra",)  # a Lua method
+    assert analyze("lists:map").symbols == ("map",)  # an Erlang module:function
+    assert not analyze("error: handling").is_symbol
     assert "how" not in query_tokens("how are routes registered")
     assert {"httpexception", "http", "exception"} <= set(query_tokens("HTTPException"))
 
@@ -464,3 +467,25 @@ def test_a_name_defined_in_a_dependency_is_found_where_it_is_reexported(
     assert eng.search("createRouter", 3)[0].path == "web/index.ts"
     # A name that is defined here is answered by its definition, not by a re-export of it.
     assert eng.search("Json", 3)[0].path == "src/extract/json.rs"
+
+
+def test_lua_methods_are_found_by_name(tmp_path: Path, search_embedder: Embedder) -> None:
+    # Lua names a method ``Lang:parse_extra``: its last segment is the method's name.
+    root = tmp_path / "ws"
+    (root / "ldoc").mkdir(parents=True)
+    (root / "ldoc" / "lang.lua").write_text(
+        "local Lang = {}\n\nfunction Lang:parse_extra(tags, kind, comment)\n  return tags\nend\n\n"
+        "function Lang:finalize()\n  return self\nend\n\nreturn Lang\n"
+    )
+    for i in range(4):
+        (root / "ldoc" / f"use{i}.lua").write_text(
+            f"local function run{i}(lang)\n  -- parse_extra parse_extra\n"
+            f"  return lang:parse_extra({{}}, 'x', 'parse extra')\nend\nreturn run{i}\n"
+        )
+    settings = settings_for(tmp_path)
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
+    eng = SearchEngine(store, search_embedder, mode="hybrid")
+    for query in ("parse_extra", "Lang:parse_extra"):
+        top = eng.search(query, 3)[0]
+        assert (top.path, top.symbol) == ("ldoc/lang.lua", "Lang:parse_extra"), (query, top)

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
-from lapce_ai.search.tokenize import QUERY_STOPWORDS, code_tokens, identifier_parts, stem_key
+from lapce_ai.search.tokenize import QUERY_STOPWORDS, code_tokens, identifier_parts, stem_key, symbol_name
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ NO_SIGNALS = RankConfig(
 
 # -- query analysis -------------------------------------------------------------------------
 
-_QUALIFIED = r"[A-Za-z_$][A-Za-z0-9_$]*(?:(?:::|\\|->|\.|#)[A-Za-z_$][A-Za-z0-9_$]*)+"
+_QUALIFIED = r"[A-Za-z_$][A-Za-z0-9_$]*(?:(?:::|:|\\|->|\.|#)[A-Za-z_$][A-Za-z0-9_$]*)+"
 _SYMBOL_QUERY = re.compile(
     r"^(?:" + _QUALIFIED + r"|_[A-Za-z0-9_]*|[A-Za-z][A-Za-z0-9]*[A-Z_][A-Za-z0-9_]*|[A-Z][A-Za-z0-9]*)(?:\(\))?$"
 )
@@ -104,7 +104,7 @@ _EMBEDDED = re.compile(
     r"|\b(" + _QUALIFIED + r")"
     r"|\b([A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b"
 )
-_SEPARATORS = ("::", "\\", "->", ".", "#")
+_SEPARATORS = ("::", ":", "\\", "->", ".", "#")  # ":": Lua's obj:method, Erlang's mod:fun
 
 
 QUESTION_WORDS = frozenset({"how", "where", "what", "which", "why", "when", "who"})
@@ -211,7 +211,7 @@ _DEF_KEYWORDS = (
 
 # A declaration keyword, then qualifiers ("Rack::", "errors."), ending where the name starts.
 _DECLARED_BEFORE = re.compile(
-    r"(?:^|[\s(])(?:" + _DEF_KEYWORDS + r")\s+(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::))*\Z", re.MULTILINE
+    r"(?:^|[\s(])(?:" + _DEF_KEYWORDS + r")\s+(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::?))*\Z", re.MULTILINE
 )
 _AFTER_NAME = frozenset(" \t\r\n\f\v<({:[;=,")
 
@@ -263,7 +263,7 @@ def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], na
         i
         for i in chunks
         if (sym := corpus.symbols[i])
-        and sym.rsplit(".", 1)[-1].lower() in names_lower
+        and symbol_name(sym) in names_lower
         and int(corpus.file_of[i]) not in declaring_files
     }
     return sorted(declares | named)

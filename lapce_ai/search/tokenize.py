@@ -95,9 +95,13 @@ def file_stem(path: str) -> str:
     return (name.split(".", 1)[0] or name).lower()
 
 
+_SYMBOL_SEPARATORS = re.compile(r"[.:]")  # Router.add_route, Foo::bar, Lua's obj:method
+
+
 def symbol_name(symbol: str) -> str:
-    """The last segment of a dotted symbol path, lower-cased: ``Router.add_route`` → ``add_route``."""
-    return symbol.rsplit(".", 1)[-1].lower() if symbol else ""
+    """The last segment of a symbol path, lower-cased: ``Router.add_route`` → ``add_route``,
+    ``Lang:parse_extra`` (a Lua method) → ``parse_extra``."""
+    return _SYMBOL_SEPARATORS.split(symbol)[-1].lower() if symbol else ""
 
 
 # Field weights, by repetition: BM25's saturating tf makes a repeated field count more without
