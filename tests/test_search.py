@@ -323,6 +323,8 @@ def test_query_analysis() -> None:
     assert analyze("where is `parse_url` called").symbols == ("parse_url",)
     assert analyze("Lang:parse_extra").symbols == ("parse_extra",)  # a Lua method
     assert analyze("lists:map").symbols == ("map",)  # an Erlang module:function
+    assert analyze("Phoenix.Router.scope/2").symbols == ("scope",)  # a function with its arity
+    assert analyze("lists:map/2").symbols == ("map",)
     assert not analyze("error: handling").is_symbol
     assert "how" not in query_tokens("how are routes registered")
     assert {"httpexception", "http", "exception"} <= set(query_tokens("HTTPException"))

@@ -104,6 +104,7 @@ _EMBEDDED = re.compile(
     r"|\b(" + _QUALIFIED + r")"
     r"|\b([A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b"
 )
+_ARITY = re.compile(r"(?<=[A-Za-z0-9_?!])/\d+$")
 _SEPARATORS = ("::", ":", "\\", "->", ".", "#")  # ":": Lua's obj:method, Erlang's mod:fun
 
 
@@ -128,12 +129,13 @@ def last_segment(name: str) -> str:
 
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     q = query.strip()
-    is_symbol = bool(_SYMBOL_QUERY.match(q))
-    if not is_symbol and corpus is not None and re.fullmatch(r"[a-z][a-z0-9]*", q) and q in corpus.by_symbol:
+    name = _ARITY.sub("", q)  # Elixir's and Erlang's way to name a function: scope/2
+    is_symbol = bool(_SYMBOL_QUERY.match(name))
+    if not is_symbol and corpus is not None and re.fullmatch(r"[a-z][a-z0-9]*", name) and name in corpus.by_symbol:
         is_symbol = True  # a lower-case word that names a definition in this code base
     symbols: list[str] = []
     if is_symbol:
-        symbols.append(last_segment(q))
+        symbols.append(last_segment(name))
     else:
         for m in _EMBEDDED.finditer(q):
             raw = next(g for g in m.groups() if g)
