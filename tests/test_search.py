@@ -18,7 +18,7 @@ from lapce_ai.index.store import FileState, IndexStore
 from lapce_ai.parsing.router import ParserRouter
 from lapce_ai.search.engine import SearchEngine, SearchResult
 from lapce_ai.search.filters import FilterError, SearchFilters
-from lapce_ai.search.ranking import analyze
+from lapce_ai.search.ranking import RankConfig, analyze
 from lapce_ai.search.tokenize import code_tokens, query_tokens
 
 
@@ -389,6 +389,16 @@ def test_background_reload_serves_the_old_corpus_then_the_new(tmp_path: Path, se
         time.sleep(0.05)
 
 
+def _hybrid_engine(
+    tmp_path: Path, root: Path, search_embedder: Embedder, config: RankConfig | None = None, **features: object
+) -> SearchEngine:
+    """Index ``root`` with the real pipeline and search it in hybrid mode."""
+    settings = settings_for(tmp_path, **features)
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
+    return SearchEngine(store, search_embedder, mode="hybrid", config=config)
+
+
 def _ruby_builder() -> str:
     methods = "\n".join(f"    def use_{i}(middleware)\n      @use << middleware\n    end\n" for i in range(40))
     # Code between the methods that names the class often: a piece of the split class, not its definition.
@@ -406,10 +416,7 @@ def test_a_split_class_is_found_by_its_opening_piece(tmp_path: Path, search_embe
     (root / "lib" / "server.rb").write_text(
         "module Rack\n  class Server\n    def app\n      Builder.new\n    end\n  end\nend\n"
     )
-    settings = settings_for(tmp_path)
-    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
-    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
-    eng = SearchEngine(store, search_embedder, mode="hybrid")
+    eng = _hybrid_engine(tmp_path, root, search_embedder)
     # The class is too large for one chunk: a piece of it carries its symbol but not its declaration.
     pieces = [r for r in eng.search("BUILDER_ALIAS_3", 50) if r.symbol == "Rack.Builder"]
     assert pieces and "class Builder" not in pieces[0].content
@@ -423,18 +430,13 @@ def test_a_declaration_outside_the_candidate_pools_is_found_by_its_text(
 ) -> None:
     # Line windows carry no symbol: only the text says which one declares the class. Usages
     # outnumber it and fill the (deliberately tiny) candidate pools.
-    from lapce_ai.search.ranking import RankConfig
-
     root = tmp_path / "ws"
     (root / "lib").mkdir(parents=True)
     (root / "lib" / "factories.py").write_text("class WidgetFactory:\n    def make(self):\n        return Widget()\n")
     for i in range(8):
         uses = "\n".join(f"    w{j} = WidgetFactory().make()  # WidgetFactory {j}" for j in range(6))
         (root / "lib" / f"use_{i}.py").write_text(f"def use_{i}():\n{uses}\n")
-    settings = settings_for(tmp_path, cst_pipeline_enabled=False)
-    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
-    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
-    eng = SearchEngine(store, search_embedder, mode="hybrid", config=RankConfig(pool=1))
+    eng = _hybrid_engine(tmp_path, root, search_embedder, RankConfig(pool=1), cst_pipeline_enabled=False)
     top = eng.search("WidgetFactory", 1)
     assert [(r.path, r.kind) for r in top] == [("lib/factories.py", "window")]
 
@@ -461,10 +463,7 @@ def test_a_name_defined_in_a_dependency_is_found_where_it_is_reexported(
     (root / "web" / "app.ts").write_text(
         'import { createRouter } from "@trpc/core";\n\nexport const appRouter = createRouter(); // createRouter\n'
     )
-    settings = settings_for(tmp_path)
-    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
-    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
-    eng = SearchEngine(store, search_embedder, mode="hybrid")
+    eng = _hybrid_engine(tmp_path, root, search_embedder)
     assert eng.search("FromRequest", 3)[0].path == "src/extract/mod.rs"
     assert eng.search("createRouter", 3)[0].path == "web/index.ts"
     # A name that is defined here is answered by its definition, not by a re-export of it.
@@ -484,10 +483,7 @@ def test_lua_methods_are_found_by_name(tmp_path: Path, search_embedder: Embedder
             f"local function run{i}(lang)\n  -- parse_extra parse_extra\n"
             f"  return lang:parse_extra({{}}, 'x', 'parse extra')\nend\nreturn run{i}\n"
         )
-    settings = settings_for(tmp_path)
-    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
-    Indexer(settings, store, search_embedder, ParserRouter(settings.features, settings.performance)).index(root)
-    eng = SearchEngine(store, search_embedder, mode="hybrid")
+    eng = _hybrid_engine(tmp_path, root, search_embedder)
     for query in ("parse_extra", "Lang:parse_extra"):
         top = eng.search(query, 3)[0]
         assert (top.path, top.symbol) == ("ldoc/lang.lua", "Lang:parse_extra"), (query, top)
