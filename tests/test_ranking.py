@@ -143,3 +143,23 @@ def test_static_vectors_weigh_less_than_a_precise_models_in_fusion() -> None:
 )
 def test_test_example_and_vendored_paths(path: str, penalized: bool) -> None:
     assert path_penalized(path) is penalized
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "declares"),
+    [
+        ("func (engine *Engine) Use(middleware ...HandlerFunc) IRoutes {", "Use", True),  # Go method
+        ("func New() *Engine {", "New", True),
+        ("function Lang:parse_extra(tags)", "parse_extra", True),  # Lua method
+        ("class Rack::Builder\n  def call(env)", "Builder", True),
+        ("pub struct Router<S = ()> {", "Router", True),
+        ("    def handle(self, request):", "handle", True),
+        ("engine.Use(Logger())", "Use", False),  # a call
+        ("class BuilderFactory:", "Builder", False),  # a longer name
+        ("return new Builder(app)", "Builder", False),
+    ],
+)
+def test_declarations_are_recognised_in_the_text(content: str, name: str, declares: bool) -> None:
+    from lapce_ai.search.ranking import _declares
+
+    assert _declares(content, name) is declares

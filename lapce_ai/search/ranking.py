@@ -211,9 +211,10 @@ _DEF_KEYWORDS = (
 )
 
 
-# A declaration keyword, then qualifiers ("Rack::", "errors."), ending where the name starts.
+# A declaration keyword, then a Go receiver ("func (e *Engine) "), qualifiers ("Rack::",
+# "errors."), ending where the name starts.
 _DECLARED_BEFORE = re.compile(
-    r"(?:^|[\s(])(?:" + _DEF_KEYWORDS + r")\s+(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::?))*\Z", re.MULTILINE
+    r"(?:^|[\s(])(?:" + _DEF_KEYWORDS + r")\s+(?:\([^()\n]*\)\s*)?(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::?))*\Z", re.MULTILINE
 )
 _AFTER_NAME = frozenset(" \t\r\n\f\v<({:[;=,")
 
