@@ -324,12 +324,12 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
     """An MCP server on stdin/stdout until the client closes it; the corpus follows index updates."""
     from lapce_ai.search.engine import SearchEngine, load_corpus
-    from lapce_ai.service.mcp_server import build_server
+    from lapce_ai.service.mcp_server import stdio_server
 
     opened = open_index(index_path(args.index, settings), settings)
     engine = SearchEngine(opened.store, opened.embedder, mode="hybrid", background_reload=True)
     load_corpus(opened.store)  # load before the first call, not during it
-    build_server(engine, settings.service.max_k).run("stdio")
+    stdio_server(engine, settings.service.max_k).run("stdio")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The HTTP API (SPEC §5): health probes, config, metrics, cache and indexer stats, search."""
+"""The HTTP API (SPEC §5): health probes, config, metrics, cache and indexer stats, search, and the
+search tool over MCP (Streamable HTTP) at ``/mcp``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import psutil
@@ -17,8 +19,11 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
+from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from lapce_ai import __version__
 from lapce_ai.embedding.base import EmbedderError
@@ -27,6 +32,8 @@ from lapce_ai.observability import metrics
 from lapce_ai.search.engine import MAX_QUERY_CHARS
 from lapce_ai.search.filters import FilterError, SearchFilters, glob_to_regex, normalize_path_filter
 from lapce_ai.service.auth import GuardMiddleware
+from lapce_ai.service.mcp_server import HTTP_PATH as MCP_PATH
+from lapce_ai.service.mcp_server import http_endpoint, http_server
 from lapce_ai.service.schemas import (
     K_LIMIT,
     MAX_QUERY_LENGTH,
@@ -61,13 +68,17 @@ class ApiError(Exception):
 
 
 def create_app(state: ServiceState) -> FastAPI:
+    mcp = _mcp_server(state)
+    mcp_endpoint = http_endpoint(mcp)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(state.refresh)
         await asyncio.to_thread(state.start_search_pool)
         task = asyncio.create_task(_refresher(state))
         try:
-            yield
+            async with mcp.session_manager.run():  # /mcp answers while this runs
+                yield
         finally:  # after the server drained its requests
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -118,6 +129,9 @@ def create_app(state: ServiceState) -> FastAPI:
     _add_probes(app, state)
     _add_info(app, state)
     _add_search(app, state)
+    # A plain route, not a mount: the path is exactly /mcp (a mount would redirect it to /mcp/).
+    # Behind GuardMiddleware like every endpoint but the probes.
+    app.router.routes.append(Route(MCP_PATH, endpoint=mcp_endpoint, include_in_schema=False))
     return app
 
 
@@ -368,23 +382,65 @@ def _check_filters(filters: SearchFilters) -> None:
             raise FilterError(f"invalid path glob: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class Found:
+    """One search's answer before it becomes a response: the results as JSON objects when searched
+    in this process, or as the JSON array a search worker encoded."""
+
+    query: str
+    k: int
+    count: int
+    took_ms: float
+    results: list[dict[str, Any]] | None = None
+    results_json: bytes | None = None
+
+    def result_list(self) -> list[dict[str, Any]]:
+        if self.results is not None:
+            return self.results
+        decoded: list[dict[str, Any]] = json.loads(self.results_json or b"[]")
+        return decoded
+
+    def response(self) -> Response:
+        head = {"query": self.query, "k": self.k, "count": self.count, "took_ms": self.took_ms}
+        if self.results is not None:
+            return _json({**head, "results": self.results})
+        text = json.dumps(head, ensure_ascii=False)
+        body = text[:-1].encode("utf-8", "replace") + b', "results": ' + (self.results_json or b"[]") + b"}"
+        return Response(body, media_type="application/json")
+
+
 def run_search(state: ServiceState, req: SearchRequest) -> Response:
-    k = min(req.k, state.settings.service.max_k)  # bounded: larger asks get max_k results
+    return find(state, req.query, req.k, req.path, req.language, req.kind, source="http").response()
+
+
+def find(
+    state: ServiceState,
+    query: str,
+    k: int,
+    path: str | None,
+    language: str | None,
+    kind: str | None,
+    source: str,
+) -> Found:
+    """The search behind ``POST /search`` and the ``/mcp`` tool (``source`` labels its metrics):
+    ``k`` bounded by ``service.max_k``, filters checked, in a search worker when there are some.
+    Raises ``ApiError`` with the status the HTTP API answers."""
+    k = min(k, state.settings.service.max_k)  # bounded: larger asks get max_k results
     handle = state.index
     if handle is None:
         raise ApiError(503, f"not ready: {state.not_ready_reason()}", "not_ready")
-    query = _clean(req.query) or ""
-    filters = SearchFilters(_clean(req.path), _clean(req.language), _clean(req.kind))
+    query = _clean(query) or ""
+    filters = SearchFilters(_clean(path), _clean(language), _clean(kind))
     try:
         _check_filters(filters)
     except FilterError as exc:
         raise ApiError(400, str(exc), "invalid_filter") from exc
     pool = state.search_pool
     if pool is not None:
-        return _pooled_search(state, pool, handle, query, k, filters)
+        return _pooled_search(state, pool, handle, query, k, filters, source)
     started = time.perf_counter()
     try:
-        results = handle.engine.search(query, k, filters, source="http")
+        results = handle.engine.search(query, k, filters, source=source)
     except FilterError as exc:
         raise ApiError(400, str(exc), "invalid_filter") from exc
     except EmbedderError as exc:
@@ -398,24 +454,22 @@ def run_search(state: ServiceState, req: SearchRequest) -> Response:
         raise
     took = (time.perf_counter() - started) * 1000
     if log.isEnabledFor(logging.DEBUG):
-        log.debug("search", extra={"k": k, "count": len(results), "latency_ms": round(took, 3)})
-    return _json(
-        {
-            "query": query,
-            "k": k,
-            "count": len(results),
-            "took_ms": round(took, 3),
-            "results": [r.to_json() for r in results],
-        }
-    )
+        log.debug("search", extra={"source": source, "k": k, "count": len(results), "latency_ms": round(took, 3)})
+    return Found(query, k, len(results), round(took, 3), results=[r.to_json() for r in results])
 
 
 def _pooled_search(
-    state: ServiceState, pool: SearchPool, handle: IndexHandle, query: str, k: int, filters: SearchFilters
-) -> Response:
+    state: ServiceState,
+    pool: SearchPool,
+    handle: IndexHandle,
+    query: str,
+    k: int,
+    filters: SearchFilters,
+    source: str,
+) -> Found:
     """The search in a worker process; metrics, embedding and errors as ``engine.search`` has them."""
     started = time.perf_counter()
-    metrics.SEARCH_REQUESTS.labels("http").inc()
+    metrics.SEARCH_REQUESTS.labels(source).inc()
     try:
         trimmed = query[:MAX_QUERY_CHARS].strip()
         vector = handle.engine.embed_query(trimmed) if trimmed and handle.engine.mode != "lexical" else None
@@ -437,10 +491,8 @@ def _pooled_search(
         metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
     took = (time.perf_counter() - started) * 1000
     if log.isEnabledFor(logging.DEBUG):
-        log.debug("search", extra={"k": k, "count": reply.count, "latency_ms": round(took, 3)})
-    head = json.dumps({"query": query, "k": k, "count": reply.count, "took_ms": round(took, 3)}, ensure_ascii=False)
-    body = head[:-1].encode("utf-8", "replace") + b', "results": ' + reply.results_json + b"}"
-    return Response(body, media_type="application/json")
+        log.debug("search", extra={"source": source, "k": k, "count": reply.count, "latency_ms": round(took, 3)})
+    return Found(query, k, reply.count, round(took, 3), results_json=reply.results_json)
 
 
 def _add_search(app: FastAPI, state: ServiceState) -> None:
@@ -458,6 +510,31 @@ def _add_search(app: FastAPI, state: ServiceState) -> None:
         kind: Annotated[str | None, Query(pattern=WORD_PATTERN)] = None,
     ) -> Response:
         return run_search(state, SearchRequest(query=q, k=k, path=path, language=language, kind=kind))
+
+
+# -- MCP (Streamable HTTP at /mcp) -----------------------------------------------------------
+
+
+def _mcp_server(state: ServiceState) -> FastMCP:
+    """The stdio server's tool (``mcp_server.build_server``) answering through ``find``, as
+    ``POST /search`` does: same results, same bound, same filter checks; errors become tool errors
+    with the message the HTTP API would give, counted as its errors are."""
+
+    def run(query: str, k: int, filters: SearchFilters) -> list[dict[str, Any]]:
+        try:
+            found = find(state, query, k, filters.path, filters.language, filters.kind, source="mcp")
+        except ApiError as exc:
+            metrics.SEARCH_ERRORS.labels(exc.error_type).inc()
+            raise ToolError(exc.detail) from exc
+        except Exception as exc:
+            metrics.SEARCH_ERRORS.labels("internal").inc()
+            log.error("internal error on %s: %s", MCP_PATH, exc, exc_info=exc, extra={"error_type": type(exc).__name__})
+            raise ToolError("internal error") from exc
+        return found.result_list()
+
+    # The SDK logs every request at INFO ("Processing request of type ..."): not ours to log.
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+    return http_server(run, lambda: state.settings.service.max_k, state.settings.service.host)
 
 
 def _json(body: dict[str, Any]) -> Response:
