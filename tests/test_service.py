@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from test_service_support import (
     Service,
-    base_env,
     built_index,  # noqa: F401  (session fixture)
-    free_port,
     metric_value,
-    write_config,
+    service_over_copy,
 )
 
 # Every metric name the runbook and SPEC §5 name.
@@ -43,18 +40,9 @@ RUNBOOK_METRICS = [
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory, built_index: dict[str, Path]) -> Iterator[Service]:  # noqa: F811
-    tmp = tmp_path_factory.mktemp("svc")
-    index = tmp / "index"
-    shutil.copytree(built_index["index"], index)
-    port = free_port()
-    config = write_config(
-        tmp / "config.toml",
-        port=port,
-        index=index,
-        roots=[built_index["workspace"]],
-        service_extra="max_k = 20\nmax_request_bytes = 4096",
+    service = service_over_copy(
+        tmp_path_factory.mktemp("svc"), built_index, service_extra="max_k = 20\nmax_request_bytes = 4096"
     )
-    service = Service(config, port, base_env(tmp), tmp)
     try:
         service.wait_ready()
         yield service

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from test_service_support import BIN, Service, base_env, built_index, free_port, write_config  # noqa: F401
+from test_service_support import BIN, base_env, built_index, service_over_copy  # noqa: F401
 
 SCHEMATHESIS = BIN / "schemathesis"
 
 
 @pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis not installed (pip install -e '.[dev]')")
 def test_openapi_fuzz_no_server_errors(tmp_path: Path, built_index: dict[str, Path]) -> None:  # noqa: F811
-    index = tmp_path / "index"
-    shutil.copytree(built_index["index"], index)
-    port = free_port()
-    config = write_config(tmp_path / "config.toml", port=port, index=index, service_extra="max_request_bytes = 8192")
-    svc = Service(config, port, base_env(tmp_path), tmp_path)
+    svc = service_over_copy(tmp_path, built_index, service_extra="max_request_bytes = 8192")
     try:
         svc.wait_ready()
         run = subprocess.run(

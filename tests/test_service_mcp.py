@@ -21,9 +21,9 @@ from test_service_support import (
     Service,
     base_env,
     built_index,  # noqa: F401  (session fixture)
-    free_port,
     fresh,  # noqa: F401  (fixture)
     metric_value,
+    service_over_copy,
     start_service,
     wait_for,
     write_config,
@@ -51,22 +51,16 @@ SEARCHES: list[dict[str, Any]] = [
 def served(tmp_path_factory: pytest.TempPathFactory, built_index: dict[str, Path]) -> Iterator[dict[str, Any]]:  # noqa: F811
     """One service for the module: a token, search workers (the pooled path) and a small max_k."""
     tmp = tmp_path_factory.mktemp("svc-mcp")
-    index = tmp / "index"
-    shutil.copytree(built_index["index"], index)
-    port = free_port()
-    config = write_config(
-        tmp / "config.toml",
-        port=port,
-        index=index,
-        roots=[built_index["workspace"]],
+    service = service_over_copy(
+        tmp,
+        built_index,
         service_extra=f'auth_token = "{TOKEN}"\nmax_k = {MAX_K}',
         extra="[performance]\nsearch_workers = 2\n",
     )
-    service = Service(config, port, base_env(tmp), tmp)
     service.client.headers.update(AUTH)
     try:
         service.wait_ready()
-        yield {"svc": service, "config": config, "index": index}
+        yield {"svc": service, "config": tmp / "config.toml", "index": tmp / "index"}
     finally:
         service.stop()
 

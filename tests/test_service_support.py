@@ -276,6 +276,23 @@ def fresh(tmp_path: Path, built_index: dict[str, Path]) -> Iterator[dict[str, An
         p.stop()
 
 
+def service_over_copy(tmp: Path, built_index: dict[str, Path], service_extra: str = "", extra: str = "") -> Service:
+    """A service (started, not yet ready) over a private copy of the session's index; the caller
+    stops it. ``service_extra`` / ``extra``: more config lines, as in ``write_config``."""
+    index = tmp / "index"
+    shutil.copytree(built_index["index"], index)
+    port = free_port()
+    config = write_config(
+        tmp / "config.toml",
+        port=port,
+        index=index,
+        roots=[built_index["workspace"]],
+        service_extra=service_extra,
+        extra=extra,
+    )
+    return Service(config, port, base_env(tmp), tmp)
+
+
 def start_service(ctx: dict[str, Any], *extra: str, config: Path | None = None, port: int | None = None) -> Service:
     svc = Service(config or ctx["config"], port or ctx["port"], ctx["env"], ctx["tmp"], *extra)
     ctx["started"].append(svc)
