@@ -76,7 +76,26 @@ def go_source(n: int = 5) -> bytes:
     return "".join(out).encode()
 
 
-SOURCES = {"mod.py": py_source, "app.js": js_source, "lib.rs": rust_source, "main.go": go_source}
+def elixir_source(n: int = 5) -> bytes:
+    # @doc / @spec attributes are documentation the chunker attaches to the def below them.
+    out = []
+    for i in range(n):
+        steps = "".join(f"    x = x * {j} + {i}\n" for j in range(5))
+        out.append(
+            f"defmodule App{i} do\n  @moduledoc false\n  import Enum\n"
+            f'\n  @doc """\n  Runs step {i} over x.\n  """\n  @spec run(integer()) :: integer()\n'
+            f"  def run(x) do\n{steps}    x\n  end\n\n  defp help(y), do: y + {i}\nend\n\n"
+        )
+    return "".join(out).encode()
+
+
+SOURCES = {
+    "mod.py": py_source,
+    "app.js": js_source,
+    "lib.rs": rust_source,
+    "main.go": go_source,
+    "app.ex": elixir_source,
+}
 TOKENS = [b"x", b"foo", b" ", b"(", b")", b":", b"{", b"}", b"#", b'"', b"\xc3\xa9", b"\xff", b"def g():", b"\n"]
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from lapce_ai.chunking.legacy import chunk_lines
 from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY, Chunk
 from lapce_ai.config.settings import FeatureSettings, PerformanceSettings
@@ -156,3 +158,34 @@ def test_other_languages_produce_symbols() -> None:
     assert any(k.endswith("Start") for k in syms)
     rust = "struct A { x: i32 }\n\nimpl A {\n    fn new() -> Self { A { x: 1 } }\n}\n"
     assert chunks_of("lib.rs", rust)
+
+
+LONG_DOC = "Copies the files from the source folder to the target folder, rendering each template with the binding"
+FILLER = "".join(f"    step_{i} = Enum.map(apps, fn app -> {{app, {i}}} end)\n" for i in range(60))
+ELIXIR_DOC = (
+    f'defmodule Mix.Phoenix do\n  @moduledoc false\n\n  @doc """\n  {LONG_DOC}.\n  """\n'
+    "  @spec copy_from([Path.t()], keyword()) :: :ok\n"
+    "  def copy_from(apps, binding) do\n    Enum.each(apps, &IO.inspect/1)\n  end\n\n"
+    f"  def other(apps) do\n{FILLER}    :ok\n  end\nend\n"  # the module is too big for one chunk
+)
+HASKELL_DOC = f"module Copy where\n\n-- | {LONG_DOC}.\ncopyFrom :: [FilePath] -> IO ()\ncopyFrom = mapM_ print\n"
+JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(apps)\n    foreach(println, apps)\nend\n'
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "symbol"),
+    [
+        ("lib/mix/phoenix.ex", ELIXIR_DOC, "Mix.Phoenix.copy_from"),
+        ("src/Copy.hs", HASKELL_DOC, "copyFrom"),
+        ("src/copy.jl", JULIA_DOC, "copy_from"),
+    ],
+    ids=["elixir-doc-attribute", "haskell-haddock", "julia-docstring"],
+)
+def test_documentation_the_grammar_does_not_call_a_comment_joins_its_definition(
+    path: str, source: str, symbol: str
+) -> None:
+    chunks = chunks_of(path, source)
+    assert all(c.parser == PARSER_CST for c in chunks)
+    definition = by_symbol(chunks)[symbol]
+    assert LONG_DOC in definition.content
+    assert not any(LONG_DOC in c.content for c in chunks if c is not definition)

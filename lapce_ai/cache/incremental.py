@@ -618,5 +618,5 @@ def _definitions_in(spec: LanguageSpec, root: tree_sitter.Node, start: int, end:
             if capture.startswith("definition.") and nodes:
                 raw = names[0].text or b""
                 name = " ".join(raw.decode("utf-8", errors="replace").split())
-                found.append((pattern, Definition(nodes[0], capture[len("definition.") :], name)))
+                found.append((pattern, Definition(nodes[0], capture[len("definition.") :], name, spec.doc_nodes)))
     return _dedupe(found)

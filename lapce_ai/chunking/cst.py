@@ -39,6 +39,7 @@ class _Def:
     kind: str
     symbol: str
     children: list[_Def] = field(default_factory=list)
+    doc_nodes: frozenset[str] = frozenset()  # node types documenting it, besides comments
 
 
 @dataclass
@@ -109,7 +110,11 @@ class CstChunker:
         next_start_row = d.node.start_point.row
         for node in reversed(gap):
             size += node.end_byte - node.start_byte
-            is_comment = "comment" in node.type or node.type in {"decorator", "attribute_item", "annotation"}
+            is_comment = (
+                "comment" in node.type
+                or node.type in {"decorator", "attribute_item", "annotation"}
+                or node.type in d.doc_nodes
+            )
             adjacent = next_start_row - node.end_point.row <= 1
             if not adjacent or not (is_comment or size < self.limits.min_chars):
                 break
@@ -196,7 +201,7 @@ def _nest(defs: list[Definition]) -> list[_Def]:
         if kind == "function" and parent is not None and parent.kind in CLASS_LIKE:
             kind = "method"
         symbol = f"{parent.symbol}.{d.name}" if parent and parent.symbol else d.name
-        node = _Def(d.node, kind, symbol)
+        node = _Def(d.node, kind, symbol, doc_nodes=d.doc_nodes)
         (parent.children if parent else roots).append(node)
         stack.append(node)
     return roots

@@ -32,6 +32,9 @@ class LanguageSpec:
     grammar: str | None  # None: no CST, legacy chunker only
     extensions: tuple[str, ...]
     filenames: tuple[str, ...]
+    # Node types that document the definition right below them, besides comments: Haskell's
+    # ``haddock``, Elixir's ``@doc``/``@spec`` attributes, Julia's docstrings.
+    doc_nodes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Definition:
     node: tree_sitter.Node
     kind: str  # from the capture name after "definition."
     name: str  # text of the @name node, whitespace collapsed
+    doc_nodes: frozenset[str] = frozenset()  # the language's ``LanguageSpec.doc_nodes``
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def definitions(spec: LanguageSpec, root: tree_sitter.Node) -> list[Definition]:
         for capture, nodes in captures.items():
             if capture.startswith(_DEFINITION_PREFIX) and nodes:
                 kind = capture[len(_DEFINITION_PREFIX) :]
-                found.append((pattern, Definition(nodes[0], kind, _node_text(names[0]))))
+                found.append((pattern, Definition(nodes[0], kind, _node_text(names[0]), spec.doc_nodes)))
     return _dedupe(found)
 
 
@@ -173,6 +177,7 @@ def _index() -> _Index:
             grammar=str(grammar) if grammar is not None else None,
             extensions=tuple(str(e) for e in table.get("extensions", ())),
             filenames=tuple(str(f) for f in table.get("filenames", ())),
+            doc_nodes=frozenset(str(t) for t in table.get("doc_nodes", ())),
         )
         languages[name] = spec
         for filename in spec.filenames:
