@@ -169,6 +169,10 @@ ELIXIR_DOC = (
     f"  def other(apps) do\n{FILLER}    :ok\n  end\nend\n"  # the module is too big for one chunk
 )
 HASKELL_DOC = f"module Copy where\n\n-- | {LONG_DOC}.\ncopyFrom :: [FilePath] -> IO ()\ncopyFrom = mapM_ print\n"
+ERLANG_DOC = (
+    f'-module(copy).\n\n-doc "{LONG_DOC}".\n-spec copy_from([term()]) -> ok.\n'
+    "copy_from(Apps) -> lists:foreach(fun io:format/1, Apps).\n"
+)
 JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(apps)\n    foreach(println, apps)\nend\n'
 
 
@@ -178,8 +182,9 @@ JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(a
         ("lib/mix/phoenix.ex", ELIXIR_DOC, "Mix.Phoenix.copy_from"),
         ("src/Copy.hs", HASKELL_DOC, "copyFrom"),
         ("src/copy.jl", JULIA_DOC, "copy_from"),
+        ("src/copy.erl", ERLANG_DOC, "copy_from"),
     ],
-    ids=["elixir-doc-attribute", "haskell-haddock", "julia-docstring"],
+    ids=["elixir-doc-attribute", "haskell-haddock", "julia-docstring", "erlang-doc-attribute"],
 )
 def test_documentation_the_grammar_does_not_call_a_comment_joins_its_definition(
     path: str, source: str, symbol: str
