@@ -3,7 +3,8 @@
 A definition that fits the size limit is one chunk (nested definitions included). A larger one
 is split: its own code between child definitions (a class header, fields) becomes chunks of its
 kind, and each child definition is chunked recursively; a large definition without children is
-split along its CST children. Module-level code between definitions becomes ``module`` chunks.
+split along its CST children. Module-level code between definitions becomes ``module`` chunks,
+except a gap of anonymous tokens only (the closing ``}`` or ``end`` of a split class).
 A short comment/decorator gap right before a definition joins that definition, so doc comments
 travel with the code they describe.
 """
@@ -133,8 +134,8 @@ class CstChunker:
         depth: int,
     ) -> None:
         nodes = [n for n in gap if source[n.start_byte : n.end_byte].strip()]
-        if not nodes:
-            return
+        if all(not n.is_named for n in nodes):
+            return  # only anonymous tokens (a split class's closing `}` or `end`): nothing to find
         for start, end in self._split_nodes(nodes, source, depth):
             out.append(_Piece(start, end, kind, symbol))
 
