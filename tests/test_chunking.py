@@ -181,10 +181,17 @@ JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(a
     [
         ("lib/mix/phoenix.ex", ELIXIR_DOC, "Mix.Phoenix.copy_from"),
         ("src/Copy.hs", HASKELL_DOC, "copyFrom"),
+        ("src/Copy.hs", HASKELL_DOC.replace("\ncopyFrom ::", "\n\ncopyFrom ::"), "copyFrom"),
         ("src/copy.jl", JULIA_DOC, "copy_from"),
         ("src/copy.erl", ERLANG_DOC, "copy_from"),
     ],
-    ids=["elixir-doc-attribute", "haskell-haddock", "julia-docstring", "erlang-doc-attribute"],
+    ids=[
+        "elixir-doc-attribute",
+        "haskell-haddock",
+        "haskell-haddock-blank-line",
+        "julia-docstring",
+        "erlang-doc-attribute",
+    ],
 )
 def test_documentation_the_grammar_does_not_call_a_comment_joins_its_definition(
     path: str, source: str, symbol: str

@@ -105,18 +105,16 @@ class CstChunker:
         self._flush_gap(pending_gap, gap_kind, gap_symbol, out, source, depth)
 
     def _attachable_prefix(self, gap: list[tree_sitter.Node], d: _Def, source: bytes) -> list[tree_sitter.Node]:
-        """Trailing comments/small nodes directly above a definition belong to it."""
+        """Trailing comments/small nodes directly above a definition belong to it; the language's
+        documentation nodes (a haddock, an ``@doc``) also across one blank line."""
         taken: list[tree_sitter.Node] = []
         size = 0
         next_start_row = d.node.start_point.row
         for node in reversed(gap):
             size += node.end_byte - node.start_byte
-            is_comment = (
-                "comment" in node.type
-                or node.type in {"decorator", "attribute_item", "annotation"}
-                or node.type in d.doc_nodes
-            )
-            adjacent = next_start_row - node.end_point.row <= 1
+            is_doc = node.type in d.doc_nodes
+            is_comment = is_doc or "comment" in node.type or node.type in {"decorator", "attribute_item", "annotation"}
+            adjacent = next_start_row - node.end_point.row <= (2 if is_doc else 1)
             if not adjacent or not (is_comment or size < self.limits.min_chars):
                 break
             taken.append(node)
