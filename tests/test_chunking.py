@@ -173,6 +173,7 @@ ERLANG_DOC = (
     f'-module(copy).\n\n-doc "{LONG_DOC}".\n-spec copy_from([term()]) -> ok.\n'
     "copy_from(Apps) -> lists:foreach(fun io:format/1, Apps).\n"
 )
+PERL_DOC = f"package Copy;\n\n=head2 copy_from\n\n{LONG_DOC}.\n\n=cut\n\nsub copy_from {{\n    print @_;\n}}\n\n1;\n"
 JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(apps)\n    foreach(println, apps)\nend\n'
 
 
@@ -184,6 +185,7 @@ JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(a
         ("src/Copy.hs", HASKELL_DOC.replace("\ncopyFrom ::", "\n\ncopyFrom ::"), "copyFrom"),
         ("src/copy.jl", JULIA_DOC, "copy_from"),
         ("src/copy.erl", ERLANG_DOC, "copy_from"),
+        ("lib/Copy.pm", PERL_DOC, "copy_from"),
     ],
     ids=[
         "elixir-doc-attribute",
@@ -191,6 +193,7 @@ JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(a
         "haskell-haddock-blank-line",
         "julia-docstring",
         "erlang-doc-attribute",
+        "perl-pod",
     ],
 )
 def test_documentation_the_grammar_does_not_call_a_comment_joins_its_definition(
