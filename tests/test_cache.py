@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import xxhash
 
-from lapce_ai.cache import TieredCstCache, build_cache
+from lapce_ai.cache import TieredCstCache, build_cache, tiers
 from lapce_ai.cache.incremental import compute_edit, full_structure, rechunk, reparse
 from lapce_ai.cache.outline import OutlineError, outline_file
 from lapce_ai.chunking.cst import ChunkLimits, CstChunker
@@ -332,6 +332,20 @@ def test_frozen_tier_survives_a_restart(tmp_path: Path) -> None:
     # Entries made with other chunk limits are never served.
     other = TieredCstCache(frozen_dir=tmp_path / "cst", limits=SMALL)
     assert other.get_chunks("a.py", h(src["a.py"])) is None
+
+
+def test_frozen_entries_of_another_chunker_version_are_never_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = TieredCstCache(frozen_dir=tmp_path / "cst")
+    src = fill(first, ["a.py"])
+    monkeypatch.setattr(tiers, "CHUNKER_VERSION", tiers.CHUNKER_VERSION + 1)
+    tiers._code_fingerprint.cache_clear()
+    try:
+        upgraded = TieredCstCache(frozen_dir=tmp_path / "cst")
+        assert upgraded.get_chunks("a.py", h(src["a.py"])) is None
+    finally:
+        tiers._code_fingerprint.cache_clear()
 
 
 def entry_files(root: Path) -> list[Path]:

@@ -35,7 +35,7 @@ import lapce_ai
 from lapce_ai.cache.codec import FORMAT, CachedFile, DecodeError, pack, unpack
 from lapce_ai.cache.frozen import FrozenStore
 from lapce_ai.cache.incremental import Edit, Structure, Symbol, _flatten, full_structure, rechunk, reparse
-from lapce_ai.chunking.cst import ChunkLimits, CstChunker, _nest
+from lapce_ai.chunking.cst import CHUNKER_VERSION, ChunkLimits, CstChunker, _nest
 from lapce_ai.chunking.model import Chunk
 from lapce_ai.config.settings import PerformanceSettings
 from lapce_ai.observability import metrics
@@ -441,7 +441,7 @@ def _symbols(spec: LanguageSpec, tree: tree_sitter.Tree) -> list[Symbol]:
 def _code_fingerprint() -> str:
     """What decides a file's chunks besides its bytes: our code version, grammars and queries."""
     h = xxhash.xxh3_64()
-    h.update(f"{FORMAT}|{lapce_ai.__version__}|".encode())
+    h.update(f"{FORMAT}|{lapce_ai.__version__}|{CHUNKER_VERSION}|".encode())
     for dist in ("tree-sitter", "tree-sitter-language-pack"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             h.update(f"{dist}={metadata.version(dist)}|".encode())

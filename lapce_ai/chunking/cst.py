@@ -25,6 +25,9 @@ from lapce_ai.parsing.languages import Definition, LanguageSpec, definitions
 # Kinds whose nested functions are methods.
 CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
 MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow-ups
+# Bumped whenever the same tree gives other chunks: caches of chunked files must not serve the
+# old ones (2: documentation nodes join their definition; closing tokens are no chunks).
+CHUNKER_VERSION = 2
 
 
 @dataclass(frozen=True)
