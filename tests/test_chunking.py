@@ -204,35 +204,3 @@ def test_documentation_the_grammar_does_not_call_a_comment_joins_its_definition(
     definition = by_symbol(chunks)[symbol]
     assert LONG_DOC in definition.content
     assert not any(LONG_DOC in c.content for c in chunks if c is not definition)
-
-
-def _big_class(open_line: str, method: str, close: str, n: int = 40) -> str:
-    return open_line + "".join(method.format(i=i) for i in range(n)) + close
-
-
-@pytest.mark.parametrize(
-    ("path", "source"),
-    [
-        (
-            "Store.java",
-            _big_class(
-                "public class Store {\n",
-                "    public int get{i}(int x) {{\n        return x * {i} + this.offset;\n    }}\n\n",
-                "}\n",
-            ),
-        ),
-        ("store.rb", _big_class("class Store\n", "  def get{i}(x)\n    x * {i} + @offset\n  end\n\n", "end\n")),
-        (
-            "Store.swift",
-            _big_class(
-                "extension Store {\n", "  func get{i}(_ x: Int) -> Int {{\n    x * {i} + offset\n  }}\n\n", "}\n"
-            ),
-        ),
-    ],
-    ids=["java-brace", "ruby-end", "swift-brace"],
-)
-def test_a_split_definitions_closing_token_is_not_a_chunk_of_its_own(path: str, source: str) -> None:
-    chunks = chunks_of(path, source)
-    assert len(chunks) > 1 and all(c.parser == PARSER_CST for c in chunks)  # the class was split
-    assert [c.content for c in chunks if c.content.strip() in ("}", "end")] == []
-    assert any("get39" in c.content for c in chunks)

@@ -3,8 +3,7 @@
 A definition that fits the size limit is one chunk (nested definitions included). A larger one
 is split: its own code between child definitions (a class header, fields) becomes chunks of its
 kind, and each child definition is chunked recursively; a large definition without children is
-split along its CST children. Module-level code between definitions becomes ``module`` chunks,
-except a gap of anonymous tokens only (the closing ``}`` or ``end`` of a split class).
+split along its CST children. Module-level code between definitions becomes ``module`` chunks.
 A short comment/decorator gap right before a definition joins that definition, so doc comments
 travel with the code they describe.
 """
@@ -26,7 +25,7 @@ from lapce_ai.parsing.languages import Definition, LanguageSpec, definitions
 CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
 MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow-ups
 # Bumped whenever the same tree gives other chunks: caches of chunked files must not serve the
-# old ones (2: documentation nodes join their definition; closing tokens are no chunks).
+# old ones (2: documentation nodes join their definition).
 CHUNKER_VERSION = 2
 
 
@@ -135,8 +134,8 @@ class CstChunker:
         depth: int,
     ) -> None:
         nodes = [n for n in gap if source[n.start_byte : n.end_byte].strip()]
-        if all(not n.is_named for n in nodes):
-            return  # only anonymous tokens (a split class's closing `}` or `end`): nothing to find
+        if not nodes:
+            return
         for start, end in self._split_nodes(nodes, source, depth):
             out.append(_Piece(start, end, kind, symbol))
 
