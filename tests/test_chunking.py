@@ -204,3 +204,14 @@ def test_documentation_the_grammar_does_not_call_a_comment_joins_its_definition(
     definition = by_symbol(chunks)[symbol]
     assert LONG_DOC in definition.content
     assert not any(LONG_DOC in c.content for c in chunks if c is not definition)
+
+
+def test_a_module_doc_does_not_join_the_first_function() -> None:
+    source = (
+        f'defmodule Mix.Phoenix do\n  @moduledoc """\n  {LONG_DOC}.\n  """\n\n'
+        f"  def copy_from(apps), do: apps\n\n  def other(apps) do\n{FILLER}    :ok\n  end\nend\n"
+    )
+    chunks = chunks_of("lib/mix/phoenix.ex", source)
+    first = by_symbol(chunks)["Mix.Phoenix.copy_from"]
+    assert first.content.lstrip().startswith("def copy_from")
+    assert any(LONG_DOC in c.content and c.kind == "module" for c in chunks)

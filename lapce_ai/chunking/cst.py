@@ -19,7 +19,7 @@ import tree_sitter
 
 from lapce_ai.chunking.ids import chunk_id, content_hash
 from lapce_ai.chunking.model import PARSER_CST, Chunk
-from lapce_ai.parsing.languages import Definition, LanguageSpec, definitions
+from lapce_ai.parsing.languages import Definition, DocNodes, LanguageSpec, definitions, is_doc_node
 
 # Kinds whose nested functions are methods.
 CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
@@ -42,7 +42,7 @@ class _Def:
     kind: str
     symbol: str
     children: list[_Def] = field(default_factory=list)
-    doc_nodes: frozenset[str] = frozenset()  # node types documenting it, besides comments
+    doc_nodes: DocNodes = ()  # nodes documenting it, besides comments
 
 
 @dataclass
@@ -114,7 +114,7 @@ class CstChunker:
         next_start_row = d.node.start_point.row
         for node in reversed(gap):
             size += node.end_byte - node.start_byte
-            is_doc = node.type in d.doc_nodes
+            is_doc = is_doc_node(d.doc_nodes, node)
             is_comment = is_doc or "comment" in node.type or node.type in {"decorator", "attribute_item", "annotation"}
             adjacent = next_start_row - node.end_point.row <= (2 if is_doc else 1)
             if not adjacent or not (is_comment or size < self.limits.min_chars):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import re
 import threading
 import tomllib
 from dataclasses import dataclass
@@ -26,15 +27,33 @@ _NAME_CAPTURE = "name"
 _INHERITS = "; inherits:"
 
 
+# (node type, the pattern its text must start with, or None for any text)
+DocNodes = tuple[tuple[str, re.Pattern[bytes] | None], ...]
+
+
+def is_doc_node(doc_nodes: DocNodes, node: tree_sitter.Node) -> bool:
+    """Whether ``node`` is one of a language's documentation nodes."""
+    for node_type, pattern in doc_nodes:
+        if node.type == node_type and (pattern is None or pattern.match(node.text or b"")):
+            return True
+    return False
+
+
+def _doc_nodes(language: str, raw: object) -> DocNodes:
+    if not isinstance(raw, dict):
+        raise ValueError(f"languages.toml: [{language}] doc_nodes must be a table of node type = text pattern")
+    return tuple((str(t), re.compile(str(p).encode()) if p else None) for t, p in raw.items())
+
+
 @dataclass(frozen=True)
 class LanguageSpec:
     name: str
     grammar: str | None  # None: no CST, legacy chunker only
     extensions: tuple[str, ...]
     filenames: tuple[str, ...]
-    # Node types that document the definition right below them, besides comments: Haskell's
+    # Nodes that document the definition right below them, besides comments: Haskell's
     # ``haddock``, Elixir's ``@doc``/``@spec`` attributes, Julia's docstrings.
-    doc_nodes: frozenset[str] = frozenset()
+    doc_nodes: DocNodes = ()
 
 
 @dataclass(frozen=True)
@@ -42,7 +61,7 @@ class Definition:
     node: tree_sitter.Node
     kind: str  # from the capture name after "definition."
     name: str  # text of the @name node, whitespace collapsed
-    doc_nodes: frozenset[str] = frozenset()  # the language's ``LanguageSpec.doc_nodes``
+    doc_nodes: DocNodes = ()  # the language's ``LanguageSpec.doc_nodes``
 
 
 @dataclass(frozen=True)
@@ -177,7 +196,7 @@ def _index() -> _Index:
             grammar=str(grammar) if grammar is not None else None,
             extensions=tuple(str(e) for e in table.get("extensions", ())),
             filenames=tuple(str(f) for f in table.get("filenames", ())),
-            doc_nodes=frozenset(str(t) for t in table.get("doc_nodes", ())),
+            doc_nodes=_doc_nodes(name, table.get("doc_nodes", {})),
         )
         languages[name] = spec
         for filename in spec.filenames:
