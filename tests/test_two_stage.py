@@ -139,7 +139,11 @@ def test_searchable_before_refinement_then_refine_fills_every_row(tmp_path: Path
     assert not result.interrupted
     # storage.py and its copy share every chunk: each distinct content embedded once.
     distinct = {r["content_hash"] for r in h.rows().values()}
-    assert len(h.refiner.embedded) == result.computed == len(distinct) < summary.chunks_total
+    # The refiner also embeds each file's summary (one short text per file, refined first).
+    summary_texts = {s.text for s in h.store.summaries().values()}
+    assert result.summaries_refined == len(summary_texts) == 3
+    chunk_texts = [t for t in h.refiner.embedded if t not in summary_texts]
+    assert len(chunk_texts) == result.computed == len(distinct) < summary.chunks_total
     assert result.reused == summary.chunks_total - len(distinct)
     for row in h.rows().values():
         assert np.allclose(row[REFINED], h.refiner.embed_documents([row["content"]])[0], atol=1e-6)
@@ -259,7 +263,10 @@ def test_refine_is_interruptible_and_never_writes_a_stale_vector(
     first = Refiner(h.store, h.refiner).run(should_stop=lambda: next(calls) >= 2)
     assert first.interrupted and 0 < first.done < total  # committed what it had embedded
     rest = h.refine()
-    assert rest.done == total and rest.computed + first.computed == len(set(h.refiner.embedded))
+    summary_texts = {s.text for s in h.store.summaries().values()}
+    chunk_texts = set(h.refiner.embedded) - summary_texts
+    assert rest.done == total and rest.computed + first.computed == len(chunk_texts)
+    assert rest.summaries_refined == len(summary_texts) and not h.store.unrefined_summaries(10)
 
     # A row whose content changes between reading and writing keeps its new content, unrefined.
     handlers = root / "app" / "handlers.py"

@@ -99,6 +99,23 @@ def build_index(src: Path, index_dir: Path, provider: str, embedder: Any, fresh:
     return out
 
 
+def ensure_summaries(index_dir: Path, embedder: Any) -> None:
+    """Give an index cached before file summaries existed its summaries (what the next
+    ``lapce-index index`` run would do); a no-op for an index that has them."""
+    from lapce_ai.index import file_summaries
+    from lapce_ai.index.store import FILES, IndexStore
+
+    store = IndexStore.open_for(index_dir, embedder)
+    roots = set(store.table(FILES).to_arrow().column("root").to_pylist())
+    started = time.perf_counter()
+    embedded = sum(file_summaries.backfill(store, embedder, root) for root in sorted(roots))
+    if embedded:
+        print(
+            f"  {index_dir}: {embedded} file summaries embedded in {time.perf_counter() - started:.0f}s",
+            file=sys.stderr,
+        )
+
+
 def index_via_cli(src: Path, index_dir: Path, provider: str) -> dict[str, Any]:
     cmd = [str(BIN / "lapce-index"), "index", str(src), "--index", str(index_dir), "--json", "--no-progress"]
     if provider != "default":

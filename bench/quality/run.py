@@ -25,7 +25,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docs_eval
 import docs_fetched
 import docs_registry
-from common import CORPORA, COSQA_DATA, SEMBLE_DATA, WORK, build_index, make_embedder, mean, open_engine, semble_module
+from common import (
+    CORPORA,
+    COSQA_DATA,
+    SEMBLE_DATA,
+    WORK,
+    build_index,
+    ensure_summaries,
+    make_embedder,
+    mean,
+    open_engine,
+    semble_module,
+)
 
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
 
@@ -37,6 +48,7 @@ ABLATIONS = [
     "coherence",
     "coherence_scope",
     "file_similarity",
+    "file_summary",
     "saturation",
     "dedupe",
     "query_type",
@@ -70,6 +82,7 @@ def cosqa_prepare(provider: str, embedder: Any) -> Path:
         summary = build_index(src, index, provider, embedder, fresh=True)
         print(f"  cosqa indexed: {summary['chunks_total']} chunks in {summary['wall']:.0f}s", file=sys.stderr)
         (index / "_complete").write_text(json.dumps(summary))
+    ensure_summaries(index, embedder)
     return index
 
 
@@ -120,6 +133,7 @@ def semble_prepare(
             summary = build_index(src, index, provider, embedder, fresh=True)
             print(f"  semble {repo}: {summary['chunks_total']} chunks in {summary['wall']:.0f}s", file=sys.stderr)
             (index / "_complete").write_text(json.dumps(summary))
+        ensure_summaries(index, embedder)
         out[repo] = (index, sb.load_tasks(str(SEMBLE_DATA), repo))
     return out
 
@@ -164,6 +178,7 @@ def docs_prepare(provider: str, embedder: Any) -> dict[str, tuple[Path, list[doc
             summary = build_index(src, index, provider, embedder, fresh=True)
             print(f"  docs {lang}: {summary['chunks_total']} chunks in {summary['wall']:.0f}s", file=sys.stderr)
             (index / "_complete").write_text(json.dumps(summary))
+        ensure_summaries(index, embedder)
         out[lang] = (index, queries)
     return out
 

@@ -20,9 +20,11 @@ from lapce_ai.chunking.model import Chunk
 from lapce_ai.config.settings import Settings
 from lapce_ai.discovery.walker import DiscoveredFile, DiscoveryReport, WorkspaceWalker
 from lapce_ai.embedding.base import Embedder, Vectors
+from lapce_ai.index import file_summaries
+from lapce_ai.index.file_summaries import FileSummary
 from lapce_ai.index.prepare import Prepared, prepare_all, route_of
 from lapce_ai.index.snapshot import Snapshot, settings_fingerprint, write_snapshot
-from lapce_ai.index.store import FileState, IndexStore
+from lapce_ai.index.store import FileState, IndexStore, StoredSummary
 from lapce_ai.index.summary import IndexSummary
 from lapce_ai.observability import metrics
 from lapce_ai.parsing.router import ParserRouter
@@ -34,8 +36,9 @@ BATCH_CHUNKS = 4000
 
 
 ProgressFn = Callable[[int, int], None]  # (files done, files to do)
-# (all needed, newly computed, second-stage vectors cached for these chunks: two-stage indexes)
-_Vectors = tuple[dict[str, Vectors], dict[str, Vectors], dict[str, Vectors]]
+# (all needed, newly computed, second-stage vectors cached for these chunks: two-stage indexes,
+# the batch's file summaries with their vectors)
+_Vectors = tuple[dict[str, Vectors], dict[str, Vectors], dict[str, Vectors], list[StoredSummary]]
 
 
 @dataclass
@@ -44,6 +47,7 @@ class _Batch:
     refreshed: list[FileState] = field(default_factory=list)  # same content, new mtime: manifest only
     chunks: list[Chunk] = field(default_factory=list)
     search_texts: list[str] = field(default_factory=list)
+    summaries: list[FileSummary] = field(default_factory=list)  # of ``files`` that have chunks
 
 
 def _grouped(prepared: Iterator[Prepared]) -> Iterator[list[Prepared]]:
@@ -138,7 +142,7 @@ class Indexer:
             in_flight: tuple[_Batch, Future[_Vectors]] | None = None
             for prepared in _grouped(prepare_all(self.settings, self.router, items)):
                 batch = self._collect(root_key, prepared, known, summary)
-                future = embed_pool.submit(self._vectors, batch.chunks, run_vectors, summary)
+                future = embed_pool.submit(self._vectors, batch, run_vectors, summary)
                 if in_flight is not None:
                     changed |= self._store_batch(root_key, *in_flight)
                     done += len(in_flight[0].files)
@@ -156,6 +160,8 @@ class Indexer:
                 self.store.write_batch(root_key, [], {}, {}, [], removed_paths=group)
             summary.files_deleted = len(removed)
             metrics.INDEX_OPERATIONS.labels("delete", "ok").inc(len(removed))
+        if only is None:  # an index written before summaries, or a run killed between writes
+            summary.summaries_embedded += file_summaries.backfill(self.store, self.embedder, root_key)
         self.store.finish(changed)
         summary.chunks_total = summary.chunks_unchanged + summary.chunks_modified + summary.chunks_added
         if only is None:
@@ -214,6 +220,7 @@ class Indexer:
             _count_chunk_changes(state, outcome.chunks, summary)
             batch.chunks.extend(outcome.chunks)
             batch.search_texts.extend(p.search_texts)
+            batch.summaries.extend(file_summaries.summaries_of(root, outcome.chunks))
             batch.files.append(
                 FileState(
                     root=root,
@@ -233,20 +240,29 @@ class Indexer:
 
     def _store_batch(self, root: str, batch: _Batch, vectors_future: Future[_Vectors]) -> bool:
         """Write one batch; returns whether chunk rows changed."""
-        vectors, new_vectors, refined = vectors_future.result()
+        vectors, new_vectors, refined, summaries = vectors_future.result()
         if batch.files:
             self.store.write_batch(
-                root, batch.chunks, vectors, new_vectors, batch.files, search_texts=batch.search_texts, refined=refined
+                root,
+                batch.chunks,
+                vectors,
+                new_vectors,
+                batch.files,
+                search_texts=batch.search_texts,
+                refined=refined,
+                summaries=summaries,
             )
             metrics.CHUNKS_INDEXED.inc(len(batch.chunks))
         if batch.refreshed:
             self.store.update_file_states(batch.refreshed)
         return bool(batch.files)
 
-    def _vectors(self, chunks: list[Chunk], run_vectors: dict[str, Vectors], summary: IndexSummary) -> _Vectors:
-        """Vectors for ``chunks``: reused by content hash (index cache, then this run), else embedded.
-        A two-stage index also takes the second-stage vectors its cache holds (never computed here:
-        the refiner fills in the rest later, so indexing runs at the first stage's speed)."""
+    def _vectors(self, batch: _Batch, run_vectors: dict[str, Vectors], summary: IndexSummary) -> _Vectors:
+        """Vectors for the batch's chunks: reused by content hash (index cache, then this run), else
+        embedded. A two-stage index also takes the second-stage vectors its cache holds (never
+        computed here: the refiner fills in the rest later, so indexing runs at the first stage's
+        speed). Then the batch's file summaries, embedded where their text changed."""
+        chunks = batch.chunks
         hashes = list(dict.fromkeys(c.content_hash for c in chunks))
         reuse = self.settings.features.embedding_reuse
         refined = self.store.cached_vectors(hashes, refined=True) if reuse and self.store.meta.two_stage else {}
@@ -258,8 +274,8 @@ class Indexer:
         texts = {c.content_hash: c.content for c in chunks}
         new_vectors: dict[str, Vectors] = {}
         started = time.perf_counter()
-        batch = self.settings.embedder.batch_size
-        for group in _batches(missing, max(batch, 1)):
+        size = self.settings.embedder.batch_size
+        for group in _batches(missing, max(size, 1)):
             embedded = self.embedder.embed_documents([texts[h] for h in group])
             for h, vec in zip(group, embedded, strict=True):
                 new_vectors[h] = vec
@@ -272,7 +288,11 @@ class Indexer:
         summary.embeddings_reused += max(reused, 0)
         metrics.EMBEDDINGS_COMPUTED.inc(computed)
         metrics.EMBEDDINGS_REUSED.inc(max(reused, 0))
-        return vectors, new_vectors, refined
+        started = time.perf_counter()
+        summaries, summarised = file_summaries.stored_summaries(self.store, self.embedder, batch.summaries, size)
+        summary.embed_seconds += time.perf_counter() - started
+        summary.summaries_embedded += summarised
+        return vectors, new_vectors, refined, summaries
 
 
 def _refresh(state: FileState, f: DiscoveredFile) -> FileState:

@@ -3,7 +3,8 @@
 A two-stage index is searchable as soon as its chunks are written with the fast static model;
 the refiner then embeds the same rows with the transformer, in the background (the indexer
 daemon, when its change queue is idle) or on demand (``lapce-index refine``; ``lapce-index index``
-refines what it wrote unless given ``--no-refine``).
+refines what it wrote unless given ``--no-refine``). The file summaries come last (one short
+text per file; until every one is refined, search compares them in the first model's space).
 
 Each step takes up to ``commit_chunks`` unrefined rows, reuses second-stage vectors by content
 hash (the ``refined_embeddings`` cache; many chunks repeat), embeds the rest a few at a time —
@@ -16,6 +17,7 @@ either refined or not, and the next run starts with the cached vectors it finds.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lapce_ai.embedding.base import Embedder, Vectors
-from lapce_ai.index.store import IndexStore
+from lapce_ai.index.store import IndexStore, StoredSummary
 from lapce_ai.observability import metrics
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class RefineSummary:
     done: int = 0  # rows refined in the index, after the run
     total: int = 0
     interrupted: bool = False
+    summaries_refined: int = 0  # file summaries given a second-stage vector
 
     @property
     def chunks_per_second(self) -> float:
@@ -113,7 +116,10 @@ class Refiner:
         """One commit's worth. Returns (wrote something, nothing left to refine)."""
         rows = self.store.unrefined(self.commit_chunks)
         if not rows.num_rows:
-            return False, True
+            pending = self.store.unrefined_summaries(self.commit_chunks)
+            if not pending:
+                return False, True
+            return self._summaries_step(pending, should_stop, summary), False
         hashes: list[str] = rows.column("content_hash").to_pylist()
         contents: list[str] = rows.column("content").to_pylist()
         texts = dict(zip(hashes, contents, strict=True))
@@ -144,3 +150,21 @@ class Refiner:
         metrics.CHUNKS_REFINED.inc(updated)
         log.debug("refined %d rows (%d embedded)", updated, len(new_vectors))
         return updated > 0 or bool(new_vectors), False
+
+    def _summaries_step(
+        self, pending: list[StoredSummary], should_stop: Callable[[], bool], summary: RefineSummary
+    ) -> bool:
+        """Second-stage vectors for file summaries (not counted as chunk embeddings)."""
+        done: list[StoredSummary] = []
+        deadline = time.monotonic() + self.commit_seconds
+        for i in range(0, len(pending), EMBED_GROUP):
+            if done and (should_stop() or time.monotonic() >= deadline):
+                break
+            group = pending[i : i + EMBED_GROUP]
+            vectors = self.embedder.embed_documents([s.text for s in group])
+            done.extend(dataclasses.replace(s, refined=v) for s, v in zip(group, vectors, strict=True))
+        updated = self.store.write_refined_summaries(done)
+        self.store.finish(True)
+        summary.commits += 1
+        summary.summaries_refined += updated
+        return bool(done)

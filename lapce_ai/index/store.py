@@ -1,8 +1,9 @@
 """The LanceDB index on disk: chunks, file manifest, embedding cache, and the index's identity.
 
-Three tables: ``chunks`` (searchable rows with vectors), ``files`` (per-file state for change
-detection) and ``embeddings`` (vectors by content hash, kept across deletions so a branch switch
-or a moved file costs no embedding). ``meta.json`` records schema version, embedder model id and
+Four tables: ``chunks`` (searchable rows with vectors), ``files`` (per-file state for change
+detection), ``embeddings`` (vectors by content hash, kept across deletions so a branch switch
+or a moved file costs no embedding) and ``file_summaries`` (one vector per file, of its path
+words and defined names: ``lapce_ai.index.file_summaries``). ``meta.json`` records schema version, embedder model id and
 dimension; opening with another embedder is refused.
 
 A two-stage index (``[embedder] provider = "two-stage"``) also records its second model
@@ -11,9 +12,10 @@ filled in after the rows were written (``lapce_ai.index.refine``), and ``refined
 caches those vectors by content hash the way ``embeddings`` caches the first stage's.
 
 Crash safety: each table write is one atomic LanceDB commit, written in the order embeddings →
-chunks → files. A run killed between them leaves the files table stale, so the next run simply
-processes those files again; the chunk write for a batch replaces that batch's files' chunks in
-one commit (merge-insert), so nothing is duplicated or half-written.
+file summaries → chunks → files (a search that sees a file's chunks sees its summary). A run
+killed between them leaves the files table stale, so the next run simply processes those files
+again; the chunk write for a batch replaces that batch's files' chunks in one commit
+(merge-insert), so nothing is duplicated or half-written.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ META_FILE = "meta.json"
 CHUNKS, FILES, EMBEDDINGS = "chunks", "files", "embeddings"
 REFINED_EMBEDDINGS = "refined_embeddings"  # second-stage vectors by content hash (two-stage indexes)
 REFINED = "refined"  # the chunks column holding them (null until refined)
+FILE_SUMMARIES = "file_summaries"  # one vector per file (and its refined one): a file-level signal
 KEEP_VERSIONS_FOR = timedelta(seconds=10)  # readers pin a version briefly; older ones are deleted
 COMPACT_AFTER_FRAGMENTS = 24  # each write adds a fragment; compact (and clean versions) past this
 MAX_PATHS_IN_FILTER = 512  # more paths than this: read the root's whole manifest instead
@@ -106,6 +109,18 @@ class FileState:
     chunk_hashes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class StoredSummary:
+    """A row of ``file_summaries``: a file's summary text and its vectors."""
+
+    root: str
+    path: str
+    text: str
+    text_hash: str
+    vector: Vectors
+    refined: Vectors | None = None  # the second stage's (two-stage indexes; None until refined)
+
+
 def chunk_schema(dim: int, refine_dim: int | None = None) -> pa.Schema:
     refined = [(REFINED, pa.list_(pa.float32(), refine_dim))] if refine_dim is not None else []
     return pa.schema(
@@ -146,16 +161,32 @@ FILE_SCHEMA = pa.schema(
 )
 
 
+def summary_schema(dim: int, refine_dim: int | None = None) -> pa.Schema:
+    refined = [(REFINED, pa.list_(pa.float32(), refine_dim))] if refine_dim is not None else []
+    return pa.schema(
+        [
+            ("key", pa.string()),  # root + "\0" + path: the merge key
+            ("root", pa.string()),
+            ("path", pa.string()),
+            ("text", pa.string()),
+            ("text_hash", pa.string()),
+            ("vector", pa.list_(pa.float32(), dim)),
+            *refined,
+        ]
+    )
+
+
 def embedding_schema(dim: int) -> pa.Schema:
     return pa.schema([("content_hash", pa.string()), ("vector", pa.list_(pa.float32(), dim))])
 
 
-def _sql_str(value: str) -> str:
+def sql_string(value: str) -> str:
+    """``value`` as a quoted SQL string literal for a LanceDB filter."""
     return "'" + value.replace("'", "''") + "'"
 
 
 def _in_list(values: Iterable[str]) -> str:
-    return "(" + ", ".join(_sql_str(v) for v in values) + ")"
+    return "(" + ", ".join(sql_string(v) for v in values) + ")"
 
 
 class IndexStore:
@@ -222,6 +253,7 @@ class IndexStore:
             CHUNKS: chunk_schema(self.meta.dim, self.meta.refine_dim),
             FILES: FILE_SCHEMA,
             EMBEDDINGS: embedding_schema(self.meta.dim),
+            FILE_SUMMARIES: summary_schema(self.meta.dim, self.meta.refine_dim),
         }
         if self.meta.refine_dim is not None:
             wanted[REFINED_EMBEDDINGS] = embedding_schema(self.meta.refine_dim)
@@ -234,13 +266,30 @@ class IndexStore:
     def table(self, name: str) -> Any:
         return self._tables[name]
 
+    def table_stamp(self, name: str) -> tuple[int, int, bytes] | None:
+        """A cheap change stamp of a table: its version folder's inode and mtime (a commit adds a
+        manifest; a table created anew gets a new folder) and its latest-version hint (file
+        system timestamps can be coarser than two commits). Asking LanceDB for the version costs
+        a round trip through its event loop (~1-20 ms); this costs microseconds. None when the
+        layout is not the local one."""
+        folder = Path(self.path) / f"{name}.lance" / "_versions"
+        try:
+            st = os.stat(folder)
+        except OSError:
+            return None
+        try:
+            hint = (folder / "latest_version_hint.json").read_bytes()[:64]
+        except OSError:
+            hint = b""
+        return st.st_ino, st.st_mtime_ns, hint
+
     # -- file manifest --------------------------------------------------------------------
 
     def file_states(self, root: str, paths: Sequence[str] | None = None) -> dict[str, FileState]:
         """The manifest of ``root``; with ``paths``, of those files only (a save reads one row,
         not the whole workspace's)."""
         tbl = self.table(FILES)
-        where = f"root = {_sql_str(root)}"
+        where = f"root = {sql_string(root)}"
         if paths is not None and len(paths) <= MAX_PATHS_IN_FILTER:
             if not paths:
                 return {}
@@ -304,9 +353,11 @@ class IndexStore:
         removed_paths: Sequence[str] = (),
         search_texts: Sequence[str] | None = None,
         refined: dict[str, Vectors] | None = None,
+        summaries: Sequence[StoredSummary] = (),
     ) -> None:
         """Replace the chunks of ``files``' paths (and ``removed_paths``) in one commit per table.
-        ``refined``: second-stage vectors already cached for some content hashes (two-stage)."""
+        ``refined``: second-stage vectors already cached for some content hashes (two-stage);
+        ``summaries``: the new summaries of those files (a file without one loses its row)."""
         if new_vectors:
             self.table(EMBEDDINGS).add(
                 pa.table(
@@ -319,7 +370,8 @@ class IndexStore:
             )
         touched = [f.path for f in files] + list(removed_paths)
         if touched:
-            scope = f"root = {_sql_str(root)} AND path IN {_in_list(touched)}"
+            scope = f"root = {sql_string(root)} AND path IN {_in_list(touched)}"
+            self._replace_summaries(scope, summaries)
             rows = self._chunk_table(root, chunks, vectors, search_texts, refined or {})
             tbl = self.table(CHUNKS)
             if rows.num_rows:
@@ -336,7 +388,95 @@ class IndexStore:
         if files:
             self.update_file_states(files)
         if removed_paths:
-            self.table(FILES).delete(f"root = {_sql_str(root)} AND path IN {_in_list(removed_paths)}")
+            self.table(FILES).delete(f"root = {sql_string(root)} AND path IN {_in_list(removed_paths)}")
+
+    def _replace_summaries(self, scope: str, summaries: Sequence[StoredSummary]) -> None:
+        tbl = self.table(FILE_SUMMARIES)
+        if summaries:
+            (
+                tbl.merge_insert("key")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .when_not_matched_by_source_delete(scope)
+                .execute(self._summary_table(summaries), on_bad_vectors=self._null_refined)
+            )
+        elif tbl.count_rows():
+            tbl.delete(scope)
+
+    def write_summaries(self, summaries: Sequence[StoredSummary]) -> None:
+        """Insert or replace these files' summaries (one commit)."""
+        if summaries:
+            (
+                self.table(FILE_SUMMARIES)
+                .merge_insert("key")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(self._summary_table(summaries), on_bad_vectors=self._null_refined)
+            )
+
+    def delete_summaries(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Drop the summaries of these (root, path) files (one commit)."""
+        if keys:
+            merge_keys = [f"{root}\x00{path}" for root, path in keys]
+            self.table(FILE_SUMMARIES).delete(f"key IN {_in_list(merge_keys)}")
+
+    def summaries(
+        self, root: str | None = None, paths: Sequence[str] | None = None
+    ) -> dict[tuple[str, str], StoredSummary]:
+        """The stored summaries (of ``root``; with ``paths``, of those files only)."""
+        tbl = self.table(FILE_SUMMARIES)
+        if not tbl.count_rows():
+            return {}
+        where = []
+        if root is not None:
+            where.append(f"root = {sql_string(root)}")
+        if paths is not None and len(paths) <= MAX_PATHS_IN_FILTER:
+            if not paths:
+                return {}
+            where.append(f"path IN {_in_list(paths)}")
+        query = tbl.search()
+        if where:
+            query = query.where(" AND ".join(where))
+        return {(s.root, s.path): s for s in _stored_summaries(query.limit(None).to_arrow())}
+
+    def unrefined_summaries(self, limit: int) -> list[StoredSummary]:
+        """Up to ``limit`` summaries without a second-stage vector (two-stage indexes)."""
+        if not self.meta.two_stage:
+            return []
+        data = self.table(FILE_SUMMARIES).search().where(f"{REFINED} IS NULL").limit(limit).to_arrow()
+        return _stored_summaries(data)
+
+    def write_refined_summaries(self, summaries: Sequence[StoredSummary]) -> int:
+        """Store these summaries' second-stage vectors, where the row still holds the text that
+        was embedded (an edit made meanwhile is refined again later). Returns the rows updated."""
+        if not summaries:
+            return 0
+        result = (
+            self.table(FILE_SUMMARIES)
+            .merge_insert("key")
+            .when_matched_update_all(where="target.text_hash = source.text_hash")
+            .execute(self._summary_table(summaries))
+        )
+        return int(getattr(result, "num_updated_rows", len(summaries)) or 0)
+
+    @property
+    def _null_refined(self) -> str:
+        # LanceDB takes a null vector for a bad one; ``refined`` is null until refined.
+        return "null" if self.meta.two_stage else "error"
+
+    def _summary_table(self, summaries: Sequence[StoredSummary]) -> pa.Table:
+        schema = summary_schema(self.meta.dim, self.meta.refine_dim)
+        columns: dict[str, Any] = {
+            "key": [f"{s.root}\x00{s.path}" for s in summaries],
+            "root": [s.root for s in summaries],
+            "path": [s.path for s in summaries],
+            "text": [s.text for s in summaries],
+            "text_hash": [s.text_hash for s in summaries],
+            "vector": _vector_array([s.vector for s in summaries], self.meta.dim),
+        }
+        if self.meta.refine_dim is not None:
+            columns[REFINED] = _optional_vector_array([s.refined for s in summaries], self.meta.refine_dim)
+        return pa.table(columns, schema=schema)
 
     def update_file_states(self, files: Sequence[FileState]) -> None:
         self.table(FILES).merge_insert("key").when_matched_update_all().when_not_matched_insert_all().execute(
@@ -485,6 +625,35 @@ def _optional_vector_array(vectors: Sequence[Vectors | None], dim: int) -> pa.Fi
             flat[i] = v
     mask = pa.array(~present)  # True: null
     return pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1), type=pa.float32()), dim, mask=mask)
+
+
+def _stored_summaries(data: pa.Table) -> list[StoredSummary]:
+    if not data.num_rows:
+        return []
+    dim = data.schema.field("vector").type.list_size
+    vectors = np.asarray(data.column("vector").combine_chunks().flatten(), dtype=np.float32).reshape(-1, dim)
+    refined: list[Vectors | None] = [None] * data.num_rows
+    if REFINED in data.column_names:
+        column = data.column(REFINED).combine_chunks()
+        rdim = column.type.list_size
+        valid = column.is_valid().to_numpy(zero_copy_only=False)
+        # ``values`` holds a slot for every row, null or not (``flatten`` would skip the nulls)
+        start = column.offset * rdim
+        slots = np.asarray(column.values, dtype=np.float32)[start : start + len(column) * rdim].reshape(-1, rdim)
+        for i in np.flatnonzero(valid).tolist():
+            refined[i] = slots[i]
+    return [
+        StoredSummary(r, p, t, h, vectors[i], refined[i])
+        for i, (r, p, t, h) in enumerate(
+            zip(
+                data.column("root").to_pylist(),
+                data.column("path").to_pylist(),
+                data.column("text").to_pylist(),
+                data.column("text_hash").to_pylist(),
+                strict=True,
+            )
+        )
+    ]
 
 
 def _file_table(files: Sequence[FileState]) -> pa.Table:

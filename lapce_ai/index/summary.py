@@ -25,6 +25,7 @@ class IndexSummary:
     embeddings_computed: int = 0
     embeddings_reused: int = 0
     refined_reused: int = 0  # two-stage: rows written with a cached second-stage vector
+    summaries_embedded: int = 0  # file summaries (path words + defined names) embedded
     parsers: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     embed_seconds: float = 0.0

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from lapce_ai.index.store import (
     CHUNKS,
     EMBEDDINGS,
+    FILE_SUMMARIES,
     FILES,
     REFINED,
     REFINED_EMBEDDINGS,
@@ -111,6 +112,15 @@ def _check_tables(store: IndexStore, report: ValidationReport, detailed: bool) -
     if orphans:
         # A run killed between its chunk and manifest commits leaves these; the next run fixes them.
         report.warnings.append(f"{len(orphans)} files have chunks but no manifest row (re-run `lapce-index index`)")
+    summaries = store.table(FILE_SUMMARIES).to_arrow().select(["root", "path"])
+    summary_keys = set(zip(summaries.column("root").to_pylist(), summaries.column("path").to_pylist(), strict=True))
+    report.facts["file_summaries"] = len(summary_keys)
+    if summary_keys != chunk_keys:
+        # An index written before file summaries existed, or a run killed between two writes.
+        missing, stale = len(chunk_keys - summary_keys), len(summary_keys - chunk_keys)
+        report.warnings.append(
+            f"file summaries: {missing} files lack one, {stale} belong to no file (re-run `lapce-index index`)"
+        )
     if detailed:
         expected_counts = sum(len(x or []) for x in files.column("chunk_ids").to_pylist())
         report.facts["manifest_chunks"] = expected_counts

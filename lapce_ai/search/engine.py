@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -31,7 +30,8 @@ from lapce_ai.search import two_stage
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.layers import advance, read_table
-from lapce_ai.search.ranking import RankConfig, analyze, rank
+from lapce_ai.search.ranking import FileScores, RankConfig, analyze, rank
+from lapce_ai.search.summaries import load_summaries
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens
 
 log = logging.getLogger(__name__)
@@ -65,22 +65,9 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _manifest_stamp(store: IndexStore) -> Stamp | None:
-    """A cheap change stamp: the chunks table's version folder mtime (a commit adds a manifest)
-    and its latest-version hint (file system timestamps can be coarser than two commits); the
-    folder's inode tells a table created anew, whose row addresses start over.
-
-    Asking LanceDB for the table version costs a round trip through its event loop (~1-20 ms);
-    a ``stat`` and a tiny read cost microseconds. None when the layout is not the local one."""
-    folder = Path(store.path) / f"{CHUNKS}.lance" / "_versions"
-    try:
-        st = os.stat(folder)
-    except OSError:
-        return None
-    try:
-        hint = (folder / "latest_version_hint.json").read_bytes()[:64]
-    except OSError:
-        hint = b""
-    return st.st_ino, st.st_mtime_ns, hint
+    """The chunks table's change stamp (``IndexStore.table_stamp``): its inode tells a table
+    created anew, whose row addresses start over."""
+    return store.table_stamp(CHUNKS)
 
 
 BACKGROUND_RELOAD_MIN_CHUNKS = 20_000
@@ -212,10 +199,16 @@ class SearchEngine:
             return None
         info = analyze(query, corpus)
         lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
-        dense = self._dense(corpus, query, allowed, vector) if self.mode in ("hybrid", "dense") else None
+        dense = None
+        file_scores: FileScores | None = None
+        if self.mode in ("hybrid", "dense") and corpus.vectors is not None:
+            if vector is None:
+                vector = self.embed_query(query)
+            dense = self._dense(corpus, allowed, vector)
+            file_scores = self._file_summary_scores(vector)
         tokens = tuple(dict.fromkeys(query_tokens(query)))
         precise = self._dense_precise(corpus) if dense is not None else 1.0
-        ranked = rank(corpus, info, lexical, dense, k, allowed, self.config, tokens, precise)
+        ranked = rank(corpus, info, lexical, dense, k, allowed, self.config, tokens, precise, file_scores)
         out: list[SearchResult] = []
         for r in ranked:
             row = corpus.row(r.index)
@@ -259,13 +252,23 @@ class SearchEngine:
         return 0.0 if provider_of_model(meta.model_id) == "static" else 1.0
 
     def _dense(
-        self, corpus: Corpus, query: str, allowed: BoolArray | None, vector: FloatArray | None = None
+        self, corpus: Corpus, allowed: BoolArray | None, vector: FloatArray
     ) -> tuple[FloatArray, IntArray | None] | None:
-        if corpus.vectors is None:
-            return None
-        if vector is None:
-            vector = self.embed_query(query)
         meta = self.store.meta
         if meta.two_stage and vector.shape[0] == meta.dim + (meta.refine_dim or 0):
             return two_stage.similarities(corpus, *two_stage.split_query(vector, meta.dim), allowed)
         return corpus.similarities(vector, allowed)
+
+    def _file_summary_scores(self, vector: FloatArray) -> FileScores | None:
+        """How close each candidate file's summary is to the query (``ranking``'s file summary
+        signal), or None when the index has no summaries or the signal is off."""
+        if self.config.file_summary <= 0:
+            return None
+        summaries = load_summaries(self.store)
+        if summaries is None:
+            return None
+        meta = self.store.meta
+        first, second = vector, None
+        if meta.two_stage and vector.shape[0] == meta.dim + (meta.refine_dim or 0):
+            first, second = two_stage.split_query(vector, meta.dim)
+        return lambda files: summaries.scores(files, first, second)

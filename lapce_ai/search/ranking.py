@@ -15,7 +15,8 @@
    split definition; tiered up when the file is named after it; for a name defined in a
    dependency, where it is re-exported), query words in the file name or
    folder, test/example/vendored path penalty, documentation/config penalty, file similarity
-   (the mean similarity of all a file's chunks: the file *about* the question), file coherence (a
+   (the mean similarity of all a file's chunks: the file *about* the question), file summary (the
+   query's cosine to an embedding of the file's path words and defined names), file coherence (a
    file with several strong chunks lifts its best one; questions and symbol queries only),
    per-file saturation decay (diversity) and overlap de-duplication. Signals that measured no
    gain were removed (definitions of identifiers embedded in questions; pulling files named
@@ -28,6 +29,7 @@ from __future__ import annotations
 import functools
 import heapq
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -58,6 +60,7 @@ class RankConfig:
     coherence: float = 0.5  # + max score x file's share of the candidate score, to its best chunk
     coherence_everywhere: bool = False  # False: only for questions ("how ...?") and symbol queries
     file_similarity: float = 0.8  # + max score x the file's mean chunk similarity (min-max over candidate files)
+    file_summary: float = 0.3  # + max score x the query's cosine to the file's summary (min-max, likewise)
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
     dedupe: bool = True  # drop chunks overlapping one already returned (same file)
@@ -72,6 +75,7 @@ class RankConfig:
             "coherence": {"coherence": 0.0},
             "coherence_scope": {"coherence_everywhere": True},
             "file_similarity": {"file_similarity": 0.0},
+            "file_summary": {"file_summary": 0.0},
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
             "query_type": {"alpha_symbol": self.alpha_nl},
@@ -89,6 +93,7 @@ NO_SIGNALS = RankConfig(
     prose_penalty=1.0,
     coherence=0.0,
     file_similarity=0.0,
+    file_summary=0.0,
     saturation_decay=1.0,
     dedupe=False,
 )
@@ -275,6 +280,10 @@ def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], na
 # -- the pipeline ---------------------------------------------------------------------------
 
 
+# (root, path) of each candidate file -> the query's cosine to its summary (NaN: none stored)
+FileScores = Callable[[list[tuple[str, str]]], "npt.NDArray[np.float64] | None"]
+
+
 @dataclass
 class Ranked:
     index: int
@@ -300,9 +309,11 @@ def rank(
     config: RankConfig,
     tokens: tuple[str, ...] = (),
     dense_precise: float = 1.0,
+    file_scores: FileScores | None = None,
 ) -> list[Ranked]:
     """``dense_precise``: the share of the dense scores that come from a precise model (1: the
-    transformer or Titan; 0: the static model; a two-stage index being refined: in between)."""
+    transformer or Titan; 0: the static model; a two-stage index being refined: in between).
+    ``file_scores``: the query's similarity to candidate files' summaries (``search.summaries``)."""
     pool = max(config.pool, 3 * k)
     lex_idx: IntArray = (
         top_indices(lexical, pool, allowed, corpus.position) if lexical is not None else np.zeros(0, np.int64)
@@ -375,6 +386,13 @@ def rank(
         file_sim = _file_similarity(corpus, dense, allowed, file_ids)
         score += config.file_similarity * max_score * file_sim[file_of_cand]
 
+    # File summary: the file's name and the names it defines, embedded once per file, say what
+    # the file is about even where no single chunk does (a "which file ..." question).
+    if config.file_summary > 0 and file_scores is not None:
+        summary_sim = file_scores([corpus.files[f] for f in file_ids.tolist()])
+        if summary_sim is not None:
+            score += config.file_summary * max_score * _minmax_known(summary_sim)[file_of_cand]
+
     # Test / example / vendored paths; documentation and config text.
     if config.test_penalty != 1.0:
         penalized = np.asarray([path_penalized(p) for p in paths], dtype=bool)[file_of_cand]
@@ -411,6 +429,21 @@ def _file_similarity(
     if hi - lo < 1e-9:
         return has.astype(np.float64)
     return np.where(has, (mean - lo) / (hi - lo), 0.0)
+
+
+# Summary cosines closer than this are not told apart by the full weight of the signal.
+MIN_SUMMARY_SPREAD = 0.05
+
+
+def _minmax_known(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Min-max over the finite values (over at least ``MIN_SUMMARY_SPREAD``, so near-equal
+    files stay near-equal); 0 for the rest (a file without a summary gains nothing)."""
+    known = np.isfinite(values)
+    if not known.any():
+        return np.zeros_like(values)
+    lo, hi = float(values[known].min()), float(values[known].max())
+    spread = max(hi - lo, MIN_SUMMARY_SPREAD)
+    return np.where(known, (np.where(known, values, lo) - lo) / spread, 0.0)
 
 
 def _union_in_order(first: IntArray, second: IntArray) -> tuple[IntArray, IntArray, IntArray]:
