@@ -206,3 +206,18 @@ def test_search_scores_candidate_files_by_their_summary(tmp_path: Path, embedder
     # Switched off, the engine does not even load them.
     assert SearchEngine(h.store, embedder, config=RankConfig(file_summary=0.0))._file_summary_scores(vector) is None
     assert NO_SIGNALS.file_summary == 0 and RankConfig().without("file_summary").file_summary == 0
+
+
+def test_a_watched_save_or_delete_updates_that_file_summary(tmp_path: Path, embedder: Embedder) -> None:
+    # The watching indexer re-indexes just the paths it saw change (``only``).
+    root = workspace(tmp_path)
+    h = Harness(tmp_path, embedder)
+    h.index(root)
+    cache = root / "ui" / "lruCache.js"
+    cache.write_text(CACHE + "\nexport function clearAll(cache) {\n  cache.items.clear();\n}\n")
+    saved = Indexer(h.settings, h.store, h.embedder, h.router).index(root, only=["ui/lruCache.js"])
+    assert saved.files_indexed == 1 and saved.summaries_embedded == 1
+    assert h.summaries()["ui/lruCache.js"][0] == "ui lru cache: lru cache, clear all"
+    cache.unlink()
+    Indexer(h.settings, h.store, h.embedder, h.router).index(root, only=["ui/lruCache.js"])
+    assert set(h.summaries()) == {"net/http/retry_policy.py"}

@@ -29,10 +29,11 @@ from lapce_ai.service.maththreads import one_math_thread_per_search
 
 one_math_thread_per_search()  # as lapce-ai-service runs searches (before numpy is imported)
 
-from common import COSQA_DATA, WORK, build_index, make_embedder, open_engine  # noqa: E402
+from common import COSQA_DATA, WORK, build_index, ensure_summaries, make_embedder, open_engine  # noqa: E402
 
 from lapce_ai.search.engine import load_corpus  # noqa: E402
 from lapce_ai.search.filters import SearchFilters  # noqa: E402
+from lapce_ai.search.ranking import RankConfig  # noqa: E402
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
@@ -55,6 +56,7 @@ def prepare(provider: str, embedder: Any, want: int) -> Path:
     src, index = base / "src", base / f"index-{provider}"
     done = index / "_complete"
     if done.exists() and json.loads(done.read_text())["chunks_total"] >= want:
+        ensure_summaries(index, embedder)  # an index cached before file summaries existed
         return index
     copies = 0
     while True:
@@ -119,12 +121,14 @@ def main() -> None:
         embedder.embed_query(q)
         embed_ms.append((time.perf_counter() - t) * 1000)
 
-    cases: list[tuple[str, str, SearchFilters | None]] = [
-        ("lexical", "lexical", None),
-        ("dense", "dense", None),
-        ("hybrid", "hybrid", None),
-        ("hybrid + path glob", "hybrid", SearchFilters(path="copy0/**/*.py")),
-        ("hybrid + language + prefix", "hybrid", SearchFilters(path="copy1/email", language="python")),
+    no_summary = RankConfig(file_summary=0.0)
+    cases: list[tuple[str, str, SearchFilters | None, RankConfig | None]] = [
+        ("lexical", "lexical", None, None),
+        ("dense", "dense", None, None),
+        ("hybrid", "hybrid", None, None),
+        ("hybrid without the file-summary signal", "hybrid", None, no_summary),
+        ("hybrid + path glob", "hybrid", SearchFilters(path="copy0/**/*.py"), None),
+        ("hybrid + language + prefix", "hybrid", SearchFilters(path="copy1/email", language="python"), None),
     ]
     print(f"\n{len(qs)} queries (half identifiers, half CoSQA questions), k={args.k}, in-process, 1 thread of work")
     print("| case | p50 ms | p95 ms | p99 ms | mean ms |")
@@ -133,8 +137,8 @@ def main() -> None:
         f"| query embedding alone ({args.embedder}) | {pct(embed_ms, 50):.1f} | {pct(embed_ms, 95):.1f} | "
         f"{pct(embed_ms, 99):.1f} | {statistics.mean(embed_ms):.1f} |"
     )
-    for label, mode, filters in cases:
-        eng = open_engine(index, embedder, mode, check_model=False)
+    for label, mode, filters, config in cases:
+        eng = open_engine(index, embedder, mode, config, check_model=False)
         for q in qs[:5]:
             eng.search(q, args.k, filters)  # warm the filter mask cache and code paths
         times = []
