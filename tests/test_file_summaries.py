@@ -16,7 +16,7 @@ from lapce_ai.embedding.two_stage import TwoStageEmbedder
 from lapce_ai.index.file_summaries import summary_text
 from lapce_ai.index.indexer import Indexer
 from lapce_ai.index.refine import Refiner
-from lapce_ai.index.store import FILE_SUMMARIES, IndexStore
+from lapce_ai.index.store import FILE_SUMMARIES, IndexStore, StoredSummary
 from lapce_ai.index.summary import IndexSummary
 from lapce_ai.index.validate import validate_index
 from lapce_ai.parsing.router import ParserRouter
@@ -163,6 +163,12 @@ def test_an_index_without_summaries_is_backfilled_by_the_next_run(tmp_path: Path
     assert {path: text for path, (text, _v) in h.summaries().items()} == expected
     report = validate_index(tmp_path / "index")
     assert report.ok and not report.warnings and report.facts["file_summaries"] == 2
+    # A summary left behind for a file that has no chunks (a quote in its path, too) is dropped.
+    ghost = StoredSummary(str(root.resolve()), "gone/it's.py", "gone", "0", np.zeros(embedder.dim, np.float32))
+    h.store.write_summaries([ghost])
+    assert "gone/it's.py" in h.summaries()
+    h.index(root)
+    assert set(h.summaries()) == set(expected)
 
 
 def test_refinement_gives_summaries_their_second_stage_vectors(tmp_path: Path, embedder: Embedder) -> None:
