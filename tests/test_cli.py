@@ -163,3 +163,28 @@ def test_sigkill_at_random_points_leaves_a_working_index(tmp_path: Path, env: di
     assert final["files_failed"] == 0
     assert index_content(index, env) == expected
     assert cli("validate", "--index", str(index), "--detailed", env=env).returncode == 0
+
+
+def test_index_from_before_file_summaries_is_filled_in_by_the_next_run(tmp_path: Path, env: dict[str, str]) -> None:
+    """An unchanged tree is normally confirmed without opening LanceDB; an index written before
+    file summaries (older snapshot format, no summaries) gets them on its next ``index`` run."""
+    import lancedb
+
+    root = tmp_path / "proj"
+    make_project(root, files=3)
+    index = tmp_path / "idx"
+    cli("index", str(root), "--index", str(index), "--json", env=env)
+    lancedb.connect(str(index)).open_table("file_summaries").delete("true")
+    snapshot = index / "manifest_snapshot.json"
+    old = json.loads(snapshot.read_text())
+    snapshot.write_text(json.dumps({**old, "format": 1}))
+    report = json.loads(cli("validate", "--index", str(index), "--json", env=env).stdout)
+    assert any("4 files lack one" in w for w in report["warnings"]), report
+
+    again = json.loads(cli("index", str(root), "--index", str(index), "--json", env=env).stdout)
+    assert again["files_indexed"] == 0 and again["summaries_embedded"] == 4
+    report = json.loads(cli("validate", "--index", str(index), "--json", env=env).stdout)
+    assert report["valid"] and not report["warnings"] and report["file_summaries"] == 4
+    # Now the snapshot is current again: the next run is the quick one, and embeds nothing.
+    quick = json.loads(cli("index", str(root), "--index", str(index), "--json", env=env).stdout)
+    assert quick["summaries_embedded"] == 0 and quick["files_unchanged"] == 4

@@ -576,6 +576,25 @@ def test_daemon_refines_when_idle_and_file_changes_go_first(
         refine = daemon.status()["refine"]
         assert refine["refined"] == refine["total"] == store.refine_counts()[1] and refine["pending"] == 0
         assert any("late_arrival" in t for t in refiner.embedded)
+        assert refine["summaries_pending"] == store.unrefined_summary_count() == 0
+
+        # A move: its chunks find their refined vectors in the cache (nothing pending), but its
+        # file summary names the new path and waits for the second model; the daemon refines it.
+        (root / "src" / "late.py").rename(root / "src" / "later.py")
+        daemon.enqueue(
+            {
+                (__import__("watchfiles").Change.deleted, str(root / "src" / "late.py")),
+                (__import__("watchfiles").Change.added, str(root / "src" / "later.py")),
+            }
+        )
+
+        def later_refined() -> bool:
+            later = [v for (_r, p), v in store.summaries().items() if p == "src/later.py"]
+            return bool(later) and later[0].refined is not None
+
+        assert _wait(later_refined, 30)
+        assert _wait(lambda: daemon.status()["refine"].get("summaries_pending") == 0, 10)
+        assert store.refine_counts()[0] == store.refine_counts()[1]
     finally:
         daemon._stop.set()
         with daemon._cond:
@@ -598,6 +617,7 @@ def test_daemon_once_indexes_then_refines_everything(
     refined, total = daemon.store.refine_counts()
     assert refined == total > 0
     assert daemon.status()["refine"]["state"] == "done"
+    assert daemon.store.unrefined_summary_count() == 0 and len(daemon.store.summaries()) == 3
     assert refiner.embedded  # the copied file's chunks were reused, the others embedded
 
 

@@ -278,7 +278,8 @@ def run_refine(opened: Opened, show_progress: bool = True) -> dict[str, Any]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    record_refine_pending(Path(store.path), summary.total - summary.done, files_version)
+    pending = summary.total - summary.done + summary.summaries_pending
+    record_refine_pending(Path(store.path), pending, files_version)
     return {**summary.to_json(), "two_stage": True}
 
 

@@ -49,6 +49,7 @@ class RefineSummary:
     total: int = 0
     interrupted: bool = False
     summaries_refined: int = 0  # file summaries given a second-stage vector
+    summaries_pending: int = 0  # ... and still without one, after the run
 
     @property
     def chunks_per_second(self) -> float:
@@ -109,6 +110,7 @@ class Refiner:
             if finished or not wrote:
                 break
         summary.done, summary.total = self.counts()
+        summary.summaries_pending = self.store.unrefined_summary_count()
         summary.seconds = time.perf_counter() - started
         return summary
 

@@ -25,7 +25,9 @@ from lapce_ai.index.summary import IndexSummary
 from lapce_ai.parsing.languages import registry_fingerprint
 
 SNAPSHOT_FILE = "manifest_snapshot.json"
-FORMAT = 1
+# 2: written by code that keeps file summaries in step with the chunks. An older snapshot is not
+# trusted, so the first run after an upgrade opens the index and fills in its summaries.
+FORMAT = 2
 _U64_MAX = 2**64 - 1
 
 

@@ -446,6 +446,12 @@ class IndexStore:
         data = self.table(FILE_SUMMARIES).search().where(f"{REFINED} IS NULL").limit(limit).to_arrow()
         return _stored_summaries(data)
 
+    def unrefined_summary_count(self) -> int:
+        """File summaries without a second-stage vector (0 for a single-stage index)."""
+        if not self.meta.two_stage:
+            return 0
+        return int(self.table(FILE_SUMMARIES).count_rows(f"{REFINED} IS NULL"))
+
     def write_refined_summaries(self, summaries: Sequence[StoredSummary]) -> int:
         """Store these summaries' second-stage vectors, where the row still holds the text that
         was embedded (an edit made meanwhile is refined again later). Returns the rows updated."""

@@ -383,6 +383,7 @@ class IndexerDaemon:
 
     def _refine_due(self) -> bool:
         pending = self._refine.get("total", 0) - self._refine.get("refined", 0)
+        pending += self._refine.get("summaries_pending", 0)
         return self._refiner is not None and pending > 0 and time.monotonic() >= self._refine_retry_at
 
     def _refine_interrupted(self) -> bool:
@@ -400,9 +401,10 @@ class IndexerDaemon:
             return
         if summary.computed:
             self._refine["chunks_per_second"] = round(summary.chunks_per_second, 1)
-        if not summary.refined and not summary.computed and summary.done < summary.total:
-            self._refine_retry_at = time.monotonic() + REFINE_RETRY_SECONDS  # stuck: look again later
-        self._set_refined(summary.done, summary.total)
+        stuck = not summary.refined and not summary.computed and not summary.summaries_refined
+        if stuck and (summary.done < summary.total or summary.summaries_pending):
+            self._refine_retry_at = time.monotonic() + REFINE_RETRY_SECONDS  # look again later
+        self._set_refined(summary.done, summary.total, summary.summaries_pending)
         if summary.done == summary.total and summary.refined:
             log.info("index fully refined", extra={"chunks": summary.total})
         self.write_status()
@@ -412,8 +414,8 @@ class IndexerDaemon:
         summary = self._run_refiner(self._stop.is_set)
         if summary is None:
             return False
-        self._set_refined(summary.done, summary.total)
-        return summary.done == summary.total
+        self._set_refined(summary.done, summary.total, summary.summaries_pending)
+        return summary.done == summary.total and not summary.summaries_pending
 
     def _run_refiner(self, should_stop: Callable[[], bool], max_steps: int | None = None) -> RefineSummary | None:
         """Run the refiner; a failure is recorded in the status and logged (None)."""
@@ -431,15 +433,19 @@ class IndexerDaemon:
 
     def _count_refined(self) -> None:
         try:
-            self._set_refined(*self.store.refine_counts())
+            self._set_refined(*self.store.refine_counts(), self.store.unrefined_summary_count())
         except Exception as exc:
             log.warning("cannot count refined rows: %s", exc, extra={"error_type": type(exc).__name__})
 
-    def _set_refined(self, refined: int, total: int) -> None:
+    def _set_refined(self, refined: int, total: int, summaries_pending: int = 0) -> None:
+        """``summaries_pending``: file summaries still without a second-stage vector."""
         state = self._refine.get("state")
-        if state != "error" or refined == total:
-            state = "done" if refined == total else "pending"
-        self._refine.update(refined=refined, total=total, pending=total - refined, state=state)
+        complete = refined == total and not summaries_pending
+        if state != "error" or complete:
+            state = "done" if complete else "pending"
+        self._refine.update(
+            refined=refined, total=total, pending=total - refined, summaries_pending=summaries_pending, state=state
+        )
         metrics.REFINE_PENDING.set(total - refined)
 
     def _compact(self) -> None:
