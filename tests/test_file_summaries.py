@@ -203,14 +203,15 @@ def test_search_scores_candidate_files_by_their_summary(tmp_path: Path, embedder
     assert scores is not None
     root_key = str(root.resolve())
     files = [(root_key, "net/http/retry_policy.py"), (root_key, "ui/lruCache.js"), (root_key, "missing.py")]
-    got = scores(files)
+    got = scores.scores(files)
     assert got is not None and np.isnan(got[2])
     stored = h.summaries()
     for i, (_r, path) in enumerate(files[:2]):
         assert got[i] == pytest.approx(float(stored[path][1] @ vector), abs=1e-5)
     assert got[0] > got[1]
     # Switched off, the engine does not even load them.
-    assert SearchEngine(h.store, embedder, config=RankConfig(file_summary=0.0))._file_summary_scores(vector) is None
+    off = RankConfig(file_summary=0.0, summary_pull=0)
+    assert SearchEngine(h.store, embedder, config=off)._file_summary_scores(vector) is None
     assert NO_SIGNALS.file_summary == 0 and RankConfig().without("file_summary").file_summary == 0
 
 

@@ -163,3 +163,40 @@ def test_declarations_are_recognised_in_the_text(content: str, name: str, declar
     from lapce_ai.search.ranking import _declares
 
     assert _declares(content, name) is declares
+
+
+class _Summaries:
+    """Summary cosines per file path (the engine's ``SummaryScorer`` computes them from vectors)."""
+
+    def __init__(self, by_path: dict[str, float]):
+        self.by_path = by_path
+
+    def scores(self, files: list[tuple[str, str]]) -> np.ndarray:
+        return np.asarray([self.by_path.get(p, np.nan) for _r, p in files], dtype=np.float64)
+
+    def all_scores(self, files: list[tuple[str, str]]) -> np.ndarray:
+        return self.scores(files)
+
+
+def test_file_summary_lifts_the_file_named_for_the_query_and_pulls_in_files_outside_the_pools() -> None:
+    fillers = {f"f{i}.py": [0.50 + 0.01 * i] for i in range(9)}  # no summary stored for these
+    corpus, sims = _corpus({"a.py": [0.80], "b.py": [0.78], **fillers, "c.py": [0.10, 0.05]})
+    info = analyze("where are the retries scheduled", corpus)
+    summaries = _Summaries({"a.py": 0.2, "b.py": 0.9, "c.py": 0.95})
+
+    def top(config: RankConfig, allowed: np.ndarray | None = None) -> list[str]:
+        ranked = rank(corpus, info, None, (sims, None), 3, allowed, config, file_scores=summaries)
+        return [corpus.paths[r.index] for r in ranked]
+
+    base = RankConfig(**{**NO_SIGNALS.__dict__, "pool": 9})  # the 9 best chunks: c.py has none there
+    assert top(base) == ["a.py", "b.py", "f8.py"]
+    lifted = RankConfig(**{**base.__dict__, "file_summary": 0.5})
+    assert top(lifted)[:2] == ["b.py", "a.py"] and "c.py" not in top(lifted)
+    pulled = RankConfig(**{**lifted.__dict__, "summary_pull": 1})
+    assert top(pulled) == ["b.py", "a.py", "c.py"]
+    ranked = rank(corpus, info, None, (sims, None), 3, None, pulled, file_scores=summaries)
+    assert sims[ranked[2].index] == np.float32(0.10)  # the pulled file's best chunk
+    # A filter that leaves c.py no chunk keeps it out.
+    allowed = np.asarray([corpus.paths[i] != "c.py" for i in range(corpus.n)])
+    assert "c.py" not in top(pulled, allowed)
+    assert RankConfig().summary_pull > 0 and RankConfig().without("summary_pull").summary_pull == 0

@@ -121,12 +121,12 @@ def main() -> None:
         embedder.embed_query(q)
         embed_ms.append((time.perf_counter() - t) * 1000)
 
-    no_summary = RankConfig(file_summary=0.0)
+    no_summary = RankConfig(file_summary=0.0, summary_pull=0)
     cases: list[tuple[str, str, SearchFilters | None, RankConfig | None]] = [
         ("lexical", "lexical", None, None),
         ("dense", "dense", None, None),
         ("hybrid", "hybrid", None, None),
-        ("hybrid without the file-summary signal", "hybrid", None, no_summary),
+        ("hybrid without file summaries (signal and pull)", "hybrid", None, no_summary),
         ("hybrid + path glob", "hybrid", SearchFilters(path="copy0/**/*.py"), None),
         ("hybrid + language + prefix", "hybrid", SearchFilters(path="copy1/email", language="python"), None),
     ]

@@ -49,6 +49,7 @@ ABLATIONS = [
     "coherence_scope",
     "file_similarity",
     "file_summary",
+    "summary_pull",
     "saturation",
     "dedupe",
     "query_type",

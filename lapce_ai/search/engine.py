@@ -30,8 +30,8 @@ from lapce_ai.search import two_stage
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.layers import advance, read_table
-from lapce_ai.search.ranking import FileScores, RankConfig, analyze, rank
-from lapce_ai.search.summaries import load_summaries
+from lapce_ai.search.ranking import RankConfig, analyze, rank
+from lapce_ai.search.summaries import SummaryScorer, load_summaries
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class SearchEngine:
         info = analyze(query, corpus)
         lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
         dense = None
-        file_scores: FileScores | None = None
+        file_scores: SummaryScorer | None = None
         if self.mode in ("hybrid", "dense") and corpus.vectors is not None:
             if vector is None:
                 vector = self.embed_query(query)
@@ -259,10 +259,10 @@ class SearchEngine:
             return two_stage.similarities(corpus, *two_stage.split_query(vector, meta.dim), allowed)
         return corpus.similarities(vector, allowed)
 
-    def _file_summary_scores(self, vector: FloatArray) -> FileScores | None:
-        """How close each candidate file's summary is to the query (``ranking``'s file summary
-        signal), or None when the index has no summaries or the signal is off."""
-        if self.config.file_summary <= 0:
+    def _file_summary_scores(self, vector: FloatArray) -> SummaryScorer | None:
+        """How close files' summaries are to the query (``ranking``'s file summary signal and
+        pull), or None when the index has no summaries or both are off."""
+        if self.config.file_summary <= 0 and self.config.summary_pull <= 0:
             return None
         summaries = load_summaries(self.store)
         if summaries is None:
@@ -271,4 +271,4 @@ class SearchEngine:
         first, second = vector, None
         if meta.two_stage and vector.shape[0] == meta.dim + (meta.refine_dim or 0):
             first, second = two_stage.split_query(vector, meta.dim)
-        return lambda files: summaries.scores(files, first, second)
+        return SummaryScorer(summaries, first, second)

@@ -16,7 +16,8 @@
    dependency, where it is re-exported), query words in the file name or
    folder, test/example/vendored path penalty, documentation/config penalty, file similarity
    (the mean similarity of all a file's chunks: the file *about* the question), file summary (the
-   query's cosine to an embedding of the file's path words and defined names), file coherence (a
+   query's cosine to an embedding of the file's path words and defined names; the files closest
+   by it join the candidates even when no chunk of theirs made a pool), file coherence (a
    file with several strong chunks lifts its best one; questions and symbol queries only),
    per-file saturation decay (diversity) and overlap de-duplication. Signals that measured no
    gain were removed (definitions of identifiers embedded in questions; pulling files named
@@ -29,9 +30,8 @@ from __future__ import annotations
 import functools
 import heapq
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +61,7 @@ class RankConfig:
     coherence_everywhere: bool = False  # False: only for questions ("how ...?") and symbol queries
     file_similarity: float = 0.8  # + max score x the file's mean chunk similarity (min-max over candidate files)
     file_summary: float = 0.3  # + max score x the query's cosine to the file's summary (min-max, likewise)
+    summary_pull: int = 50  # the n files whose summary is closest join the candidates (their best chunk)
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
     dedupe: bool = True  # drop chunks overlapping one already returned (same file)
@@ -76,6 +77,7 @@ class RankConfig:
             "coherence_scope": {"coherence_everywhere": True},
             "file_similarity": {"file_similarity": 0.0},
             "file_summary": {"file_summary": 0.0},
+            "summary_pull": {"summary_pull": 0},
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
             "query_type": {"alpha_symbol": self.alpha_nl},
@@ -94,6 +96,7 @@ NO_SIGNALS = RankConfig(
     coherence=0.0,
     file_similarity=0.0,
     file_summary=0.0,
+    summary_pull=0,
     saturation_decay=1.0,
     dedupe=False,
 )
@@ -280,8 +283,12 @@ def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], na
 # -- the pipeline ---------------------------------------------------------------------------
 
 
-# (root, path) of each candidate file -> the query's cosine to its summary (NaN: none stored)
-FileScores = Callable[[list[tuple[str, str]]], "npt.NDArray[np.float64] | None"]
+class FileSummaryScores(Protocol):
+    """The query's cosine to files' summaries (NaN: none stored; None: no file has one)."""
+
+    def scores(self, files: list[tuple[str, str]]) -> npt.NDArray[np.float64] | None: ...
+
+    def all_scores(self, files: list[tuple[str, str]]) -> npt.NDArray[np.float64] | None: ...
 
 
 @dataclass
@@ -309,11 +316,11 @@ def rank(
     config: RankConfig,
     tokens: tuple[str, ...] = (),
     dense_precise: float = 1.0,
-    file_scores: FileScores | None = None,
+    file_scores: FileSummaryScores | None = None,
 ) -> list[Ranked]:
     """``dense_precise``: the share of the dense scores that come from a precise model (1: the
     transformer or Titan; 0: the static model; a two-stage index being refined: in between).
-    ``file_scores``: the query's similarity to candidate files' summaries (``search.summaries``)."""
+    ``file_scores``: the query's similarity to files' summaries (``search.summaries``)."""
     pool = max(config.pool, 3 * k)
     lex_idx: IntArray = (
         top_indices(lexical, pool, allowed, corpus.position) if lexical is not None else np.zeros(0, np.int64)
@@ -357,6 +364,10 @@ def rank(
         cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score)
     if not cand.size:
         return []
+    # Files whose summary is closest to the query, with no chunk in either pool: their best chunk
+    # joins the candidates at no fused score, to be judged by the file signals below.
+    if config.summary_pull > 0 and file_scores is not None and dense is not None:
+        cand, score = _pull_by_summary(corpus, cand, score, allowed, dense, file_scores, config.summary_pull)
     files = corpus.file_of[cand]
     file_ids, file_of_cand = np.unique(files, return_inverse=True)
     paths = [corpus.files[f][1] for f in file_ids.tolist()]
@@ -389,7 +400,7 @@ def rank(
     # File summary: the file's name and the names it defines, embedded once per file, say what
     # the file is about even where no single chunk does (a "which file ..." question).
     if config.file_summary > 0 and file_scores is not None:
-        summary_sim = file_scores([corpus.files[f] for f in file_ids.tolist()])
+        summary_sim = file_scores.scores([corpus.files[f] for f in file_ids.tolist()])
         if summary_sim is not None:
             score += config.file_summary * max_score * _minmax_known(summary_sim)[file_of_cand]
 
@@ -433,6 +444,45 @@ def _file_similarity(
 
 # Summary cosines closer than this are not told apart by the full weight of the signal.
 MIN_SUMMARY_SPREAD = 0.05
+
+
+def _pull_by_summary(
+    corpus: Corpus,
+    cand: IntArray,
+    score: npt.NDArray[np.float64],
+    allowed: BoolArray | None,
+    dense: FloatArray,
+    summaries: FileSummaryScores,
+    n: int,
+) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Add the best chunk (by dense similarity) of each of the ``n`` files with the closest
+    summaries that have no candidate yet and an allowed chunk."""
+    sims = summaries.all_scores(corpus.files)
+    if sims is None:
+        return cand, score
+    sims = np.where(np.isfinite(sims), sims, -np.inf)
+    sims[corpus.file_of[cand]] = -np.inf
+    if allowed is not None:
+        has_allowed = np.bincount(corpus.file_of[allowed], minlength=len(corpus.files)) > 0
+        sims[~has_allowed] = -np.inf
+    take = min(n, int(np.isfinite(sims).sum()))
+    if take <= 0:
+        return cand, score
+    top = np.argpartition(-sims, take - 1)[:take]
+    top = top[np.lexsort((top, -sims[top]))]  # closest first; ties by file number
+    offsets, members = corpus.file_members()
+    added: list[int] = []
+    for f in top.tolist():
+        chunks = members[offsets[f] : offsets[f + 1]]
+        if allowed is not None:
+            chunks = chunks[allowed[chunks]]
+        vals = dense[chunks]
+        best = int(np.argmax(np.where(np.isfinite(vals), vals, -np.inf))) if np.isfinite(vals).any() else 0
+        added.append(int(chunks[best]))
+    return (
+        np.concatenate([cand, np.asarray(added, dtype=np.int64)]),
+        np.concatenate([score, np.zeros(len(added), dtype=np.float64)]),
+    )
 
 
 def _minmax_known(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +17,22 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from lapce_ai.index.store import FILE_SUMMARIES, REFINED, IndexStore
-from lapce_ai.search.corpus import BoolArray, FloatArray
+from lapce_ai.search.corpus import BoolArray, FloatArray, IntArray
 
 FileKey = tuple[str, str]  # (root, path)
 
 
-@dataclass(frozen=True)
+@dataclass
 class FileSummaryVectors:
-    rows: dict[FileKey, int]
+    """The summaries' vectors, one row per distinct summary: files with the same text (copies of
+    a file under another folder) share a row, so their scores are one computation and tie
+    exactly (float32 products of equal rows at different places can differ in the last bits)."""
+
+    rows: dict[FileKey, int]  # file -> its summary's row
     first: FloatArray  # the embedder's vectors (a two-stage index: the static model's)
     refined: FloatArray | None  # a two-stage index's second-stage vectors (zeros where none yet)
     has_refined: BoolArray | None
+    _aligned: tuple[list[FileKey], IntArray] | None = field(default=None, repr=False)
 
     @classmethod
     def from_table(cls, data: pa.Table) -> FileSummaryVectors:
@@ -35,6 +40,7 @@ class FileSummaryVectors:
         dim = data.schema.field("vector").type.list_size
         first = np.asarray(data.column("vector").combine_chunks().values, dtype=np.float32).reshape(-1, dim)
         refined = has = None
+        distinct = data.column("text_hash").to_pylist()
         if REFINED in data.column_names:
             column = data.column(REFINED).combine_chunks()
             rdim = column.type.list_size
@@ -42,7 +48,14 @@ class FileSummaryVectors:
             values = np.asarray(column.values, dtype=np.float32)[start : start + len(column) * rdim]
             has = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
             refined = np.where(has[:, None], values.reshape(-1, rdim), 0.0).astype(np.float32)
-        return cls({k: i for i, k in enumerate(keys)}, first, refined, has)
+            distinct = [f"{h}:{int(r)}" for h, r in zip(distinct, has.tolist(), strict=True)]
+        _, first_of, row_of = np.unique(np.asarray(distinct, dtype=object), return_index=True, return_inverse=True)
+        return cls(
+            {k: int(r) for k, r in zip(keys, row_of.reshape(-1).tolist(), strict=True)},
+            first[first_of],
+            refined[first_of] if refined is not None else None,
+            has[first_of] if has is not None else None,
+        )
 
     def scores(
         self, files: Sequence[FileKey], query: FloatArray, refined_query: FloatArray | None = None
@@ -51,31 +64,56 @@ class FileSummaryVectors:
         has one). The refined vectors are used when every such file has one, so the scores
         being compared all come from one model."""
         idx = np.asarray([self.rows.get(f, -1) for f in files], dtype=np.int64)
+        return self._scores(idx, query, refined_query)
+
+    def aligned(self, files: list[FileKey]) -> IntArray:
+        """Each of ``files``' summary row (-1: none), computed once per list: a search corpus
+        keeps its file list, so every query after the first reuses the alignment."""
+        cached = self._aligned
+        if cached is not None and cached[0] is files:
+            return cached[1]
+        idx = np.asarray([self.rows.get(f, -1) for f in files], dtype=np.int64)
+        self._aligned = (files, idx)
+        return idx
+
+    def _scores(
+        self, idx: IntArray, query: FloatArray, refined_query: FloatArray | None
+    ) -> npt.NDArray[np.float64] | None:
         have = idx >= 0
         if not have.any():
             return None
-        rows = idx[have]
-        out = np.full(idx.size, np.nan, dtype=np.float64)
+        needed, where = np.unique(idx[have], return_inverse=True)
         if (
             refined_query is not None
             and self.refined is not None
             and self.has_refined is not None
             and self.refined.shape[1] == refined_query.shape[0]
-            and bool(self.has_refined[rows].all())
+            and bool(self.has_refined[needed].all())
         ):
-            out[have] = _cosines(self.refined[rows], refined_query)
+            sims = self.refined[needed] @ refined_query
         elif self.first.shape[1] == query.shape[0]:
-            out[have] = _cosines(self.first[rows], query)
+            sims = self.first[needed] @ query
         else:
             return None
+        out = np.full(idx.size, np.nan, dtype=np.float64)
+        out[have] = sims.astype(np.float64)[where.reshape(-1)]
         return out
 
 
-def _cosines(vectors: FloatArray, query: FloatArray) -> npt.NDArray[np.float64]:
-    # In float64 and rounded: float32 products of identical rows can differ in the last bits
-    # (BLAS blocks rows unevenly), and two copies of a file must tie exactly.
-    sims: npt.NDArray[np.float64] = np.round(vectors.astype(np.float64) @ query.astype(np.float64), 6)
-    return sims
+@dataclass(frozen=True)
+class SummaryScorer:
+    """One query's view of the summaries, as ranking asks for it (``ranking.FileSummaryScores``)."""
+
+    summaries: FileSummaryVectors
+    query: FloatArray
+    refined_query: FloatArray | None = None
+
+    def scores(self, files: Sequence[FileKey]) -> npt.NDArray[np.float64] | None:
+        return self.summaries.scores(files, self.query, self.refined_query)
+
+    def all_scores(self, files: list[FileKey]) -> npt.NDArray[np.float64] | None:
+        """The cosine for every file of a corpus (``files``: its file list, aligned once)."""
+        return self.summaries._scores(self.summaries.aligned(files), self.query, self.refined_query)
 
 
 _CACHE: dict[str, tuple[object, FileSummaryVectors | None]] = {}  # index path -> (stamp, summaries)
@@ -94,7 +132,7 @@ def load_summaries(store: IndexStore) -> FileSummaryVectors | None:
         if cached is not None and cached[0] == stamp:
             return cached[1]  # another thread loaded it meanwhile
         table = store.table(FILE_SUMMARIES)
-        columns = ["root", "path", "vector", *([REFINED] if REFINED in table.schema.names else [])]
+        columns = ["root", "path", "text_hash", "vector", *([REFINED] if REFINED in table.schema.names else [])]
         data = table.search().select(columns).limit(None).to_arrow() if table.count_rows() else None
         summaries = FileSummaryVectors.from_table(data) if data is not None and data.num_rows else None
         _CACHE[key] = (stamp, summaries)
