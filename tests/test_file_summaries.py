@@ -20,7 +20,7 @@ from lapce_ai.index.store import FILE_SUMMARIES, IndexStore, StoredSummary
 from lapce_ai.index.summary import IndexSummary
 from lapce_ai.index.validate import validate_index
 from lapce_ai.parsing.router import ParserRouter
-from lapce_ai.search.engine import SearchEngine
+from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
 from lapce_ai.search.summaries import load_summaries
 
@@ -203,12 +203,20 @@ def test_search_scores_candidate_files_by_their_summary(tmp_path: Path, embedder
     assert scores is not None
     root_key = str(root.resolve())
     files = [(root_key, "net/http/retry_policy.py"), (root_key, "ui/lruCache.js"), (root_key, "missing.py")]
-    got = scores.scores(files)
+    got = scores.summaries.scores(files, scores.query)
     assert got is not None and np.isnan(got[2])
     stored = h.summaries()
     for i, (_r, path) in enumerate(files[:2]):
         assert got[i] == pytest.approx(float(stored[path][1] @ vector), abs=1e-5)
     assert got[0] > got[1]
+    # What ranking reads: every file of the search corpus at once, the same cosines.
+    corpus_files = load_corpus(h.store).files
+    every = scores.all_scores(corpus_files)
+    assert every is not None
+    for i, key in enumerate(corpus_files):
+        expected = scores.summaries.scores([key], scores.query)
+        assert expected is not None
+        assert every[i] == pytest.approx(expected[0], abs=1e-6) or (np.isnan(every[i]) and np.isnan(expected[0]))
     # Switched off, the engine does not even load them.
     off = RankConfig(file_summary=0.0, summary_pull=0)
     assert SearchEngine(h.store, embedder, config=off)._file_summary_scores(vector) is None

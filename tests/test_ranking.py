@@ -171,11 +171,8 @@ class _Summaries:
     def __init__(self, by_path: dict[str, float]):
         self.by_path = by_path
 
-    def scores(self, files: list[tuple[str, str]]) -> np.ndarray:
-        return np.asarray([self.by_path.get(p, np.nan) for _r, p in files], dtype=np.float64)
-
     def all_scores(self, files: list[tuple[str, str]]) -> np.ndarray:
-        return self.scores(files)
+        return np.asarray([self.by_path.get(p, np.nan) for _r, p in files], dtype=np.float64)
 
 
 def test_file_summary_lifts_the_file_named_for_the_query_and_pulls_in_files_outside_the_pools() -> None:

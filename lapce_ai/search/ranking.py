@@ -284,9 +284,8 @@ def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], na
 
 
 class FileSummaryScores(Protocol):
-    """The query's cosine to files' summaries (NaN: none stored; None: no file has one)."""
-
-    def scores(self, files: list[tuple[str, str]]) -> npt.NDArray[np.float64] | None: ...
+    """The query's cosine to the summary of each file of a corpus (``files``: its file list;
+    NaN: none stored; None: no file has one)."""
 
     def all_scores(self, files: list[tuple[str, str]]) -> npt.NDArray[np.float64] | None: ...
 
@@ -366,8 +365,11 @@ def rank(
         return []
     # Files whose summary is closest to the query, with no chunk in either pool: their best chunk
     # joins the candidates at no fused score, to be judged by the file signals below.
-    if config.summary_pull > 0 and file_scores is not None and dense is not None:
-        cand, score = _pull_by_summary(corpus, cand, score, allowed, dense, file_scores, config.summary_pull)
+    summary_sims = None
+    if file_scores is not None and (config.file_summary > 0 or config.summary_pull > 0):
+        summary_sims = file_scores.all_scores(corpus.files)
+    if config.summary_pull > 0 and summary_sims is not None and dense is not None:
+        cand, score = _pull_by_summary(corpus, cand, score, allowed, dense, summary_sims, config.summary_pull)
     files = corpus.file_of[cand]
     file_ids, file_of_cand = np.unique(files, return_inverse=True)
     paths = [corpus.files[f][1] for f in file_ids.tolist()]
@@ -399,10 +401,8 @@ def rank(
 
     # File summary: the file's name and the names it defines, embedded once per file, say what
     # the file is about even where no single chunk does (a "which file ..." question).
-    if config.file_summary > 0 and file_scores is not None:
-        summary_sim = file_scores.scores([corpus.files[f] for f in file_ids.tolist()])
-        if summary_sim is not None:
-            score += config.file_summary * max_score * _minmax_known(summary_sim)[file_of_cand]
+    if config.file_summary > 0 and summary_sims is not None:
+        score += config.file_summary * max_score * _minmax_known(summary_sims[file_ids])[file_of_cand]
 
     # Test / example / vendored paths; documentation and config text.
     if config.test_penalty != 1.0:
@@ -452,15 +452,12 @@ def _pull_by_summary(
     score: npt.NDArray[np.float64],
     allowed: BoolArray | None,
     dense: FloatArray,
-    summaries: FileSummaryScores,
+    summary_sims: npt.NDArray[np.float64],
     n: int,
 ) -> tuple[IntArray, npt.NDArray[np.float64]]:
     """Add the best chunk (by dense similarity) of each of the ``n`` files with the closest
     summaries that have no candidate yet and an allowed chunk."""
-    sims = summaries.all_scores(corpus.files)
-    if sims is None:
-        return cand, score
-    sims = np.where(np.isfinite(sims), sims, -np.inf)
+    sims = np.where(np.isfinite(summary_sims), summary_sims, -np.inf)
     sims[corpus.file_of[cand]] = -np.inf
     if allowed is not None:
         has_allowed = np.bincount(corpus.file_of[allowed], minlength=len(corpus.files)) > 0
@@ -470,18 +467,22 @@ def _pull_by_summary(
         return cand, score
     top = np.argpartition(-sims, take - 1)[:take]
     top = top[np.lexsort((top, -sims[top]))]  # closest first; ties by file number
+    # Every chunk of those files at once; each file's best allowed one (the first on a tie).
     offsets, members = corpus.file_members()
-    added: list[int] = []
-    for f in top.tolist():
-        chunks = members[offsets[f] : offsets[f + 1]]
-        if allowed is not None:
-            chunks = chunks[allowed[chunks]]
-        vals = dense[chunks]
-        best = int(np.argmax(np.where(np.isfinite(vals), vals, -np.inf))) if np.isfinite(vals).any() else 0
-        added.append(int(chunks[best]))
+    starts, counts = offsets[top], offsets[top + 1] - offsets[top]
+    owner = np.repeat(np.arange(top.size), counts)
+    place = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    chunks = members[np.repeat(starts, counts) + place]
+    vals = np.where(np.isfinite(dense[chunks]), dense[chunks], -1e30).astype(np.float64)
+    if allowed is not None:
+        vals = np.where(allowed[chunks], vals, -np.inf)
+    order = np.lexsort((place, -vals, owner))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = owner[order[1:]] != owner[order[:-1]]
+    added = chunks[order[first]]
     return (
-        np.concatenate([cand, np.asarray(added, dtype=np.int64)]),
-        np.concatenate([score, np.zeros(len(added), dtype=np.float64)]),
+        np.concatenate([cand, added.astype(np.int64)]),
+        np.concatenate([score, np.zeros(added.size, dtype=np.float64)]),
     )
 
 

@@ -32,7 +32,7 @@ class FileSummaryVectors:
     first: FloatArray  # the embedder's vectors (a two-stage index: the static model's)
     refined: FloatArray | None  # a two-stage index's second-stage vectors (zeros where none yet)
     has_refined: BoolArray | None
-    _aligned: tuple[list[FileKey], IntArray] | None = field(default=None, repr=False)
+    _aligned: tuple[list[FileKey], IntArray, bool] | None = field(default=None, repr=False)
 
     @classmethod
     def from_table(cls, data: pa.Table) -> FileSummaryVectors:
@@ -66,15 +66,45 @@ class FileSummaryVectors:
         idx = np.asarray([self.rows.get(f, -1) for f in files], dtype=np.int64)
         return self._scores(idx, query, refined_query)
 
-    def aligned(self, files: list[FileKey]) -> IntArray:
-        """Each of ``files``' summary row (-1: none), computed once per list: a search corpus
-        keeps its file list, so every query after the first reuses the alignment."""
+    def aligned(self, files: list[FileKey]) -> tuple[IntArray, bool]:
+        """Each of ``files``' summary row (-1: none), and whether all of those rows are refined;
+        computed once per list: a search corpus keeps its file list, so every query after the
+        first reuses it."""
         cached = self._aligned
         if cached is not None and cached[0] is files:
-            return cached[1]
+            return cached[1], cached[2]
         idx = np.asarray([self.rows.get(f, -1) for f in files], dtype=np.int64)
-        self._aligned = (files, idx)
-        return idx
+        refined = self.has_refined is not None and bool(self.has_refined[idx[idx >= 0]].all())
+        self._aligned = (files, idx, refined)
+        return idx, refined
+
+    def all_scores(
+        self, files: list[FileKey], query: FloatArray, refined_query: FloatArray | None = None
+    ) -> npt.NDArray[np.float64] | None:
+        """``scores`` for every file of a corpus (``files``: its file list): one product with the
+        whole matrix (each distinct summary is one row, so copies still tie exactly)."""
+        idx, all_refined = self.aligned(files)
+        have = idx >= 0
+        if not have.any():
+            return None
+        if self._use_refined(refined_query, all_refined):
+            assert self.refined is not None and refined_query is not None
+            sims = self.refined @ refined_query
+        elif self.first.shape[1] == query.shape[0]:
+            sims = self.first @ query
+        else:
+            return None
+        out = np.full(idx.size, np.nan, dtype=np.float64)
+        out[have] = sims[idx[have]]
+        return out
+
+    def _use_refined(self, refined_query: FloatArray | None, all_refined: bool) -> bool:
+        return (
+            refined_query is not None
+            and self.refined is not None
+            and self.refined.shape[1] == refined_query.shape[0]
+            and all_refined
+        )
 
     def _scores(
         self, idx: IntArray, query: FloatArray, refined_query: FloatArray | None
@@ -83,13 +113,9 @@ class FileSummaryVectors:
         if not have.any():
             return None
         needed, where = np.unique(idx[have], return_inverse=True)
-        if (
-            refined_query is not None
-            and self.refined is not None
-            and self.has_refined is not None
-            and self.refined.shape[1] == refined_query.shape[0]
-            and bool(self.has_refined[needed].all())
-        ):
+        all_refined = self.has_refined is not None and bool(self.has_refined[needed].all())
+        if self._use_refined(refined_query, all_refined):
+            assert self.refined is not None and refined_query is not None
             sims = self.refined[needed] @ refined_query
         elif self.first.shape[1] == query.shape[0]:
             sims = self.first[needed] @ query
@@ -108,12 +134,9 @@ class SummaryScorer:
     query: FloatArray
     refined_query: FloatArray | None = None
 
-    def scores(self, files: Sequence[FileKey]) -> npt.NDArray[np.float64] | None:
-        return self.summaries.scores(files, self.query, self.refined_query)
-
     def all_scores(self, files: list[FileKey]) -> npt.NDArray[np.float64] | None:
         """The cosine for every file of a corpus (``files``: its file list, aligned once)."""
-        return self.summaries._scores(self.summaries.aligned(files), self.query, self.refined_query)
+        return self.summaries.all_scores(files, self.query, self.refined_query)
 
 
 _CACHE: dict[str, tuple[object, FileSummaryVectors | None]] = {}  # index path -> (stamp, summaries)
