@@ -198,13 +198,14 @@ def _path_words(path: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _keyword_hits(keywords: tuple[str, ...], path: str) -> int:
+def _keyword_forms(keywords: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Each keyword with its stem key (as ``_path_words`` holds them), computed once per query."""
+    return [(kw, "~" + stem_key(kw)) for kw in keywords]
+
+
+def _keyword_hits(forms: list[tuple[str, str]], path: str) -> int:
     words = _path_words(path)
-    hits = 0
-    for kw in keywords:
-        if kw in words or "~" + stem_key(kw) in words:
-            hits += 1
-    return hits
+    return sum(1 for kw, stem in forms if kw in words or stem in words)
 
 
 # -- definitions ----------------------------------------------------------------------------
@@ -377,7 +378,8 @@ def rank(
     # Query words in the file name or its folder (natural-language queries).
     if config.path_match > 0 and info.keywords and not info.is_symbol:
         n_kw = len(info.keywords)
-        hits = np.asarray([_keyword_hits(info.keywords, p) for p in paths], dtype=np.float64)[file_of_cand]
+        forms = _keyword_forms(info.keywords)
+        hits = np.asarray([_keyword_hits(forms, p) for p in paths], dtype=np.float64)[file_of_cand]
         score += np.where(hits > 0, config.path_match * max_score * hits / n_kw, 0.0)
 
     # File coherence: a file with several strong candidates lifts its best chunk. Questions about
