@@ -1,8 +1,10 @@
-"""File summaries at search time: the query's cosine to a candidate file's summary vector.
+"""File summaries at search time: the query's cosine to each file's summary vector.
 
 The ``file_summaries`` table (one row per file: ``lapce_ai.index.file_summaries``) is small next
 to the chunks, so it is read whole into one matrix per table version and cached per index, like
-the chunks' corpus. Ranking asks only for its candidate files' scores.
+the chunks' corpus. Ranking asks, once per query, for the score of every file of its corpus
+(one product with that matrix): the candidate files' scores are a signal, and the best files
+outside the candidates join them.
 """
 
 from __future__ import annotations
