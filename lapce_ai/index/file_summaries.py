@@ -22,7 +22,7 @@ import xxhash
 
 from lapce_ai.chunking.model import Chunk
 from lapce_ai.embedding.base import Embedder, Vectors
-from lapce_ai.index.store import CHUNKS, IndexStore, StoredSummary, sql_string
+from lapce_ai.index.store import CHUNKS, MAX_PATHS_IN_FILTER, IndexStore, StoredSummary, in_list, sql_string
 from lapce_ai.search.tokenize import identifier_parts
 
 MAX_NAMES = 60  # a summary is for the model's first 256 tokens; a huge file's first names suffice
@@ -73,27 +73,22 @@ def summary_hash(text: str) -> str:
 
 def summaries_of(root: str, chunks: Sequence[Chunk]) -> list[FileSummary]:
     """One summary per file among ``chunks`` (a file's chunks taken in line order)."""
-    by_path: dict[str, list[tuple[int, str]]] = {}
-    for c in chunks:
-        by_path.setdefault(c.path, []).append((c.start_line, c.symbol))
-    return [
-        FileSummary(root, path, summary_text(path, [s for _line, s in sorted(rows, key=lambda r: r[0])]))
-        for path, rows in by_path.items()
-    ]
+    return _grouped((root, c.path, c.start_line, c.symbol) for c in chunks)
 
 
 def summaries_from_rows(chunk_rows: pa.Table) -> list[FileSummary]:
     """Summaries of every file in ``chunk_rows`` (columns root, path, start_line, symbol)."""
-    roots = chunk_rows.column("root").to_pylist()
-    paths = chunk_rows.column("path").to_pylist()
-    starts = chunk_rows.column("start_line").to_pylist()
-    symbols = chunk_rows.column("symbol").to_pylist()
+    columns = [chunk_rows.column(c).to_pylist() for c in ("root", "path", "start_line", "symbol")]
+    return _grouped(zip(*columns, strict=True))
+
+
+def _grouped(rows: Iterable[tuple[str, str, int, str | None]]) -> list[FileSummary]:
     by_file: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    for root, path, start, symbol in zip(roots, paths, starts, symbols, strict=True):
+    for root, path, start, symbol in rows:
         by_file.setdefault((root, path), []).append((int(start), symbol or ""))
     return [
-        FileSummary(root, path, summary_text(path, [s for _line, s in sorted(rows, key=lambda r: r[0])]))
-        for (root, path), rows in by_file.items()
+        FileSummary(root, path, summary_text(path, [s for _line, s in sorted(defs, key=lambda d: d[0])]))
+        for (root, path), defs in by_file.items()
     ]
 
 
@@ -133,26 +128,29 @@ def stored_summaries(
     return [s for s in out if s is not None], len(missing)
 
 
-def backfill(store: IndexStore, embedder: Embedder, root: str) -> int:
-    """Bring ``root``'s summaries in line with its chunk rows: an index written before summaries
-    existed, or a run killed between two writes. Reads four small columns; embeds only what is
-    missing or stale. Returns the number of summaries embedded."""
-    table = store.table(CHUNKS)
-    if not table.count_rows():
-        rows = pa.table({"root": [], "path": [], "start_line": [], "symbol": []})
-    else:
+def backfill(store: IndexStore, embedder: Embedder, root: str, expected: set[str] | None = None) -> int:
+    """Give every file of ``root`` that has chunks a summary, and drop summaries of files that
+    have none: an index written before summaries existed, or a summary left behind. ``expected``:
+    the paths with chunks, from the file manifest (read here if not given). Reads the chunks
+    table only for files that lack a summary. Returns the number of summaries embedded.
+
+    A summary is never stale otherwise: it is written just before its file's chunks, in the same
+    batch, and a run killed in between leaves the manifest unchanged, so that file is redone."""
+    if expected is None:
+        expected = {path for path, state in store.file_states(root).items() if state.chunk_ids}
+    have = store.summary_paths(root)
+    missing = sorted(expected - have)
+    wanted: list[FileSummary] = []
+    if missing:
+        where = f"root = {sql_string(root)}"
+        if len(missing) <= MAX_PATHS_IN_FILTER:
+            where += f" AND path IN {in_list(missing)}"
         rows = (
-            table.search()
-            .where(f"root = {sql_string(root)}")
-            .select(["root", "path", "start_line", "symbol"])
-            .limit(None)
-            .to_arrow()
-        )
-    wanted = summaries_from_rows(rows) if rows.num_rows else []
-    stored = store.summaries(root)
-    fresh = {(s.root, s.path): s.text_hash for s in wanted}
-    todo = [s for s in wanted if (old := stored.get((s.root, s.path))) is None or old.text_hash != s.text_hash]
-    rows_out, embedded = stored_summaries(store, embedder, todo)
+            store.table(CHUNKS).search().where(where).select(["root", "path", "start_line", "symbol"]).limit(None)
+        ).to_arrow()
+        wanted = [s for s in summaries_from_rows(rows) if s.path in expected and s.path not in have]
+    vectors = embed_summaries(embedder, [s.text for s in wanted])
+    rows_out = [StoredSummary(s.root, s.path, s.text, s.text_hash, v) for s, v in zip(wanted, vectors, strict=True)]
     store.write_summaries(rows_out)
-    store.delete_summaries([key for key in stored if key not in fresh])
-    return embedded
+    store.delete_summaries([(root, path) for path in sorted(have - expected)])
+    return len(wanted)

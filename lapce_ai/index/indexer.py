@@ -160,21 +160,23 @@ class Indexer:
                 self.store.write_batch(root_key, [], {}, {}, [], removed_paths=group)
             summary.files_deleted = len(removed)
             metrics.INDEX_OPERATIONS.labels("delete", "ok").inc(len(removed))
-        if only is None:  # an index written before summaries, or a run killed between writes
-            summary.summaries_embedded += file_summaries.backfill(self.store, self.embedder, root_key)
+        states = self.store.file_states(root_key) if only is None else {}
+        if only is None:  # an index written before summaries (or a summary left behind)
+            expected = {path for path, state in states.items() if state.chunk_ids}
+            summary.summaries_embedded += file_summaries.backfill(self.store, self.embedder, root_key, expected)
         self.store.finish(changed)
         summary.chunks_total = summary.chunks_unchanged + summary.chunks_modified + summary.chunks_added
         if only is None:
-            self._write_snapshot(root_key, summary)
+            self._write_snapshot(root_key, summary, states)
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.embed_seconds = round(summary.embed_seconds, 3)
         return summary
 
-    def _write_snapshot(self, root: str, summary: IndexSummary) -> None:
-        """Record what is now committed, so an unchanged tree can be confirmed without LanceDB."""
+    def _write_snapshot(self, root: str, summary: IndexSummary, states: dict[str, FileState]) -> None:
+        """Record what is now committed (``states``: the manifest of ``root`` after this run), so
+        an unchanged tree can be confirmed without LanceDB."""
         from lapce_ai.index.store import FILES
 
-        states = self.store.file_states(root)
         write_snapshot(
             self.store.path,
             Snapshot(

@@ -41,6 +41,7 @@ from lapce_ai.chunking.model import Chunk
 from lapce_ai.embedding.base import Embedder, Vectors
 from lapce_ai.embedding.two_stage import refiner_of
 from lapce_ai.index.lancedb_import import lancedb
+from lapce_ai.search.corpus import vector_matrix
 from lapce_ai.search.tokenize import document_text
 
 SCHEMA_VERSION = 1
@@ -185,7 +186,8 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _in_list(values: Iterable[str]) -> str:
+def in_list(values: Iterable[str]) -> str:
+    """``values`` as a parenthesised list of SQL string literals, for ``IN``."""
     return "(" + ", ".join(sql_string(v) for v in values) + ")"
 
 
@@ -293,7 +295,7 @@ class IndexStore:
         if paths is not None and len(paths) <= MAX_PATHS_IN_FILTER:
             if not paths:
                 return {}
-            where += f" AND path IN {_in_list(paths)}"
+            where += f" AND path IN {in_list(paths)}"
         data = tbl.search().where(where).limit(None).to_arrow() if tbl.count_rows() else None
         out: dict[str, FileState] = {}
         if data is None:
@@ -330,7 +332,7 @@ class IndexStore:
             return {}
         wanted = list(dict.fromkeys(hashes))
         if len(wanted) <= 256:
-            data = tbl.search().where(f"content_hash IN {_in_list(wanted)}").limit(None).to_arrow()
+            data = tbl.search().where(f"content_hash IN {in_list(wanted)}").limit(None).to_arrow()
         else:
             data = tbl.to_arrow()
             data = data.filter(pc.is_in(data.column("content_hash"), value_set=pa.array(wanted)))
@@ -370,7 +372,7 @@ class IndexStore:
             )
         touched = [f.path for f in files] + list(removed_paths)
         if touched:
-            scope = f"root = {sql_string(root)} AND path IN {_in_list(touched)}"
+            scope = f"root = {sql_string(root)} AND path IN {in_list(touched)}"
             self._replace_summaries(scope, summaries)
             rows = self._chunk_table(root, chunks, vectors, search_texts, refined or {})
             tbl = self.table(CHUNKS)
@@ -388,37 +390,30 @@ class IndexStore:
         if files:
             self.update_file_states(files)
         if removed_paths:
-            self.table(FILES).delete(f"root = {sql_string(root)} AND path IN {_in_list(removed_paths)}")
+            self.table(FILES).delete(f"root = {sql_string(root)} AND path IN {in_list(removed_paths)}")
 
     def _replace_summaries(self, scope: str, summaries: Sequence[StoredSummary]) -> None:
-        tbl = self.table(FILE_SUMMARIES)
+        """Write ``summaries`` and drop the other summaries within ``scope`` (one commit)."""
         if summaries:
-            (
-                tbl.merge_insert("key")
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .when_not_matched_by_source_delete(scope)
-                .execute(self._summary_table(summaries), on_bad_vectors=self._null_refined)
-            )
-        elif tbl.count_rows():
-            tbl.delete(scope)
+            self.write_summaries(summaries, delete_others_in=scope)
+        elif self.table(FILE_SUMMARIES).count_rows():
+            self.table(FILE_SUMMARIES).delete(scope)
 
-    def write_summaries(self, summaries: Sequence[StoredSummary]) -> None:
-        """Insert or replace these files' summaries (one commit)."""
-        if summaries:
-            (
-                self.table(FILE_SUMMARIES)
-                .merge_insert("key")
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .execute(self._summary_table(summaries), on_bad_vectors=self._null_refined)
-            )
+    def write_summaries(self, summaries: Sequence[StoredSummary], delete_others_in: str | None = None) -> None:
+        """Insert or replace these files' summaries (one commit); with ``delete_others_in``, a
+        filter, also drop the summaries it matches that are not among them."""
+        if not summaries:
+            return
+        merge = self.table(FILE_SUMMARIES).merge_insert("key").when_matched_update_all().when_not_matched_insert_all()
+        if delete_others_in is not None:
+            merge = merge.when_not_matched_by_source_delete(delete_others_in)
+        merge.execute(self._summary_table(summaries), on_bad_vectors=self._null_refined)
 
     def delete_summaries(self, keys: Sequence[tuple[str, str]]) -> None:
         """Drop the summaries of these (root, path) files (one commit)."""
         if keys:
             merge_keys = [f"{root}\x00{path}" for root, path in keys]
-            self.table(FILE_SUMMARIES).delete(f"key IN {_in_list(merge_keys)}")
+            self.table(FILE_SUMMARIES).delete(f"key IN {in_list(merge_keys)}")
 
     def summaries(
         self, root: str | None = None, paths: Sequence[str] | None = None
@@ -433,11 +428,19 @@ class IndexStore:
         if paths is not None and len(paths) <= MAX_PATHS_IN_FILTER:
             if not paths:
                 return {}
-            where.append(f"path IN {_in_list(paths)}")
+            where.append(f"path IN {in_list(paths)}")
         query = tbl.search()
         if where:
             query = query.where(" AND ".join(where))
         return {(s.root, s.path): s for s in _stored_summaries(query.limit(None).to_arrow())}
+
+    def summary_paths(self, root: str) -> set[str]:
+        """The paths of ``root`` that have a summary (their vectors are not read)."""
+        tbl = self.table(FILE_SUMMARIES)
+        if not tbl.count_rows():
+            return set()
+        data = tbl.search().where(f"root = {sql_string(root)}").select(["path"]).limit(None).to_arrow()
+        return set(data.column("path").to_pylist())
 
     def unrefined_summaries(self, limit: int) -> list[StoredSummary]:
         """Up to ``limit`` summaries without a second-stage vector (two-stage indexes)."""
@@ -636,18 +639,13 @@ def _optional_vector_array(vectors: Sequence[Vectors | None], dim: int) -> pa.Fi
 def _stored_summaries(data: pa.Table) -> list[StoredSummary]:
     if not data.num_rows:
         return []
-    dim = data.schema.field("vector").type.list_size
-    vectors = np.asarray(data.column("vector").combine_chunks().flatten(), dtype=np.float32).reshape(-1, dim)
+    vectors = vector_matrix(data.column("vector").combine_chunks())
     refined: list[Vectors | None] = [None] * data.num_rows
     if REFINED in data.column_names:
         column = data.column(REFINED).combine_chunks()
-        rdim = column.type.list_size
-        valid = column.is_valid().to_numpy(zero_copy_only=False)
-        # ``values`` holds a slot for every row, null or not (``flatten`` would skip the nulls)
-        start = column.offset * rdim
-        slots = np.asarray(column.values, dtype=np.float32)[start : start + len(column) * rdim].reshape(-1, rdim)
-        for i in np.flatnonzero(valid).tolist():
-            refined[i] = slots[i]
+        matrix = vector_matrix(column)
+        for i in np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False)).tolist():
+            refined[i] = matrix[i]
     return [
         StoredSummary(r, p, t, h, vectors[i], refined[i])
         for i, (r, p, t, h) in enumerate(

@@ -494,7 +494,7 @@ def idf_of(bm25: Bm25, token: str) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
-def _matrix(col: pa.FixedSizeListArray) -> FloatArray:
+def vector_matrix(col: pa.FixedSizeListArray) -> FloatArray:
     """A fixed-size-list column as a contiguous float32 matrix; null rows become zeros."""
     dim = col.type.list_size
     flat = col.values.slice(col.offset * dim, len(col) * dim)
@@ -513,19 +513,19 @@ def _vector_columns(table: pa.Table) -> tuple[FloatArray | None, str, FirstStage
     static = table.column("vector").combine_chunks()
     refined = table.column(REFINED_COLUMN).combine_chunks() if REFINED_COLUMN in table.column_names else None
     if refined is None or refined.null_count == n:
-        return _matrix(static), FIRST, None
+        return vector_matrix(static), FIRST, None
     valid = np.asarray(refined.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     done = np.flatnonzero(valid)
     rows = np.flatnonzero(~valid)
     sample_rows = done[np.linspace(0, done.size - 1, min(done.size, CALIBRATION_SAMPLE)).astype(np.int64)]
     return (
-        _matrix(refined),
+        vector_matrix(refined),
         REFINED,
         FirstStage(
             rows=rows.astype(np.int64),
-            vectors=_matrix(static.take(pa.array(rows))),
+            vectors=vector_matrix(static.take(pa.array(rows))),
             sample_rows=sample_rows.astype(np.int64),
-            sample=_matrix(static.take(pa.array(sample_rows))),
+            sample=vector_matrix(static.take(pa.array(sample_rows))),
         ),
     )
 

@@ -424,12 +424,7 @@ def _file_similarity(
     """Per candidate file: the mean similarity of its allowed chunks that have one (not -inf:
     outside the probed IVF lists), min-max normalised over the candidate files (0 for a file
     with none). Reads only the candidate files' chunks."""
-    offsets, members = corpus.file_members()
-    starts = offsets[file_ids]
-    counts = offsets[file_ids + 1] - starts
-    owner = np.repeat(np.arange(file_ids.size), counts)
-    place = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    idx = members[np.repeat(starts, counts) + place]
+    owner, _place, idx = _chunks_of_files(corpus, file_ids)
     vals = sims[idx].astype(np.float64)
     ok = np.isfinite(vals) if allowed is None else np.isfinite(vals) & allowed[idx]
     total = np.bincount(owner[ok], weights=vals[ok], minlength=file_ids.size)
@@ -442,6 +437,17 @@ def _file_similarity(
     if hi - lo < 1e-9:
         return has.astype(np.float64)
     return np.where(has, (mean - lo) / (hi - lo), 0.0)
+
+
+def _chunks_of_files(corpus: Corpus, file_ids: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Every chunk of these files at once: (which of ``file_ids`` it belongs to, its place in
+    that file's list, the chunk)."""
+    offsets, members = corpus.file_members()
+    starts = offsets[file_ids]
+    counts = offsets[file_ids + 1] - starts
+    owner = np.repeat(np.arange(file_ids.size), counts)
+    place = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, place, members[np.repeat(starts, counts) + place]
 
 
 # Summary cosines closer than this are not told apart by the full weight of the signal.
@@ -469,12 +475,8 @@ def _pull_by_summary(
         return cand, score
     top = np.argpartition(-sims, take - 1)[:take]
     top = top[np.lexsort((top, -sims[top]))]  # closest first; ties by file number
-    # Every chunk of those files at once; each file's best allowed one (the first on a tie).
-    offsets, members = corpus.file_members()
-    starts, counts = offsets[top], offsets[top + 1] - offsets[top]
-    owner = np.repeat(np.arange(top.size), counts)
-    place = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    chunks = members[np.repeat(starts, counts) + place]
+    # Each file's best allowed chunk (the first on a tie).
+    owner, place, chunks = _chunks_of_files(corpus, top)
     vals = np.where(np.isfinite(dense[chunks]), dense[chunks], -1e30).astype(np.float64)
     if allowed is not None:
         vals = np.where(allowed[chunks], vals, -np.inf)

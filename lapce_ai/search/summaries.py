@@ -10,7 +10,6 @@ outside the candidates join them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from lapce_ai.index.store import FILE_SUMMARIES, REFINED, IndexStore
-from lapce_ai.search.corpus import BoolArray, FloatArray, IntArray
+from lapce_ai.search.corpus import BoolArray, FloatArray, IntArray, vector_matrix
 
 FileKey = tuple[str, str]  # (root, path)
 
@@ -39,17 +38,13 @@ class FileSummaryVectors:
     @classmethod
     def from_table(cls, data: pa.Table) -> FileSummaryVectors:
         keys = list(zip(data.column("root").to_pylist(), data.column("path").to_pylist(), strict=True))
-        dim = data.schema.field("vector").type.list_size
-        first = np.asarray(data.column("vector").combine_chunks().values, dtype=np.float32).reshape(-1, dim)
+        first = vector_matrix(data.column("vector").combine_chunks())
         refined = has = None
         distinct = data.column("text_hash").to_pylist()
         if REFINED in data.column_names:
             column = data.column(REFINED).combine_chunks()
-            rdim = column.type.list_size
-            start = column.offset * rdim
-            values = np.asarray(column.values, dtype=np.float32)[start : start + len(column) * rdim]
+            refined = vector_matrix(column)  # zeros where not refined yet
             has = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-            refined = np.where(has[:, None], values.reshape(-1, rdim), 0.0).astype(np.float32)
             distinct = [f"{h}:{int(r)}" for h, r in zip(distinct, has.tolist(), strict=True)]
         _, first_of, row_of = np.unique(np.asarray(distinct, dtype=object), return_index=True, return_inverse=True)
         return cls(
@@ -58,15 +53,6 @@ class FileSummaryVectors:
             refined[first_of] if refined is not None else None,
             has[first_of] if has is not None else None,
         )
-
-    def scores(
-        self, files: Sequence[FileKey], query: FloatArray, refined_query: FloatArray | None = None
-    ) -> npt.NDArray[np.float64] | None:
-        """Cosine of each file's summary to the query (NaN for a file without one; None if none
-        has one). The refined vectors are used when every such file has one, so the scores
-        being compared all come from one model."""
-        idx = np.asarray([self.rows.get(f, -1) for f in files], dtype=np.int64)
-        return self._scores(idx, query, refined_query)
 
     def aligned(self, files: list[FileKey]) -> tuple[IntArray, bool]:
         """Each of ``files``' summary row (-1: none), and whether all of those rows are refined;
@@ -83,14 +69,20 @@ class FileSummaryVectors:
     def all_scores(
         self, files: list[FileKey], query: FloatArray, refined_query: FloatArray | None = None
     ) -> npt.NDArray[np.float64] | None:
-        """``scores`` for every file of a corpus (``files``: its file list): one product with the
-        whole matrix (each distinct summary is one row, so copies still tie exactly)."""
+        """Cosine of each of ``files``' summary to the query (NaN for a file without one; None if
+        none has one): one product with the whole matrix, each distinct summary one row, so
+        copies tie exactly. The refined vectors are used when every such file has one, so the
+        scores compared all come from one model."""
         idx, all_refined = self.aligned(files)
         have = idx >= 0
         if not have.any():
             return None
-        if self._use_refined(refined_query, all_refined):
-            assert self.refined is not None and refined_query is not None
+        if (
+            all_refined
+            and refined_query is not None
+            and self.refined is not None
+            and self.refined.shape[1] == refined_query.shape[0]
+        ):
             sims = self.refined @ refined_query
         elif self.first.shape[1] == query.shape[0]:
             sims = self.first @ query
@@ -98,33 +90,6 @@ class FileSummaryVectors:
             return None
         out = np.full(idx.size, np.nan, dtype=np.float64)
         out[have] = sims[idx[have]]
-        return out
-
-    def _use_refined(self, refined_query: FloatArray | None, all_refined: bool) -> bool:
-        return (
-            refined_query is not None
-            and self.refined is not None
-            and self.refined.shape[1] == refined_query.shape[0]
-            and all_refined
-        )
-
-    def _scores(
-        self, idx: IntArray, query: FloatArray, refined_query: FloatArray | None
-    ) -> npt.NDArray[np.float64] | None:
-        have = idx >= 0
-        if not have.any():
-            return None
-        needed, where = np.unique(idx[have], return_inverse=True)
-        all_refined = self.has_refined is not None and bool(self.has_refined[needed].all())
-        if self._use_refined(refined_query, all_refined):
-            assert self.refined is not None and refined_query is not None
-            sims = self.refined[needed] @ refined_query
-        elif self.first.shape[1] == query.shape[0]:
-            sims = self.first[needed] @ query
-        else:
-            return None
-        out = np.full(idx.size, np.nan, dtype=np.float64)
-        out[have] = sims.astype(np.float64)[where.reshape(-1)]
         return out
 
 
