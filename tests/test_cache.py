@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import xxhash
 
-from lapce_ai.cache import TieredCstCache, build_cache, tiers
+from lapce_ai.cache import TieredCstCache, build_cache
 from lapce_ai.cache.incremental import compute_edit, full_structure, rechunk, reparse
 from lapce_ai.cache.outline import OutlineError, outline_file
+from lapce_ai.chunking import cst
 from lapce_ai.chunking.cst import ChunkLimits, CstChunker
 from lapce_ai.config.settings import FeatureSettings, PathSettings, PerformanceSettings, Settings
 from lapce_ai.observability import metrics
@@ -339,13 +340,13 @@ def test_frozen_entries_of_another_chunker_version_are_never_served(
 ) -> None:
     first = TieredCstCache(frozen_dir=tmp_path / "cst")
     src = fill(first, ["a.py"])
-    monkeypatch.setattr(tiers, "CHUNKER_VERSION", tiers.CHUNKER_VERSION + 1)
-    tiers._code_fingerprint.cache_clear()
+    monkeypatch.setattr(cst, "CHUNKER_VERSION", cst.CHUNKER_VERSION + 1)
+    cst.chunker_fingerprint.cache_clear()
     try:
         upgraded = TieredCstCache(frozen_dir=tmp_path / "cst")
         assert upgraded.get_chunks("a.py", h(src["a.py"])) is None
     finally:
-        tiers._code_fingerprint.cache_clear()
+        cst.chunker_fingerprint.cache_clear()
 
 
 def entry_files(root: Path) -> list[Path]:

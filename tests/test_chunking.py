@@ -119,6 +119,78 @@ def test_broken_syntax_falls_back_to_legacy_and_counts() -> None:
     assert strict.failed == "cst_parse_errors" and not strict.chunks
 
 
+HEADER_WITH_CONDITIONAL_NAMESPACE = """#ifndef VALUE_HPP_
+#define VALUE_HPP_
+
+#if VALUE_USE_INLINE_NAMESPACE
+inline namespace v3 {
+#else
+namespace v3 {
+#endif
+
+template<typename T>
+class basic_value : public value_base<T>
+{
+  public:
+    /// resets the value to null
+    void clear() noexcept
+    {
+        m_type = value_t::null;
+        m_value = {};
+    }
+
+    /// number of elements held
+    std::size_t size() const noexcept
+    {
+        switch (m_type)
+        {
+            case value_t::null:
+                return 0;
+            case value_t::array:
+                return m_value.array->size();
+            default:
+                return 1;
+        }
+    }
+
+    /// swaps the contents with another value
+    void swap(basic_value& other) noexcept
+    {
+        std::swap(m_type, other.m_type);
+        std::swap(m_value, other.m_value);
+    }
+
+    /*accessors*/
+  private:
+    value_t m_type = value_t::null;
+    json_value m_value = {};
+};
+
+}  // namespace v3
+#endif
+""".replace(
+    "    /*accessors*/\n",
+    "".join(
+        f"""
+    /// whether the value holds kind {i}
+    bool is_kind_{i}() const noexcept
+    {{
+        return m_type == static_cast<value_t>({i});
+    }}
+"""
+        for i in range(40)
+    ),
+)
+
+
+def test_error_node_around_parsed_definitions_stays_on_the_cst() -> None:
+    # The #if picking one of two namespace openings leaves tree-sitter an ERROR around the whole
+    # file, yet it recovers every method: the file is not broken code and keeps semantic chunks.
+    outcome = router().process("value.hpp", HEADER_WITH_CONDITIONAL_NAMESPACE.encode(), "h")
+    assert outcome.parser == PARSER_CST and outcome.fallback is None
+    assert {"size", "swap"} <= {c.symbol.rsplit(".", 1)[-1] for c in outcome.chunks}
+
+
 def test_invalid_utf8_and_empty_files() -> None:
     data = b"def f():\n    return '\xff\xfe bad'\n"
     chunks = chunks_of("bad.py", data)

@@ -8,8 +8,10 @@ import pytest
 from conftest import settings_for
 
 from lapce_ai.embedding.base import Embedder
+from lapce_ai.index import chunked_with
 from lapce_ai.index.indexer import Indexer, IndexSummary
 from lapce_ai.index.store import CHUNKS, EmbedderMismatch, IndexStore
+from lapce_ai.parsing import router as router_module
 from lapce_ai.parsing.router import ParserRouter
 from lapce_ai.search.engine import SearchEngine
 from lapce_ai.search.filters import SearchFilters
@@ -215,7 +217,6 @@ def test_refine_pending_is_noted_only_against_the_files_version_the_refine_began
 def test_snapshot_confirms_only_an_unchanged_tree(
     tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lapce_ai.index import snapshot
     from lapce_ai.index.snapshot import confirm_unchanged
 
     root = workspace(tmp_path)
@@ -242,9 +243,9 @@ def test_snapshot_confirms_only_an_unchanged_tree(
     )
     assert confirm_unchanged(root, h.store.path, other)[0] is None
     assert confirm_unchanged(root, h.store.path, h.settings)[0] is not None
-    # An upgrade whose languages.toml or queries differ (a language gaining a grammar re-routes
-    # its files): the snapshot no longer vouches for the routes it recorded.
-    monkeypatch.setattr(snapshot, "registry_fingerprint", lambda: "another registry")
+    # An upgrade whose languages.toml, queries or chunker differ (a language gaining a grammar
+    # re-routes its files): the snapshot no longer vouches for the chunks it recorded.
+    monkeypatch.setattr(router_module, "chunker_fingerprint", lambda: "another registry")
     assert confirm_unchanged(root, h.store.path, h.settings)[0] is None
     monkeypatch.undo()
     assert confirm_unchanged(root, h.store.path, h.settings)[0] is not None
@@ -252,3 +253,58 @@ def test_snapshot_confirms_only_an_unchanged_tree(
     states = h.store.file_states(str(root.resolve()))
     h.store.update_file_states(list(states.values())[:1])
     assert confirm_unchanged(root, h.store.path, h.settings)[0] is None
+
+
+JOBS_WITH_A_TYPO = """def retry(task, attempts=3):
+    for _ in range(attempts):
+        if task():
+            return True
+    return False
+
+
+def schedule(task, every):
+    return {"task": task, "every": every
+
+
+def cancel(job):
+    job["cancelled"] = True
+"""
+
+
+def with_max_error_ratio(h: Harness, ratio: float) -> None:
+    performance = h.settings.performance.model_copy(update={"max_error_ratio": ratio})
+    h.settings = h.settings.model_copy(update={"performance": performance})
+    h.router.reconfigure(h.settings.features, performance)
+
+
+def test_chunking_changed_since_the_last_run_rechunks_unchanged_files(tmp_path: Path, embedder: Embedder) -> None:
+    root = workspace(tmp_path)
+    (root / "web" / "jobs.py").write_text(JOBS_WITH_A_TYPO)
+    h = Harness(tmp_path, embedder)
+    with_max_error_ratio(h, 0.0)  # any syntax error sends a file to line windows
+    first = h.run(root)
+    assert first.parsers == {"cst": 2, "legacy": 2}
+    assert {r["symbol"] for r in h.rows() if r["path"] == "web/jobs.py"} == {""}
+
+    # Same bytes, other fallback rule (as after an upgrade): only jobs.py gets other chunks.
+    with_max_error_ratio(h, 0.3)
+    version = h.store.table(CHUNKS).version
+    again = h.run(root)
+    assert again.files_indexed == 1 and again.files_unchanged == 3 and again.parsers == {"cst": 1}
+    assert {"retry", "schedule"} <= {r["symbol"] for r in h.rows() if r["path"] == "web/jobs.py"}
+    assert h.store.table(CHUNKS).version > version
+
+    steady = h.run(root)
+    assert steady.files_indexed == 0 and steady.files_unchanged == 4
+
+
+def test_index_without_a_chunking_record_is_reparsed_but_not_rewritten(tmp_path: Path, embedder: Embedder) -> None:
+    root = workspace(tmp_path)
+    h = Harness(tmp_path, embedder)
+    h.run(root)
+    (Path(h.store.path) / chunked_with.MARKS_FILE).unlink()  # as an index from before the record
+    version = h.store.table(CHUNKS).version
+    again = h.run(root)
+    assert again.files_indexed == 0 and again.files_unchanged == 3 and again.embeddings_computed == 0
+    assert h.store.table(CHUNKS).version == version
+    assert chunked_with.chunked_with(Path(h.store.path), str(root.resolve())) is not None

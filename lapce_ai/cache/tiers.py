@@ -17,29 +17,25 @@ behind one lock; decoding, parsing and disk I/O happen outside it.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import tree_sitter
-import xxhash
 
 import lapce_ai
 from lapce_ai.cache.codec import FORMAT, CachedFile, DecodeError, pack, unpack
 from lapce_ai.cache.frozen import FrozenStore
 from lapce_ai.cache.incremental import Edit, Structure, Symbol, _flatten, full_structure, rechunk, reparse
-from lapce_ai.chunking.cst import CHUNKER_VERSION, ChunkLimits, CstChunker, _nest
+from lapce_ai.chunking.cst import ChunkLimits, CstChunker, _nest, chunker_fingerprint
 from lapce_ai.chunking.model import Chunk
 from lapce_ai.config.settings import PerformanceSettings
 from lapce_ai.observability import metrics
-from lapce_ai.parsing.languages import LanguageSpec, definitions, language_for_path, registry_fingerprint
+from lapce_ai.parsing.languages import LanguageSpec, definitions, language_for_path
 
 log = logging.getLogger(__name__)
 
@@ -437,18 +433,6 @@ def _symbols(spec: LanguageSpec, tree: tree_sitter.Tree) -> list[Symbol]:
     return [s.sym for s in _flatten(_nest(definitions(spec, tree.root_node)))]
 
 
-@functools.cache
-def _code_fingerprint() -> str:
-    """What decides a file's chunks besides its bytes: our code version, grammars and queries."""
-    h = xxhash.xxh3_64()
-    h.update(f"{FORMAT}|{lapce_ai.__version__}|{CHUNKER_VERSION}|".encode())
-    for dist in ("tree-sitter", "tree-sitter-language-pack"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            h.update(f"{dist}={metadata.version(dist)}|".encode())
-    h.update(registry_fingerprint().encode())
-    return h.hexdigest()
-
-
 def fingerprint(limits: ChunkLimits) -> str:
     """Part of every frozen key: entries made by other code or other limits are never served."""
-    return f"{_code_fingerprint()}-{limits.max_chars}-{limits.max_lines}-{limits.min_chars}"
+    return f"{FORMAT}-{lapce_ai.__version__}-{chunker_fingerprint(limits)}"

@@ -11,15 +11,26 @@ travel with the code they describe.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 
 import tree_sitter
+import xxhash
 
 from lapce_ai.chunking.ids import chunk_id, content_hash
 from lapce_ai.chunking.model import PARSER_CST, Chunk
-from lapce_ai.parsing.languages import Definition, DocNodes, LanguageSpec, definitions, is_doc_node
+from lapce_ai.parsing.languages import (
+    Definition,
+    DocNodes,
+    LanguageSpec,
+    definitions,
+    is_doc_node,
+    registry_fingerprint,
+)
 
 # Kinds whose nested functions are methods.
 CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
@@ -34,6 +45,19 @@ class ChunkLimits:
     max_chars: int = 2400
     max_lines: int = 80
     min_chars: int = 120  # smaller gaps merge into a neighbour instead of standing alone
+
+
+@functools.cache
+def chunker_fingerprint(limits: ChunkLimits = ChunkLimits()) -> str:
+    """What decides a parsed file's chunks besides its bytes: this chunker, the grammars and the
+    definition queries, and the size limits."""
+    h = xxhash.xxh3_64()
+    h.update(f"{CHUNKER_VERSION}|{limits.max_chars}|{limits.max_lines}|{limits.min_chars}|".encode())
+    for dist in ("tree-sitter", "tree-sitter-language-pack"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            h.update(f"{dist}={metadata.version(dist)}|".encode())
+    h.update(registry_fingerprint().encode())
+    return h.hexdigest()
 
 
 @dataclass

@@ -68,7 +68,8 @@ class PerformanceSettings(_Section):
     # Service search worker processes; unset: one per core on a machine with several, 0: search
     # in the HTTP process. Needs a restart.
     search_workers: int | None = Field(None, ge=0, le=32)
-    # A CST whose error nodes cover more than this share of the file goes to legacy.
+    # A CST in which more than this share of the file is loose tokens of error nodes (not
+    # recovered into any well-formed construct) goes to legacy.
     max_error_ratio: float = Field(0.3, ge=0.0, le=1.0)
 
 

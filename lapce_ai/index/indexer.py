@@ -21,13 +21,14 @@ from lapce_ai.config.settings import Settings
 from lapce_ai.discovery.walker import DiscoveredFile, DiscoveryReport, WorkspaceWalker
 from lapce_ai.embedding.base import Embedder, Vectors
 from lapce_ai.index import file_summaries
+from lapce_ai.index.chunked_with import chunked_with, record_chunked_with
 from lapce_ai.index.file_summaries import FileSummary
 from lapce_ai.index.prepare import Prepared, prepare_all, route_of
 from lapce_ai.index.snapshot import Snapshot, settings_fingerprint, write_snapshot
 from lapce_ai.index.store import FileState, IndexStore, StoredSummary
 from lapce_ai.index.summary import IndexSummary
 from lapce_ai.observability import metrics
-from lapce_ai.parsing.router import ParserRouter
+from lapce_ai.parsing.router import ParserRouter, chunking_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +115,15 @@ class Indexer:
 
         todo: list[DiscoveredFile] = []
         incremental = self.settings.features.incremental_indexing
+        chunking = chunking_fingerprint(self.settings.features, self.settings.performance)
+        # Chunked otherwise before (an upgrade, a fallback setting): parse every file once more.
+        rechunk = chunked_with(self.store.path, root_key) != chunking
         for f in discovered:
             state = known.get(f.relpath)
             route = route_of(self.router, f.relpath)
             if (
                 incremental
+                and not rechunk
                 and state is not None
                 and state.size == f.size
                 and state.mtime_ns == f.mtime_ns
@@ -134,7 +139,8 @@ class Indexer:
         done = 0
         if progress:
             progress(0, len(todo))
-        items = [(f, known.get(f.relpath)) for f in todo]
+        # A file to re-chunk is prepared as if new: no shortcut on its unchanged bytes.
+        items = [(f, None if rechunk else known.get(f.relpath)) for f in todo]
         # Three stages overlap: workers prepare files ahead, one thread embeds batch N+1 while
         # this thread writes batch N (the embedders release the GIL in native code).
         run_vectors: dict[str, Vectors] = {}
@@ -168,6 +174,7 @@ class Indexer:
         summary.chunks_total = summary.chunks_unchanged + summary.chunks_modified + summary.chunks_added
         if only is None:
             self._write_snapshot(root_key, summary, states)
+            record_chunked_with(self.store.path, root_key, chunking)
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.embed_seconds = round(summary.embed_seconds, 3)
         return summary
@@ -202,6 +209,12 @@ class Indexer:
                 batch.refreshed.append(_refresh(state, p.file))
                 continue
             outcome = p.outcome
+            if state is not None and _same_chunks(state, p):
+                # Re-chunked (after an upgrade) into exactly what is stored: nothing to write.
+                summary.files_unchanged += 1
+                summary.chunks_unchanged += len(state.chunk_ids)
+                batch.refreshed.append(_refresh(state, p.file))
+                continue
             if outcome.failed:
                 summary.files_failed += 1
                 summary.failed[p.file.relpath] = outcome.failed
@@ -299,6 +312,21 @@ class Indexer:
 
 def _refresh(state: FileState, f: DiscoveredFile) -> FileState:
     return dataclasses.replace(state, size=f.size, mtime_ns=f.mtime_ns)
+
+
+def _same_chunks(state: FileState, p: Prepared) -> bool:
+    """Whether parsing ``p`` gave exactly the chunks ``state`` records for the same bytes."""
+    outcome = p.outcome
+    return (
+        outcome is not None
+        and not outcome.failed
+        and state.status == "indexed"
+        and state.file_hash == p.file_hash
+        and state.route == p.route
+        and state.parser == outcome.parser
+        and state.chunk_ids == tuple(c.id for c in outcome.chunks)
+        and state.chunk_hashes == tuple(c.content_hash for c in outcome.chunks)
+    )
 
 
 def _count_chunk_changes(state: FileState | None, chunks: list[Chunk], summary: IndexSummary) -> None:

@@ -22,7 +22,7 @@ import xxhash
 from lapce_ai.config.settings import Settings
 from lapce_ai.discovery.walker import DiscoveryReport, WorkspaceWalker
 from lapce_ai.index.summary import IndexSummary
-from lapce_ai.parsing.languages import registry_fingerprint
+from lapce_ai.parsing.router import chunking_fingerprint
 
 SNAPSHOT_FILE = "manifest_snapshot.json"
 # 2: written by code that keeps file summaries in step with the chunks. An older snapshot is not
@@ -53,7 +53,8 @@ def settings_fingerprint(settings: Settings) -> str:
         "features": settings.features.model_dump(),
         "discovery": settings.discovery.model_dump(),
         "embedder": settings.embedder.provider,
-        "languages": registry_fingerprint(),  # a language gaining a grammar re-routes its files
+        # a language gaining a grammar, a new chunker or fallback rule: the files are re-chunked
+        "chunking": chunking_fingerprint(settings.features, settings.performance),
     }
     return xxhash.xxh3_64_hexdigest(json.dumps(relevant, sort_keys=True).encode())
 

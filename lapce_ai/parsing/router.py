@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import tree_sitter
+import xxhash
 
-from lapce_ai.chunking.cst import CstChunker
+from lapce_ai.chunking.cst import CstChunker, chunker_fingerprint
 from lapce_ai.chunking.ids import stable_bucket
 from lapce_ai.chunking.legacy import chunk_lines
 from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY, Chunk
@@ -24,6 +25,16 @@ from lapce_ai.observability import metrics
 from lapce_ai.parsing.languages import LanguageSpec, has_grammar, language_for_path, new_parser
 
 TEXT_LANGUAGE = "text"
+# Bumped when the same file under the same settings is routed or falls back otherwise
+# (2: the error share counts only what tree-sitter recovered into no construct).
+ROUTING_VERSION = 2
+
+
+def chunking_fingerprint(features: FeatureSettings, performance: PerformanceSettings) -> str:
+    """What decides a file's chunks besides its bytes and its route: the chunker and grammars,
+    the fallback rules and the settings they read. An index re-chunks its files when it changes."""
+    rules = f"{ROUTING_VERSION}|{features.legacy_fallback}|{performance.max_error_ratio}|{performance.parse_timeout_ms}"
+    return xxhash.xxh3_64_hexdigest(f"{chunker_fingerprint()}|{rules}".encode())
 
 
 class CstFailure(Exception):
@@ -151,16 +162,28 @@ class ParserRouter:
 
 
 def _error_ratio(root: tree_sitter.Node, total_bytes: int) -> float:
-    """Share of the source covered by ERROR/MISSING nodes (iterative: deep trees are fine)."""
+    """Share of the source that tree-sitter could not place in any well-formed construct.
+
+    An ERROR node often wraps a whole file while most of it parses: one unknown macro at the top
+    of a C++ header (``NAMESPACE_BEGIN``) puts every class and function of the file inside it.
+    So within an ERROR, only its loose tokens count as broken; an error-free subtree it holds
+    (a function definition, a declaration) was recovered and counts as parsed.
+    Iterative: deep trees are fine.
+    """
     if total_bytes == 0:
         return 0.0
-    covered = 0
+    broken = 0
     stack = [root]
     while stack:
         node = stack.pop()
-        if node.is_error or node.is_missing:
-            covered += max(1, node.end_byte - node.start_byte)
-            continue
-        if node.has_error:
+        if node.is_missing:
+            broken += 1
+        elif node.is_error:
+            for child in node.children:
+                if child.is_error or child.has_error or child.is_missing:
+                    stack.append(child)
+                elif child.child_count == 0 or not child.is_named:
+                    broken += max(1, child.end_byte - child.start_byte)
+        elif node.has_error:
             stack.extend(node.children)
-    return covered / total_bytes
+    return broken / total_bytes
