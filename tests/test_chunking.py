@@ -246,6 +246,12 @@ ERLANG_DOC = (
     "copy_from(Apps) -> lists:foreach(fun io:format/1, Apps).\n"
 )
 PERL_DOC = f"package Copy;\n\n=head2 copy_from\n\n{LONG_DOC}.\n\n=cut\n\nsub copy_from {{\n    print @_;\n}}\n\n1;\n"
+# Kotlin's grammar ends the import list (or the package header) with the KDoc that follows it.
+KOTLIN_DOC = (
+    "package org.example.copy\n\nimport org.example.io.Files\nimport org.example.io.Paths\n\n"
+    f"/**\n * {LONG_DOC}.\n */\nclass CopyFrom(val apps: List<String>) {{\n"
+    "    fun run() = apps.forEach(::println)\n}\n"
+)
 JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(apps)\n    foreach(println, apps)\nend\n'
 
 
@@ -258,6 +264,12 @@ JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(a
         ("src/copy.jl", JULIA_DOC, "copy_from"),
         ("src/copy.erl", ERLANG_DOC, "copy_from"),
         ("lib/Copy.pm", PERL_DOC, "copy_from"),
+        ("src/CopyFrom.kt", KOTLIN_DOC, "CopyFrom"),
+        (
+            "src/CopyFrom.kt",
+            KOTLIN_DOC.replace("import org.example.io.Files\nimport org.example.io.Paths\n\n", ""),
+            "CopyFrom",
+        ),
     ],
     ids=[
         "elixir-doc-attribute",
@@ -266,6 +278,8 @@ JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(a
         "julia-docstring",
         "erlang-doc-attribute",
         "perl-pod",
+        "kotlin-kdoc-after-imports",
+        "kotlin-kdoc-after-package",
     ],
 )
 def test_documentation_the_grammar_does_not_call_a_comment_joins_its_definition(

@@ -36,8 +36,9 @@ from lapce_ai.parsing.languages import (
 CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
 MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow-ups
 # Bumped whenever the same tree gives other chunks: caches of chunked files must not serve the
-# old ones (2: documentation nodes join their definition).
-CHUNKER_VERSION = 2
+# old ones, and indexes re-chunk their files (2: documentation nodes join their definition;
+# 3: so do comments a grammar put at the end of the node before, Kotlin's KDoc after imports).
+CHUNKER_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class CstChunker:
         pending_gap: list[tree_sitter.Node] = []
         for item in items:
             if isinstance(item, _Def):
+                pending_gap = _open_trailing_comments(pending_gap)
                 attach = self._attachable_prefix(pending_gap, item, source)
                 rest = pending_gap[: len(pending_gap) - len(attach)]
                 self._flush_gap(rest, gap_kind, gap_symbol, out, source, depth)
@@ -254,6 +256,23 @@ def _interleave(container: tree_sitter.Node, defs: list[_Def], depth: int) -> li
         out.extend(leftovers)
         out.sort(key=lambda x: x.node.start_byte if isinstance(x, _Def) else x.start_byte)
     return out
+
+
+def _open_trailing_comments(gap: list[tree_sitter.Node]) -> list[tree_sitter.Node]:
+    """Some grammars end a node with the comments that follow it (Kotlin's import list and
+    package header hold the next class's KDoc): open such a last node into its children, so
+    those comments can join the definition below them."""
+    while gap:
+        last = gap[-1]
+        if "comment" in last.type or not last.child_count:
+            break
+        tail = last
+        while tail.child_count and "comment" not in tail.type:
+            tail = tail.children[-1]
+        if "comment" not in tail.type:
+            break
+        gap = [*gap[:-1], *last.children]
+    return gap
 
 
 def _merge_tiny(
