@@ -1789,6 +1789,14 @@ def test_names_collapse_whitespace_and_tolerate_bad_utf8() -> None:
     assert [d.name for d in definitions(spec, tree.root_node)] == ['"caf\ufffd x"']
 
 
+def test_a_name_completed_with_an_invented_token_is_its_last_part() -> None:
+    # After an unknown macro, ``static basic_json meta()`` parses as ``basic_json::meta`` with a
+    # MISSING "::"; the function is ``meta``, and a real qualified name stays as written.
+    source = "JSON_WARN_UNUSED\nstatic basic_json meta()\n{\n    return {};\n}\n"
+    source += "void Router::add_route(int r)\n{\n}\n"
+    assert [d.name for d in _defs("cpp", source)] == ["meta", "Router::add_route"]
+
+
 def test_nested_wrappers_of_the_same_definition_are_deduped_but_distinct_names_kept() -> None:
     source = "@a\n@b\ndef f():\n    def f():\n        pass\n    def g():\n        pass\n"
     defs = _defs("python", source)

@@ -37,7 +37,8 @@ CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum",
 MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow-ups
 # Bumped whenever the same tree gives other chunks: caches of chunked files must not serve the
 # old ones, and indexes re-chunk their files (2: documentation nodes join their definition;
-# 3: so do comments a grammar put at the end of the node before, Kotlin's KDoc after imports).
+# 3: so do comments a grammar put at the end of the node before, Kotlin's KDoc after imports;
+# a recovered name with an invented token is named by its last part).
 CHUNKER_VERSION = 3
 
 

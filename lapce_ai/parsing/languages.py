@@ -159,6 +159,11 @@ def _dedupe(found: list[tuple[int, Definition]]) -> list[Definition]:
 
 
 def _node_text(node: tree_sitter.Node) -> str:
+    # A name tree-sitter completed with an invented token (``static T meta()`` after an unknown
+    # macro reads as ``T::meta`` with a MISSING ``::``) is named by its own last part.
+    name = node.child_by_field_name("name")
+    if node.has_error and name is not None and not name.has_error:
+        node = name
     raw = node.text or b""
     return " ".join(raw.decode("utf-8", errors="replace").split())
 
