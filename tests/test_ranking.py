@@ -93,13 +93,16 @@ def test_coherence_lifts_a_consistent_file_for_questions_only() -> None:
     assert top("retry scheduling with exponential backoff") == "one.py"
     everywhere = RankConfig(**{**config.__dict__, "coherence_everywhere": True})
     assert top("retry scheduling with exponential backoff", everywhere) == "big.py"
+    # With query types switched off (the ablation), a question is ranked as a description.
+    untyped = RankConfig(**{**config.__dict__, "query_type": False})
+    assert top("how are the retries scheduled", untyped) == "one.py"
 
 
 def test_static_vectors_weigh_less_than_a_precise_models_in_fusion() -> None:
     # The lexical side prefers lexical.py, the dense side dense.py (by slightly more).
     corpus, sims = _corpus({"lexical.py": [0.10], "dense.py": [0.90], "other.py": [0.50]})
     lexical = np.asarray([2.0, 0.0, 1.0], dtype=np.float32)
-    config = RankConfig(**{**NO_SIGNALS.__dict__, "adaptive": False, "alpha_nl": 0.55})
+    config = RankConfig(**{**NO_SIGNALS.__dict__, "adaptive": False, "alpha": 0.55})
     info = analyze("where are the retries scheduled", corpus)
 
     def top(precise: float, cfg: RankConfig = config) -> str:

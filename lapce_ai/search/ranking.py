@@ -46,8 +46,9 @@ class RankConfig:
     adaptive: bool = True  # dense weight follows how much of the query the best lexical hit covers
     alpha_full: float = 0.3  # dense weight when the top lexical hit has every query word
     alpha_none: float = 0.9  # ... and when it has none of them
-    alpha_nl: float = 0.5  # weight of the dense score for natural-language queries
-    alpha_symbol: float = 0.3  # ... and for symbol queries
+    # Dense weight when not adaptive, and for symbol queries (their definitions come from the
+    # definition signal: 0.1 / 0.3 / 0.5 here score alike on semble-dev's 29 symbol queries).
+    alpha: float = 0.5
     # x the dense weight of natural-language queries where the vectors are the static model's:
     # alone it ranks below BM25 (CoSQA MRR 0.213 vs 0.323), so fusion must trust it less.
     static_dense_scale: float = 0.33
@@ -65,6 +66,7 @@ class RankConfig:
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
     dedupe: bool = True  # drop chunks overlapping one already returned (same file)
+    query_type: bool = True  # tell symbols and questions from descriptions (False: all are descriptions)
 
     def without(self, signal: str) -> RankConfig:
         """The config with one signal switched off (for ablations)."""
@@ -80,7 +82,7 @@ class RankConfig:
             "summary_pull": {"summary_pull": 0},
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
-            "query_type": {"alpha_symbol": self.alpha_nl},
+            "query_type": {"query_type": False},
             "rrf": {"fusion": "rrf"},
             "adaptive": {"adaptive": False},
             "static_dense_scale": {"static_dense_scale": 1.0},
@@ -321,6 +323,8 @@ def rank(
     """``dense_precise``: the share of the dense scores that come from a precise model (1: the
     transformer or Titan; 0: the static model; a two-stage index being refined: in between).
     ``file_scores``: the query's similarity to files' summaries (``search.summaries``)."""
+    if not config.query_type:
+        info = replace(info, is_symbol=False, is_question=False)
     pool = max(config.pool, 3 * k)
     lex_idx: IntArray = (
         top_indices(lexical, pool, allowed, corpus.position) if lexical is not None else np.zeros(0, np.int64)
@@ -330,7 +334,7 @@ def rank(
     den_idx: IntArray = (
         top_similar(dense, pool, allowed, corpus.position, computed) if dense is not None else np.zeros(0, np.int64)
     )
-    alpha = config.alpha_symbol if info.is_symbol else config.alpha_nl
+    alpha = config.alpha
     if config.adaptive and not info.is_symbol and lex_idx.size and tokens:
         plain = [t for t in tokens if not t.startswith("~")]
         cover = corpus.bm25.coverage(plain, int(lex_idx[0]))
