@@ -21,6 +21,7 @@ again; the chunk write for a batch replaces that batch's files' chunks in one co
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
@@ -267,6 +268,12 @@ class IndexStore:
 
     def table(self, name: str) -> Any:
         return self._tables[name]
+
+    @functools.cached_property
+    def cache_key(self) -> str:
+        """The index's resolved path: what per-index caches are keyed by (resolved once: a
+        search asks for it on every query)."""
+        return str(Path(self.path).resolve())
 
     def table_stamp(self, name: str) -> tuple[int, int, bytes] | None:
         """A cheap change stamp of a table: its version folder's inode and mtime (a commit adds a

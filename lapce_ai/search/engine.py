@@ -81,7 +81,7 @@ def load_corpus(store: IndexStore, background: bool = False) -> Corpus:
     With ``background``, a changed index is reloaded in a thread while the previous corpus keeps
     answering (stale for the few seconds a large index takes to load, never blocking a request);
     without a previous corpus, or with ``background`` off, the caller waits for the load."""
-    key = str(Path(store.path).resolve())
+    key = store.cache_key
     stamp = _manifest_stamp(store)
     cached = _CACHE.get(key)
     if cached is not None and stamp is not None and cached[0] == stamp:
@@ -146,7 +146,7 @@ def _release_free_memory() -> None:
 def forget_corpus(store: IndexStore) -> None:
     """Drop the cached corpus of ``store``'s index (after a restore or rebuild swapped it)."""
     with _CACHE_LOCK:
-        _CACHE.pop(str(Path(store.path).resolve()), None)
+        _CACHE.pop(store.cache_key, None)
 
 
 class SearchEngine:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -112,7 +111,7 @@ _LOCK = threading.Lock()
 
 def load_summaries(store: IndexStore) -> FileSummaryVectors | None:
     """The index's file summaries (cached per index and table version); None when it has none."""
-    key = str(Path(store.path).resolve())
+    key = store.cache_key
     stamp: object = store.table_stamp(FILE_SUMMARIES) or ("version", int(store.table(FILE_SUMMARIES).version))
     cached = _CACHE.get(key)
     if cached is not None and cached[0] == stamp:
