@@ -202,19 +202,15 @@ class Indexer:
         batch = _Batch()
         for p in prepared:
             state = known.get(p.file.relpath)
-            if p.outcome is None:
+            # Unchanged bytes, or re-chunked (after an upgrade) into exactly what is stored:
+            # only the manifest row is refreshed.
+            if p.outcome is None or (state is not None and _same_chunks(state, p)):
                 assert state is not None
                 summary.files_unchanged += 1
                 summary.chunks_unchanged += len(state.chunk_ids)
                 batch.refreshed.append(_refresh(state, p.file))
                 continue
             outcome = p.outcome
-            if state is not None and _same_chunks(state, p):
-                # Re-chunked (after an upgrade) into exactly what is stored: nothing to write.
-                summary.files_unchanged += 1
-                summary.chunks_unchanged += len(state.chunk_ids)
-                batch.refreshed.append(_refresh(state, p.file))
-                continue
             if outcome.failed:
                 summary.files_failed += 1
                 summary.failed[p.file.relpath] = outcome.failed
