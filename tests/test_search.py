@@ -345,20 +345,87 @@ def _chunk(path: str, symbol: str, kind: str, start: int, end: int, content: str
     )
 
 
-def test_ivf_finds_the_exact_neighbours() -> None:
-    from lapce_ai.search.corpus import Ivf
+def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((60, dim)).astype(np.float32)
+    data = centers[rng.integers(0, 60, n)] + 0.4 * rng.standard_normal((n, dim)).astype(np.float32)
+    return normalize_rows(data)
 
-    rng = np.random.default_rng(1)
-    centers = rng.standard_normal((50, 32)).astype(np.float32)
-    data = centers[rng.integers(0, 50, 20_000)] + 0.3 * rng.standard_normal((20_000, 32)).astype(np.float32)
-    data = normalize_rows(data)
-    ivf = Ivf.build(data)
+
+def test_projected_scan_keeps_the_exact_neighbours_and_rescores_them_exactly() -> None:
+    from lapce_ai.search.corpus import PROJECTED_DIMS, PROJECTED_RESCORED, ProjectedScan
+
+    data = _clustered(30_000, 256, seed=2)
+    scan = ProjectedScan.build(data)
+    assert scan.projection.shape == (256, PROJECTED_DIMS)
     hits = 0
     for q in data[:50]:
-        exact = set(np.argsort(-(data @ q))[:10].tolist())
-        approx, _probed = ivf.search(q, data.shape[0])
-        hits += len(exact & set(np.argsort(-approx)[:10].tolist()))
-    assert hits / 500 >= 0.9
+        exact = data @ q
+        sims, kept = scan.search(q)
+        assert np.isfinite(sims).all()  # every chunk has a score (the file signals read them)
+        assert kept.size == PROJECTED_RESCORED and np.allclose(sims[kept], exact[kept], atol=1e-5)
+        top = np.argsort(-sims)[:100]
+        assert np.allclose(sims[top[:10]], exact[top[:10]], atol=1e-5)  # the best are exact
+        hits += len(set(np.argsort(-exact)[:100].tolist()) & set(top.tolist()))
+        assert np.abs(sims - exact).mean() < 0.1  # the rest: the projection's estimate
+    assert hits / 5000 >= 0.95
+
+
+def test_projected_scan_rescores_only_allowed_chunks() -> None:
+    from lapce_ai.search.corpus import ProjectedScan
+
+    data = _clustered(20_000, 128, seed=3)
+    scan = ProjectedScan.build(data)
+    for share in (3, 40):  # a third of the chunks, and fewer than it rescores
+        allowed = np.zeros(data.shape[0], dtype=bool)
+        allowed[::share] = True
+        hits = 0
+        for q in data[1:40:2]:
+            exact = np.where(allowed, data @ q, -np.inf)
+            estimates, kept = scan.search(q, allowed)
+            assert allowed[kept].all() and kept.size == min(1000, int(allowed.sum()))
+            sims = np.where(allowed, estimates, -np.inf)
+            top = np.argsort(-sims)[:10]
+            assert np.allclose(sims[top], exact[top], atol=1e-5)
+            hits += len(set(np.argsort(-exact)[:10].tolist()) & set(top.tolist()))
+        assert hits / 200 >= 0.95
+
+
+def test_a_small_model_is_scanned_whole() -> None:
+    from lapce_ai.search.corpus import ProjectedScan
+
+    data = _clustered(5_000, 32, seed=4)
+    scan = ProjectedScan.build(data)
+    assert np.allclose(scan.projection, np.eye(32))
+    assert np.allclose(scan.search(data[7])[0], data @ data[7], atol=1e-5)
+
+
+def test_a_projected_corpus_ranks_like_an_exact_one(
+    tmp_path: Path, search_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index large enough for the projected scan, with every chunk rescored, answers exactly
+    as the same index searched exactly; with few rescored, the best answer stays first."""
+    import lapce_ai.search.corpus as corpus_module
+    from lapce_ai.search.engine import forget_corpus, load_corpus
+
+    root = make_workspace(tmp_path / "ws")
+    for i in range(40):
+        (root / f"pkg/mod{i}.py").parent.mkdir(parents=True, exist_ok=True)
+        (root / f"pkg/mod{i}.py").write_text(f"def helper_{i}(value):\n    return value + {i}\n")
+    eng = _hybrid_engine(tmp_path, root, search_embedder)
+    queries = ("HTTPException", "register routes on the router", "collapse duplicate slashes", "helper value")
+    exact = {q: [(r.path, r.start_line, r.score) for r in eng.search(q, 8)] for q in queries}
+    assert load_corpus(eng.store).projected is None
+
+    monkeypatch.setattr(corpus_module, "PROJECTED_MIN_CHUNKS", 0)
+    forget_corpus(eng.store)
+    assert load_corpus(eng.store).projected is not None
+    for q in queries:
+        assert [(r.path, r.start_line, r.score) for r in eng.search(q, 8)] == exact[q], q
+    monkeypatch.setattr(corpus_module, "PROJECTED_RESCORED", 4)
+    for q in queries:
+        assert eng.search(q, 8)[0].path == exact[q][0][0], q
+    forget_corpus(eng.store)
 
 
 def test_empty_index_and_odd_queries(tmp_path: Path, search_embedder: Embedder, engine: SearchEngine) -> None:

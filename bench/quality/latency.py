@@ -1,4 +1,5 @@
-"""In-process search latency on a ~100k-chunk index (the Python standard library plus copies).
+"""In-process search latency on a ~100k-chunk index (the Python standard library plus copies),
+and how much of the exact dense top 100 the projected dense scan keeps.
 
     .venv/bin/python bench/quality/latency.py [--embedder static] [--chunks 100000] [--queries 300]
 
@@ -157,6 +158,32 @@ def main() -> None:
             f"| {label} | {pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {pct(ms, 99):.1f} | {statistics.mean(ms):.1f} |",
             flush=True,
         )
+    if index_provider == args.embedder and corpus.vectors is not None:
+        print_dense_recall(corpus, [engines[0].embed_query(q) for q in qs])
+
+
+def print_dense_recall(corpus: Any, vectors: list[Any]) -> None:
+    """How much of the exact top 100 / top 10 the dense search's exactly scored chunks keep
+    (only meaningful with real vectors: random ones have no structure to project)."""
+    import numpy as np
+
+    if corpus.projected is None:
+        print("\ndense search is exact at this size (no projected scan)")
+        return
+    at100, at10, ms = [], [], []
+    for v in vectors:
+        exact = np.argsort(-(corpus.vectors @ v), kind="stable")[:100]
+        t = time.perf_counter()
+        sims, kept = corpus.similarities(v, None)
+        ms.append((time.perf_counter() - t) * 1000)
+        top = kept[np.argsort(-sims[kept], kind="stable")][:100]
+        at100.append(len(set(top.tolist()) & set(exact.tolist())) / 100)
+        at10.append(len(set(top[:10].tolist()) & set(exact[:10].tolist())) / 10)
+    print(
+        f"\ndense first pass ({corpus.projected.reduced.shape[1]} of {corpus.vectors.shape[1]} dims, "
+        f"{kept.size} rescored) vs exact search: recall@100 {statistics.mean(at100):.3f}, "
+        f"recall@10 {statistics.mean(at10):.3f}, p50 {pct(ms, 50):.2f} ms"
+    )
 
 
 if __name__ == "__main__":

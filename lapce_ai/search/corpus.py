@@ -157,56 +157,81 @@ def postings_coverage(
     return hit / total if total > 0 else 0.0
 
 
-IVF_MIN_CHUNKS = 30_000  # below this, exact cosine over all vectors is already fast
-IVF_PROBE_SHARE = 0.12  # share of the lists scanned per query
-IVF_EXACT_BELOW = 0.15  # a filter keeping less than this share of chunks: exact search on them
+PROJECTED_MIN_CHUNKS = 30_000  # below this, exact cosine over all vectors is already fast
+PROJECTED_DIMS = 64  # dimensions of the first pass; the chunks it keeps are rescored exactly
+PROJECTED_RESCORED = 1000  # chunks rescored exactly per query (the ranking's pools take 100-300)
+EXACT_BELOW = 0.15  # a filter keeping less than this share of chunks: exact search on them
 
 
 @dataclass
-class Ivf:
-    """Inverted-file index over unit vectors: spherical k-means lists, each a contiguous block.
+class ProjectedScan:
+    """Two-pass dense search for large corpora: every chunk is scored with its vector projected
+    onto the corpus's top ``PROJECTED_DIMS`` principal directions (a sixth of MiniLM's bytes),
+    and the best ``PROJECTED_RESCORED`` are rescored exactly. On 98k MiniLM chunks it keeps 0.95
+    of the exact top 100 (0.98 of the top 10) where an IVF scanning an eighth of its lists kept
+    0.93 (0.95), in less time, with no clustering to build, and every chunk gets a score."""
 
-    A query scores the centroids, then only the nearest lists (``IVF_PROBE_SHARE`` of them),
-    so its cost grows with sqrt(n) instead of n."""
-
-    centroids: FloatArray
-    offsets: IntArray
-    members: IntArray  # chunk numbers, list by list
-    vectors: FloatArray  # the chunks' vectors in ``members`` order (contiguous per list)
+    vectors: FloatArray  # the chunks' full vectors (the corpus's own array)
+    projection: FloatArray  # dim x reduced: the principal directions
+    reduced: FloatArray  # ``vectors @ projection``
 
     @classmethod
-    def build(cls, vectors: FloatArray, seed: int = 0) -> Ivf:
-        n = vectors.shape[0]
-        nlist = max(16, int(math.sqrt(n)))
-        rng = np.random.default_rng(seed)
-        sample = vectors[rng.choice(n, size=min(n, nlist * 40), replace=False)]
-        cent = sample[rng.choice(sample.shape[0], size=nlist, replace=False)].copy()
-        for _ in range(6):
-            assign = np.argmax(sample @ cent.T, axis=1)
-            sums = np.zeros_like(cent)
-            np.add.at(sums, assign, sample)
-            norms = np.linalg.norm(sums, axis=1, keepdims=True)
-            empty = norms[:, 0] == 0
-            sums[empty] = cent[empty]
-            norms[empty] = 1.0
-            cent = (sums / norms).astype(np.float32)
-        assign = np.concatenate([np.argmax(vectors[s : s + 8192] @ cent.T, axis=1) for s in range(0, n, 8192)])
-        members = np.argsort(assign, kind="stable").astype(np.int64)
-        offsets = np.zeros(nlist + 1, dtype=np.int64)
-        np.cumsum(np.bincount(assign, minlength=nlist), out=offsets[1:])
-        return cls(cent, offsets, members, np.ascontiguousarray(vectors[members]))
+    def assemble(cls, vectors: FloatArray, projection: FloatArray) -> ProjectedScan:
+        return cls(vectors, projection, np.ascontiguousarray(vectors @ projection))
 
-    def search(self, query: FloatArray, n_total: int) -> tuple[FloatArray, IntArray]:
-        """Cosine for the chunks in the probed lists (-inf for the rest), and those chunks."""
-        nlist = self.centroids.shape[0]
-        probe = max(4, math.ceil(nlist * IVF_PROBE_SHARE))
-        lists = np.sort(np.argpartition(-(self.centroids @ query), min(probe, nlist) - 1)[:probe])
-        spans = [(int(self.offsets[li]), int(self.offsets[li + 1])) for li in lists.tolist()]
-        idx = np.concatenate([self.members[s:e] for s, e in spans]) if spans else np.zeros(0, np.int64)
-        sims = np.concatenate([self.vectors[s:e] @ query for s, e in spans]) if spans else np.zeros(0, np.float32)
-        out = np.full(n_total, -np.inf, dtype=np.float32)
-        out[idx] = sims
-        return out, idx
+    @classmethod
+    def build(cls, vectors: FloatArray, seed: int = 0) -> ProjectedScan:
+        rng = np.random.default_rng(seed)
+        sample = vectors[np.sort(rng.choice(vectors.shape[0], size=min(vectors.shape[0], 20_000), replace=False))]
+        return cls.assemble(vectors, _principal_directions(sample))
+
+    def search(self, query: FloatArray, allowed: BoolArray | None = None) -> tuple[FloatArray, IntArray]:
+        """Cosine per chunk, and the chunks it is exact for: the ``PROJECTED_RESCORED`` best of
+        the first pass among ``allowed``. The rest keep the first pass's estimate (uncentred
+        projection; MiniLM, 98k chunks, those ranked 1,000-20,000: bias -0.008, error 0.027
+        where their cosines spread 0.043), so the file signals read every chunk of a file, as
+        on a small index searched exactly, while the candidate pool takes exact scores only."""
+        approx = self.reduced @ (query @ self.projection)
+        # The allowed chunks' scores only: a partition over many masked-out values is slow.
+        pool = np.flatnonzero(allowed) if allowed is not None else None
+        scores = approx if pool is None else approx[pool]
+        if scores.size > PROJECTED_RESCORED:
+            best = _largest(scores, PROJECTED_RESCORED)
+            kept = np.sort(best if pool is None else pool[best])
+        else:
+            kept = np.arange(approx.size, dtype=np.int64) if pool is None else pool
+        sims = np.asarray(approx, dtype=np.float32)
+        sims[kept] = self.vectors[kept] @ query
+        return sims, kept
+
+
+def _largest(scores: FloatArray, m: int) -> IntArray:
+    """Indices of the ``m`` largest ``scores`` (any order). A strided sample's quantile first
+    cuts the array to about 2 m survivors: partitioning 100k floats costs a millisecond,
+    comparing them a tenth of that."""
+    n = scores.size
+    step = max(1, n // (8 * m))
+    sample = scores[::step]
+    above = 2 * m * sample.size // n  # where 2 m of the n would sit, in the sample
+    if 0 < above < sample.size:
+        threshold = np.partition(sample, sample.size - above)[sample.size - above]
+        survivors = np.flatnonzero(scores >= threshold)
+        if survivors.size >= m:
+            vals = scores[survivors]
+            return np.asarray(survivors[np.argpartition(vals, vals.size - m)[vals.size - m :]], dtype=np.int64)
+    return np.asarray(np.argpartition(scores, n - m)[n - m :], dtype=np.int64)
+
+
+def _principal_directions(sample: FloatArray) -> FloatArray:
+    """The top ``PROJECTED_DIMS`` eigenvectors of the sample's second moments (not centred: they
+    approximate dot products, the mean direction included); all dimensions when there are no
+    more than that."""
+    dim = sample.shape[1]
+    if dim <= PROJECTED_DIMS:
+        return np.eye(dim, dtype=np.float32)
+    moments = (sample.T.astype(np.float64) @ sample.astype(np.float64)) / max(1, sample.shape[0])
+    _values, vectors = np.linalg.eigh(moments)  # ascending
+    return np.ascontiguousarray(vectors[:, ::-1][:, :PROJECTED_DIMS].astype(np.float32))
 
 
 class LexicalIndex(Protocol):
@@ -291,7 +316,7 @@ class Corpus:
     position: IntArray  # chunk -> its place in (root, path, start_line) order: the tie-break
     bm25: LexicalIndex
     vectors: FloatArray | None
-    ivf: Ivf | None
+    projected: ProjectedScan | None
     by_symbol: Mapping[str, list[int]]  # last symbol segment (lower-case) → chunks defining it
     by_stem: Mapping[str, list[int]]  # file stem (lower-case, no extension; and "~" + its stem key) → chunks
     rowids: UIntArray | None = None  # LanceDB row address per chunk: how the next version is diffed
@@ -313,7 +338,7 @@ class Corpus:
         cache_dir: Path | None = None,
         avgdl: float | None = None,
     ) -> Corpus:
-        """Build the view; with ``cache_dir``, reuse (or save) the BM25 postings and IVF lists of
+        """Build the view; with ``cache_dir``, reuse (or save) the BM25 postings and projection of
         this exact table content, so opening a large index again skips the expensive part.
         A ``_rowid`` column (LanceDB row addresses) lets later versions be applied as changes."""
         n = table.num_rows
@@ -398,22 +423,23 @@ class Corpus:
         return allowed
 
     def similarities(self, query: FloatArray, allowed: BoolArray | None) -> tuple[FloatArray, IntArray | None] | None:
-        """Cosine of the chunks with ``query`` (-inf where not computed: outside the probed IVF
-        lists), and which chunks were computed (None: all of them)."""
+        """Cosine of the chunks with ``query`` (-inf where not computed: outside a narrow filter),
+        and the chunks the candidate pool may take (None: all of them; on a large corpus, those
+        the projected scan scored exactly; the rest carry its estimate)."""
         if self.layers is not None:
             return self.layers.similarities(query, allowed)
         if self.vectors is None or query.shape[0] != self.vectors.shape[1]:
             return None
-        if self.ivf is None:
+        if self.projected is None:
             sims: FloatArray = self.vectors @ query
             return sims, None
         if allowed is not None:
             idx = np.flatnonzero(allowed)
-            if idx.size < IVF_EXACT_BELOW * self.n:  # a narrow filter: exact over the few it keeps
+            if idx.size < EXACT_BELOW * self.n:  # a narrow filter: exact over the few it keeps
                 out = np.full(self.n, -np.inf, dtype=np.float32)
                 out[idx] = self.vectors[idx] @ query
                 return out, idx
-        return self.ivf.search(query, self.n)
+        return self.projected.search(query, allowed)
 
     def file_members(self) -> tuple[IntArray, IntArray]:
         """Each file's chunks, ``members[offsets[f]:offsets[f + 1]]`` (built once per corpus)."""
@@ -463,7 +489,7 @@ def top_similar(
     computed: IntArray | None = None,
 ) -> IntArray:
     """Like ``top_indices`` but for cosine similarities (any sign); ``computed``: the only
-    chunks that have a similarity (the rest are -inf)."""
+    chunks that may be taken (the rest are -inf, or a projected scan's estimates)."""
     if computed is not None:
         idx = computed if allowed is None else computed[allowed[computed]]
         vals = sims[idx]
@@ -539,12 +565,12 @@ def _indexes(
     space: str = FIRST,
     first_stage: FirstStage | None = None,
 ) -> dict[str, Any]:
-    """BM25 postings and IVF lists: from the on-disk cache when it matches, else built (and saved).
-    ``space``: the model ``vectors`` come from (the IVF lists of one are no use for the other);
+    """BM25 postings and the projected scan: from the on-disk cache when it matches, else built (and saved).
+    ``space``: the model ``vectors`` come from (the projection of one is no use for the other);
     a partly refined corpus has none (its unrefined rows hold zero vectors)."""
     n = table.num_rows
     unrefined = first_stage is not None and first_stage.rows.size > 0
-    want_ivf = vectors is not None and n >= IVF_MIN_CHUNKS and not unrefined
+    want_projected = vectors is not None and n >= PROJECTED_MIN_CHUNKS and not unrefined
     fingerprint = ""
     if cache_dir is not None and n >= CACHE_MIN_CHUNKS and "id" in table.column_names:
         ids = pc.binary_join_element_wise(table.column("id"), table.column("content_hash"), "\x00")
@@ -554,21 +580,21 @@ def _indexes(
                 if buf is not None:
                     digest.update(memoryview(buf))
         fingerprint = f"{n}-{digest.hexdigest()}" + ("" if space == FIRST else f"-{space}")
-        cached = _load_cache(cache_dir / f"{fingerprint}.npz", want_ivf, vectors)
+        cached = _load_cache(cache_dir / f"{fingerprint}.npz", want_projected, vectors)
         if cached is not None:
             return cached
     bm25 = Bm25.build(table.column(text_column), avgdl=avgdl)
-    ivf = Ivf.build(vectors) if want_ivf and vectors is not None else None
+    projected = ProjectedScan.build(vectors) if want_projected and vectors is not None else None
     if fingerprint and cache_dir is not None:
-        _save_cache(cache_dir, fingerprint, bm25, ivf)
-    return {"bm25": bm25, "ivf": ivf}
+        _save_cache(cache_dir, fingerprint, bm25, projected)
+    return {"bm25": bm25, "projected": projected}
 
 
 CACHE_MIN_CHUNKS = 20_000  # smaller indexes build in well under a second: no cache files
 CACHE_KEEP = 2
 
 
-def _load_cache(path: Path, want_ivf: bool, vectors: FloatArray | None) -> dict[str, Any] | None:
+def _load_cache(path: Path, want_projected: bool, vectors: FloatArray | None) -> dict[str, Any] | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             words = bytes(data["vocab"]).decode("utf-8").split("\n") if data["vocab"].size else []
@@ -581,18 +607,21 @@ def _load_cache(path: Path, want_ivf: bool, vectors: FloatArray | None) -> dict[
                 int(data["n_docs"]),
                 float(data["avgdl"]),
             )
-            ivf = None
-            if want_ivf and vectors is not None and "centroids" in data.files:
-                members = data["members"]
-                ivf = Ivf(data["centroids"], data["ivf_offsets"], members, np.ascontiguousarray(vectors[members]))
-            elif want_ivf:
+            projected = None
+            if want_projected and vectors is not None and _fits(data, "projection", vectors.shape[1]):
+                projected = ProjectedScan.assemble(vectors, data["projection"])
+            elif want_projected:  # saved before the scan existed, or for other dimensions
                 return None
     except (OSError, KeyError, ValueError):
         return None
-    return {"bm25": bm25, "ivf": ivf}
+    return {"bm25": bm25, "projected": projected}
 
 
-def _save_cache(cache_dir: Path, fingerprint: str, bm25: Bm25, ivf: Ivf | None) -> None:
+def _fits(data: Any, name: str, dim: int) -> bool:
+    return name in data.files and data[name].shape == (dim, min(dim, PROJECTED_DIMS))
+
+
+def _save_cache(cache_dir: Path, fingerprint: str, bm25: Bm25, projected: ProjectedScan | None) -> None:
     words = [""] * (len(bm25.offsets) - 1)
     for w, i in bm25.vocab.items():
         words[i] = w
@@ -605,8 +634,8 @@ def _save_cache(cache_dir: Path, fingerprint: str, bm25: Bm25, ivf: Ivf | None) 
         "n_docs": np.int64(bm25.n_docs),
         "avgdl": np.float64(bm25.avgdl),
     }
-    if ivf is not None:
-        arrays.update(centroids=ivf.centroids, ivf_offsets=ivf.offsets, members=ivf.members)
+    if projected is not None:
+        arrays.update(projection=projected.projection)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_dir / f".{fingerprint}.{os.getpid()}.tmp.npz"

@@ -1,6 +1,6 @@
 """A newer index version as changes on top of a corpus already built, not a rebuild.
 
-Building the search corpus of a 100k-chunk index takes seconds (postings, IVF lists, look-up
+Building the search corpus of a 100k-chunk index takes seconds (postings, projections, look-up
 tables); a saved file changes a handful of chunks. So a new table version is diffed against the
 corpus by LanceDB row address (a write never reuses one): rows whose address disappeared are
 masked out of the built *base*, and rows with new addresses form a small *delta* corpus scored
@@ -133,7 +133,7 @@ def layered(base: Corpus, base_alive: BoolArray, base_rowids: UIntArray, delta_t
         position=tie_break_positions(files, file_of, starts),
         bm25=LayeredBm25(_bm25(base), _bm25(delta), base_alive),
         vectors=base.vectors if base.vectors is not None else delta.vectors,
-        ivf=None,
+        projected=None,
         by_symbol=LayeredLookup(base.by_symbol, delta.by_symbol, nb, base_alive),
         by_stem=LayeredLookup(base.by_stem, delta.by_stem, nb, base_alive),
         rowids=np.concatenate([base_rowids, delta_rowids]),
@@ -153,7 +153,7 @@ class Layers:
         return self.base, self.delta_table
 
     def similarities(self, query: FloatArray, allowed: BoolArray | None) -> tuple[FloatArray, IntArray | None] | None:
-        """The base's similarities (IVF or exact) followed by exact ones for the delta."""
+        """The base's similarities (projected or exact) followed by exact ones for the delta."""
         nb = self.base.n
         base = self.base.similarities(query, None if allowed is None else allowed[:nb])
         delta = self.delta.similarities(query, None)

@@ -1,7 +1,7 @@
 """Dense scores for a two-stage index: the refined (transformer) vector where a row has one.
 
 The query comes as both models' vectors. A corpus with nothing refined scores with the static
-one (IVF and all); a fully refined one exactly like a transformer index. In between, rows without
+one (projected scan and all); a fully refined one exactly like a transformer index. In between, rows without
 a refined vector are scored with their static vector — but the two models' cosines live on
 different scales (CoSQA questions against code: static mean 0.29 / sd 0.11, transformer
 0.18 / sd 0.10), and the dense candidate pool is one top-k over every row, so raw cosines would
@@ -53,7 +53,7 @@ def similarities(
         return corpus.similarities(first, allowed)  # nothing refined yet: the static model alone
     pending = [part.vector_space == FIRST or bool(part.first_stage and part.first_stage.rows.size) for part, _ in parts]
     if not any(pending):
-        return corpus.similarities(second, allowed)  # fully refined: the transformer alone (IVF and all)
+        return corpus.similarities(second, allowed)  # fully refined: the transformer alone (projected scan and all)
     result = corpus.similarities(second, allowed)  # the refined parts (FIRST parts: -inf)
     sims = np.full(corpus.n, -np.inf, dtype=np.float32) if result is None else result[0].copy()
     static_rows: list[tuple[IntArray, FloatArray]] = []
