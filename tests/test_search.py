@@ -428,6 +428,35 @@ def test_a_projected_corpus_ranks_like_an_exact_one(
     forget_corpus(eng.store)
 
 
+def test_a_projected_base_and_its_exact_delta_answer_together(
+    tmp_path: Path, search_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an edit, the projected base corpus and the delta of changed rows are scored side by
+    side: the new definition is found, the removed one is gone."""
+    import lapce_ai.search.corpus as corpus_module
+    from lapce_ai.search.engine import forget_corpus, load_corpus
+
+    monkeypatch.setattr(corpus_module, "PROJECTED_MIN_CHUNKS", 0)
+    monkeypatch.setattr(corpus_module, "PROJECTED_RESCORED", 3)
+    root, store, indexer = _indexed_alpha(tmp_path, search_embedder)
+    for i in range(30):
+        (root / f"m{i}.py").write_text(f"def filler_{i}(x):\n    return x * {i}\n")
+    indexer.index(root)
+    forget_corpus(store)
+    eng = SearchEngine(store, search_embedder, mode="dense")
+    assert load_corpus(store).projected is not None
+    assert eng.search("alpha_function", 3)[0].path == "a.py"
+    (root / "a.py").write_text("def gamma_parser(text):\n    return text.split()\n")
+    indexer.index(root)
+    corpus = load_corpus(store)
+    assert corpus.layers is not None and corpus.layers.base.projected is not None  # advanced, not rebuilt
+    for mode in ("dense", "hybrid"):
+        hits = SearchEngine(store, search_embedder, mode=mode).search("gamma_parser split text", 3)
+        assert hits[0].path == "a.py" and hits[0].symbol == "gamma_parser", mode
+        assert all(h.symbol != "alpha_function" for h in hits)
+    forget_corpus(store)
+
+
 def test_empty_index_and_odd_queries(tmp_path: Path, search_embedder: Embedder, engine: SearchEngine) -> None:
     store = IndexStore.open(tmp_path / "empty", search_embedder.model_id, search_embedder.dim, create=True)
     for mode in ("hybrid", "lexical", "dense"):
