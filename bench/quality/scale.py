@@ -1,0 +1,153 @@
+"""Dense search at scale: the projected two-pass scan against exact search, on real vectors.
+
+    .venv/bin/python bench/quality/scale.py [--embedder transformer] [--dims 32,48,64,96]
+        [--rescored 1000,300,150] [--suite cosqa,semble,docs]
+
+Every evaluation index of ``run.py`` (CoSQA, semble-dev, docs; built by it first, in
+``$LAPCE_BENCH_DIR``) is below the 30k chunks where search switches from exact cosine to the
+projected scan (``lapce_ai.search.corpus.ProjectedScan``), so their quality figures never
+exercise it. This bench does, with the same indexes:
+
+1. recall: the vectors of all of them together (~98k chunks) form one large corpus; for CoSQA
+   and docs queries, the share of the exact top 100 / top 10 the scan keeps, and its time, per
+   projection width;
+2. quality: each evaluation corpus searched as a part of that large corpus would be, e.g. by a
+   filtered search of a 100k-chunk index: the scan forced on, with the large corpus's principal
+   directions, rescoring ``--rescored`` chunks among the corpus's own; NDCG@10 / MRR beside exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lapce_ai.service.maththreads import one_math_thread_per_search
+
+one_math_thread_per_search()  # as lapce-ai-service runs searches (before numpy is imported)
+
+import numpy as np  # noqa: E402
+import run  # noqa: E402
+from common import COSQA_DATA, make_embedder, open_engine  # noqa: E402
+
+import lapce_ai.search.corpus as corpus_module  # noqa: E402
+from lapce_ai.search.engine import forget_corpus, load_corpus  # noqa: E402
+
+REPOS = "gin,axum,trpc,rack,commons-lang,nlohmann-json,phoenix,exposed"
+
+
+def prepared(suites: list[str], provider: str, embedder: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "cosqa" in suites:
+        out["cosqa"] = (run.cosqa_prepare(provider, embedder), run.cosqa_queries())
+    if "semble" in suites:
+        out["semble"] = run.semble_prepare(provider, embedder, REPOS.split(","), None)
+    if "docs" in suites:
+        out["docs"] = run.docs_prepare(provider, embedder)
+    return out
+
+
+def index_paths(data: dict[str, Any]) -> list[Path]:
+    paths = [data["cosqa"][0]] if "cosqa" in data else []
+    paths += [ix for ix, _tasks in data.get("semble", {}).values()]
+    paths += [ix for ix, _queries in data.get("docs", {}).values()]
+    return paths
+
+
+def recall_table(vectors: np.ndarray, queries: list[np.ndarray], dims: list[int]) -> None:
+    exact = [np.argsort(-(vectors @ q), kind="stable")[:100] for q in queries]
+    print(f"\n{vectors.shape[0]:,} chunks ({vectors.shape[1]}-d), {len(queries)} queries")
+    print("| first pass | recall@100 | recall@10 | p50 ms |")
+    print("|---|---:|---:|---:|")
+    for dim in dims:
+        corpus_module.PROJECTED_DIMS = dim
+        scan = corpus_module.ProjectedScan.build(vectors)
+        at100, at10, ms = [], [], []
+        for q, ex in zip(queries, exact, strict=True):
+            t = time.perf_counter()
+            sims, kept = scan.search(q)
+            ms.append((time.perf_counter() - t) * 1000)
+            top = kept[np.argsort(-sims[kept], kind="stable")][:100]
+            at100.append(len(set(top.tolist()) & set(ex.tolist())) / 100)
+            at10.append(len(set(top[:10].tolist()) & set(ex[:10].tolist())) / 10)
+        print(
+            f"| {dim} of {vectors.shape[1]} dims, {corpus_module.PROJECTED_RESCORED} rescored | "
+            f"{statistics.mean(at100):.3f} | {statistics.mean(at10):.3f} | {statistics.median(ms):.2f} |",
+            flush=True,
+        )
+
+
+def quality_row(label: str, data: dict[str, Any], embedder: Any) -> None:
+    cells = [label]
+    if "cosqa" in data:
+        index, queries = data["cosqa"]
+        eng = open_engine(index, embedder, "hybrid")
+        cells.append(f"{run.cosqa_eval(lambda q, k: eng.search(q, k), queries)['mrr']:.3f}")
+    if "semble" in data:
+        engines = {r: open_engine(ix, embedder, "hybrid") for r, (ix, _t) in data["semble"].items()}
+        cells.append(f"{run.semble_eval(lambda r: lambda q, k: engines[r].search(q, k), data['semble'])['mean']:.3f}")
+    if "docs" in data:
+        engines = {lang: open_engine(ix, embedder, "hybrid") for lang, (ix, _q) in data["docs"].items()}
+        cells.append(f"{run.docs_run(lambda lang: lambda q, k: engines[lang].search(q, k), data['docs'])['mean']:.3f}")
+    print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--embedder", default="transformer")
+    ap.add_argument("--dims", default="32,48,64,96")
+    ap.add_argument("--rescored", default="1000,300,150")
+    ap.add_argument("--suite", default="cosqa,semble,docs")
+    args = ap.parse_args()
+    embedder = make_embedder(args.embedder)
+    suites = args.suite.split(",")
+    data = prepared(suites, args.embedder, embedder)
+    paths = index_paths(data)
+    stores = [open_engine(p, embedder, "dense", check_model=False).store for p in paths]
+    parts = [load_corpus(s).vectors for s in stores]
+    vectors = np.ascontiguousarray(np.concatenate([v for v in parts if v is not None]).astype(np.float32))
+
+    with open(COSQA_DATA / "queries_dev.jsonl", encoding="utf-8") as fh:
+        texts = [json.loads(line)["query"] for line in fh][:200]
+    for _index, doc_queries in data.get("docs", {}).values():
+        texts += [q.query for q in doc_queries[:15]]
+    queries = [np.asarray(embedder.embed_query(t), dtype=np.float32) for t in texts]
+    default_dims = corpus_module.PROJECTED_DIMS
+    recall_table(vectors, queries, [int(d) for d in args.dims.split(",")])
+    corpus_module.PROJECTED_DIMS = default_dims
+
+    # The large corpus's directions for every part, as a filtered search of it would use.
+    sample = vectors[np.random.default_rng(0).choice(vectors.shape[0], min(20_000, vectors.shape[0]), replace=False)]
+    projection = corpus_module._principal_directions(sample)
+    build = corpus_module.ProjectedScan.build
+    corpus_module.ProjectedScan.build = classmethod(  # type: ignore[method-assign, assignment]
+        lambda cls, v, seed=0: cls.assemble(v, projection)
+    )
+    header = ["dense search (hybrid)"] + [s for s in ("cosqa", "semble", "docs") if s in data]
+    print("\neach evaluation corpus searched as a part of the large one")
+    print("| " + " | ".join(header) + " |")
+    print("|---|" + "---:|" * (len(header) - 1))
+    min_chunks, rescored = corpus_module.PROJECTED_MIN_CHUNKS, corpus_module.PROJECTED_RESCORED
+    try:
+        quality_row("exact (as each corpus alone)", data, embedder)
+        corpus_module.PROJECTED_MIN_CHUNKS = 0
+        for m in [int(x) for x in args.rescored.split(",")]:
+            corpus_module.PROJECTED_RESCORED = m
+            for store in stores:
+                forget_corpus(store)
+            quality_row(f"projected scan, {corpus_module.PROJECTED_DIMS} dims, {m} rescored", data, embedder)
+    finally:
+        corpus_module.PROJECTED_MIN_CHUNKS, corpus_module.PROJECTED_RESCORED = min_chunks, rescored
+        corpus_module.ProjectedScan.build = build  # type: ignore[method-assign]
+        for store in stores:
+            forget_corpus(store)
+
+
+if __name__ == "__main__":
+    main()
