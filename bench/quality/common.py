@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -137,6 +137,23 @@ def open_engine(index_dir: Path, embedder: Any, mode: str, config: Any = None, c
 
 def mean(xs: Sequence[float]) -> float:
     return float(sum(xs) / len(xs)) if xs else 0.0
+
+
+def recall_against_exact(
+    vectors: np.ndarray, queries: Sequence[np.ndarray], search: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+) -> tuple[float, float, float]:
+    """How much of the exact top 100 / top 10 a dense search keeps among the chunks it scored
+    exactly (``search``: query -> (similarities, those chunks)), and its median time in ms."""
+    at100, at10, ms = [], [], []
+    for q in queries:
+        exact = np.argsort(-(vectors @ q), kind="stable")[:100]
+        started = time.perf_counter()
+        sims, kept = search(q)
+        ms.append((time.perf_counter() - started) * 1000)
+        top = kept[np.argsort(-sims[kept], kind="stable")][:100]
+        at100.append(len(set(top.tolist()) & set(exact.tolist())) / 100)
+        at10.append(len(set(top[:10].tolist()) & set(exact[:10].tolist())) / 10)
+    return mean(at100), mean(at10), float(np.median(ms))
 
 
 class RandomEmbedder:

@@ -30,7 +30,15 @@ from lapce_ai.service.maththreads import one_math_thread_per_search
 
 one_math_thread_per_search()  # as lapce-ai-service runs searches (before numpy is imported)
 
-from common import COSQA_DATA, WORK, build_index, ensure_summaries, make_embedder, open_engine  # noqa: E402
+from common import (  # noqa: E402
+    COSQA_DATA,
+    WORK,
+    build_index,
+    ensure_summaries,
+    make_embedder,
+    open_engine,
+    recall_against_exact,
+)
 
 from lapce_ai.search.engine import load_corpus  # noqa: E402
 from lapce_ai.search.filters import SearchFilters  # noqa: E402
@@ -165,24 +173,13 @@ def main() -> None:
 def print_dense_recall(corpus: Any, vectors: list[Any]) -> None:
     """How much of the exact top 100 / top 10 the dense search's exactly scored chunks keep
     (only meaningful with real vectors: random ones have no structure to project)."""
-    import numpy as np
-
     if corpus.projected is None:
         print("\ndense search is exact at this size (no projected scan)")
         return
-    at100, at10, ms = [], [], []
-    for v in vectors:
-        exact = np.argsort(-(corpus.vectors @ v), kind="stable")[:100]
-        t = time.perf_counter()
-        sims, kept = corpus.similarities(v, None)
-        ms.append((time.perf_counter() - t) * 1000)
-        top = kept[np.argsort(-sims[kept], kind="stable")][:100]
-        at100.append(len(set(top.tolist()) & set(exact.tolist())) / 100)
-        at10.append(len(set(top[:10].tolist()) & set(exact[:10].tolist())) / 10)
+    at100, at10, p50 = recall_against_exact(corpus.vectors, vectors, lambda v: corpus.similarities(v, None))
     print(
-        f"\ndense first pass ({corpus.projected.reduced.shape[1]} of {corpus.vectors.shape[1]} dims, "
-        f"{kept.size} rescored) vs exact search: recall@100 {statistics.mean(at100):.3f}, "
-        f"recall@10 {statistics.mean(at10):.3f}, p50 {pct(ms, 50):.2f} ms"
+        f"\ndense first pass ({corpus.projected.reduced.shape[1]} of {corpus.vectors.shape[1]} dims) vs exact "
+        f"search: recall@100 {at100:.3f}, recall@10 {at10:.3f}, p50 {p50:.2f} ms"
     )
 
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ one_math_thread_per_search()  # as lapce-ai-service runs searches (before numpy 
 
 import numpy as np  # noqa: E402
 import run  # noqa: E402
-from common import COSQA_DATA, make_embedder, open_engine  # noqa: E402
+from common import COSQA_DATA, make_embedder, open_engine, recall_against_exact  # noqa: E402
 
 import lapce_ai.search.corpus as corpus_module  # noqa: E402
 from lapce_ai.search.engine import forget_corpus, load_corpus  # noqa: E402
@@ -61,26 +59,15 @@ def index_paths(data: dict[str, Any]) -> list[Path]:
 
 
 def recall_table(vectors: np.ndarray, queries: list[np.ndarray], dims: list[int]) -> None:
-    exact = [np.argsort(-(vectors @ q), kind="stable")[:100] for q in queries]
     print(f"\n{vectors.shape[0]:,} chunks ({vectors.shape[1]}-d), {len(queries)} queries")
     print("| first pass | recall@100 | recall@10 | p50 ms |")
     print("|---|---:|---:|---:|")
     for dim in dims:
         corpus_module.PROJECTED_DIMS = dim
         scan = corpus_module.ProjectedScan.build(vectors)
-        at100, at10, ms = [], [], []
-        for q, ex in zip(queries, exact, strict=True):
-            t = time.perf_counter()
-            sims, kept = scan.search(q)
-            ms.append((time.perf_counter() - t) * 1000)
-            top = kept[np.argsort(-sims[kept], kind="stable")][:100]
-            at100.append(len(set(top.tolist()) & set(ex.tolist())) / 100)
-            at10.append(len(set(top[:10].tolist()) & set(ex[:10].tolist())) / 10)
-        print(
-            f"| {dim} of {vectors.shape[1]} dims, {corpus_module.PROJECTED_RESCORED} rescored | "
-            f"{statistics.mean(at100):.3f} | {statistics.mean(at10):.3f} | {statistics.median(ms):.2f} |",
-            flush=True,
-        )
+        at100, at10, p50 = recall_against_exact(vectors, queries, scan.search)
+        label = f"{dim} of {vectors.shape[1]} dims, {corpus_module.PROJECTED_RESCORED} rescored"
+        print(f"| {label} | {at100:.3f} | {at10:.3f} | {p50:.2f} |", flush=True)
 
 
 def quality_row(label: str, data: dict[str, Any], embedder: Any) -> None:
