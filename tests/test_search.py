@@ -353,11 +353,12 @@ def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
 
 
 def test_projected_scan_keeps_the_exact_neighbours_and_rescores_them_exactly() -> None:
-    from lapce_ai.search.corpus import PROJECTED_DIMS, PROJECTED_RESCORED, ProjectedScan
+    from lapce_ai.search.corpus import PROJECTED_DIMS, PROJECTED_RESCORED, ProjectedScan, projected_dims
 
     data = _clustered(30_000, 256, seed=2)
     scan = ProjectedScan.build(data)
     assert scan.projection.shape == (256, PROJECTED_DIMS)
+    assert projected_dims(384) == PROJECTED_DIMS and projected_dims(1024) == 170 and projected_dims(32) == 32
     hits = 0
     for q in data[:50]:
         exact = data @ q

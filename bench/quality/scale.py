@@ -63,8 +63,7 @@ def recall_table(vectors: np.ndarray, queries: list[np.ndarray], dims: list[int]
     print("| first pass | recall@100 | recall@10 | p50 ms |")
     print("|---|---:|---:|---:|")
     for dim in dims:
-        corpus_module.PROJECTED_DIMS = dim
-        scan = corpus_module.ProjectedScan.build(vectors)
+        scan = corpus_module.ProjectedScan.build(vectors, dims=dim)
         at100, at10, p50 = recall_against_exact(vectors, queries, scan.search)
         label = f"{dim} of {vectors.shape[1]} dims, {corpus_module.PROJECTED_RESCORED} rescored"
         print(f"| {label} | {at100:.3f} | {at10:.3f} | {p50:.2f} |", flush=True)
@@ -105,16 +104,15 @@ def main() -> None:
     for _index, doc_queries in data.get("docs", {}).values():
         texts += [q.query for q in doc_queries[:15]]
     queries = [np.asarray(embedder.embed_query(t), dtype=np.float32) for t in texts]
-    default_dims = corpus_module.PROJECTED_DIMS
     recall_table(vectors, queries, [int(d) for d in args.dims.split(",")])
-    corpus_module.PROJECTED_DIMS = default_dims
 
     # The large corpus's directions for every part, as a filtered search of it would use.
     sample = vectors[np.random.default_rng(0).choice(vectors.shape[0], min(20_000, vectors.shape[0]), replace=False)]
-    projection = corpus_module._principal_directions(sample)
+    dims = corpus_module.projected_dims(vectors.shape[1])
+    projection = corpus_module.principal_directions(sample, dims)
     build = corpus_module.ProjectedScan.build
     corpus_module.ProjectedScan.build = classmethod(  # type: ignore[method-assign, assignment]
-        lambda cls, v, seed=0: cls.assemble(v, projection)
+        lambda cls, v, dims=None, seed=0: cls.assemble(v, projection)
     )
     header = ["dense search (hybrid)"] + [s for s in ("cosqa", "semble", "docs") if s in data]
     print("\neach evaluation corpus searched as a part of the large one")
@@ -128,7 +126,7 @@ def main() -> None:
             corpus_module.PROJECTED_RESCORED = m
             for store in stores:
                 forget_corpus(store)
-            quality_row(f"projected scan, {corpus_module.PROJECTED_DIMS} dims, {m} rescored", data, embedder)
+            quality_row(f"projected scan, {dims} dims, {m} rescored", data, embedder)
     finally:
         corpus_module.PROJECTED_MIN_CHUNKS, corpus_module.PROJECTED_RESCORED = min_chunks, rescored
         corpus_module.ProjectedScan.build = build  # type: ignore[method-assign]

@@ -158,7 +158,7 @@ def postings_coverage(
 
 
 PROJECTED_MIN_CHUNKS = 30_000  # below this, exact cosine over all vectors is already fast
-PROJECTED_DIMS = 64  # dimensions of the first pass; the chunks it keeps are rescored exactly
+PROJECTED_DIMS = 64  # dimensions of the first pass (a sixth of a wider model's); its best are rescored
 PROJECTED_RESCORED = 1000  # chunks rescored exactly per query (the ranking's pools take 100-300)
 EXACT_BELOW = 0.15  # a filter keeping less than this share of chunks: exact search on them
 
@@ -166,7 +166,7 @@ EXACT_BELOW = 0.15  # a filter keeping less than this share of chunks: exact sea
 @dataclass
 class ProjectedScan:
     """Two-pass dense search for large corpora: every chunk is scored with its vector projected
-    onto the corpus's top ``PROJECTED_DIMS`` principal directions (a sixth of MiniLM's bytes),
+    onto the corpus's top principal directions (``projected_dims``: a sixth of MiniLM's bytes),
     and the best ``PROJECTED_RESCORED`` are rescored exactly. On 98k MiniLM chunks it keeps 0.95
     of the exact top 100 (0.98 of the top 10) where an IVF scanning an eighth of its lists kept
     0.93 (0.95), in less time, with no clustering to build, and every chunk gets a score."""
@@ -180,10 +180,10 @@ class ProjectedScan:
         return cls(vectors, projection, np.ascontiguousarray(vectors @ projection))
 
     @classmethod
-    def build(cls, vectors: FloatArray, seed: int = 0) -> ProjectedScan:
+    def build(cls, vectors: FloatArray, dims: int | None = None, seed: int = 0) -> ProjectedScan:
         rng = np.random.default_rng(seed)
         sample = vectors[np.sort(rng.choice(vectors.shape[0], size=min(vectors.shape[0], 20_000), replace=False))]
-        return cls.assemble(vectors, _principal_directions(sample))
+        return cls.assemble(vectors, principal_directions(sample, dims or projected_dims(vectors.shape[1])))
 
     def search(self, query: FloatArray, allowed: BoolArray | None = None) -> tuple[FloatArray, IntArray]:
         """Cosine per chunk, and the chunks it is exact for: the ``PROJECTED_RESCORED`` best of
@@ -222,16 +222,22 @@ def _largest(scores: FloatArray, m: int) -> IntArray:
     return np.asarray(np.argpartition(scores, n - m)[n - m :], dtype=np.int64)
 
 
-def _principal_directions(sample: FloatArray) -> FloatArray:
-    """The top ``PROJECTED_DIMS`` eigenvectors of the sample's second moments (not centred: they
+def projected_dims(dim: int) -> int:
+    """The first pass's width for a model of ``dim``: ``PROJECTED_DIMS``, or a sixth of a wider
+    model's (the share measured for MiniLM; a 1,024-d model's variance spreads wider)."""
+    return min(dim, max(PROJECTED_DIMS, dim // 6))
+
+
+def principal_directions(sample: FloatArray, dims: int) -> FloatArray:
+    """The top ``dims`` eigenvectors of the sample's second moments (not centred: they
     approximate dot products, the mean direction included); all dimensions when there are no
     more than that."""
     dim = sample.shape[1]
-    if dim <= PROJECTED_DIMS:
+    if dim <= dims:
         return np.eye(dim, dtype=np.float32)
     moments = (sample.T.astype(np.float64) @ sample.astype(np.float64)) / max(1, sample.shape[0])
     _values, vectors = np.linalg.eigh(moments)  # ascending
-    return np.ascontiguousarray(vectors[:, ::-1][:, :PROJECTED_DIMS].astype(np.float32))
+    return np.ascontiguousarray(vectors[:, ::-1][:, :dims].astype(np.float32))
 
 
 class LexicalIndex(Protocol):
@@ -618,7 +624,7 @@ def _load_cache(path: Path, want_projected: bool, vectors: FloatArray | None) ->
 
 
 def _fits(data: Any, name: str, dim: int) -> bool:
-    return name in data.files and data[name].shape == (dim, min(dim, PROJECTED_DIMS))
+    return name in data.files and data[name].shape == (dim, projected_dims(dim))
 
 
 def _save_cache(cache_dir: Path, fingerprint: str, bm25: Bm25, projected: ProjectedScan | None) -> None:
