@@ -20,10 +20,10 @@ import math
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,7 @@ FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 UIntArray = npt.NDArray[np.uint64]
+T = TypeVar("T")
 
 META_COLUMNS = ["root", "path", "start_line", "end_line", "symbol", "kind", "language", "content"]
 REFINED_COLUMN = "refined"  # second-stage vectors of a two-stage index (null until refined)
@@ -334,6 +335,7 @@ class Corpus:
     _masks: dict[tuple[str | None, str | None, str | None], BoolArray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _file_members: tuple[IntArray, IntArray] | None = field(default=None, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_table(
@@ -456,6 +458,14 @@ class Corpus:
             np.cumsum(np.bincount(self.file_of, minlength=len(self.files)), out=offsets[1:])
             cached = self._file_members = (offsets, members)
         return cached
+
+    def derived(self, key: str, build: Callable[[Corpus], T]) -> T:
+        """A value computed from this corpus once (``build(self)``) and kept with it: per-file
+        tables the ranking reads on every query. A race builds it twice, harmlessly."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        value: T = self._derived[key]
+        return value
 
     def row(self, i: int) -> dict[str, Any]:
         return {

@@ -205,9 +205,35 @@ def _keyword_forms(keywords: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(kw, "~" + stem_key(kw)) for kw in keywords]
 
 
-def _keyword_hits(forms: list[tuple[str, str]], path: str) -> int:
-    words = _path_words(path)
-    return sum(1 for kw, stem in forms if kw in words or stem in words)
+def _files_by_path_word(corpus: Corpus) -> dict[str, IntArray]:
+    """Each word of a file's name or folder (as ``_path_words`` holds them) -> those files."""
+    files: dict[str, list[int]] = {}
+    for f, (_root, path) in enumerate(corpus.files):
+        for word in _path_words(path):
+            files.setdefault(word, []).append(f)
+    return {word: np.asarray(fs, dtype=np.int64) for word, fs in files.items()}
+
+
+def _path_hits(corpus: Corpus, forms: list[tuple[str, str]], file_ids: IntArray) -> npt.NDArray[np.float64]:
+    """For each of ``file_ids``: how many query keywords its name or folder holds (as written,
+    or by stem), from a per-corpus word index rather than a set test per file and keyword."""
+    index = corpus.derived("files_by_path_word", _files_by_path_word)
+    hits = np.zeros(len(corpus.files), dtype=np.float64)
+    for kw, stem in forms:
+        by_word, by_stem = index.get(kw), index.get(stem)
+        if by_word is not None and by_stem is not None:
+            hits[np.union1d(by_word, by_stem)] += 1.0
+        elif by_word is not None or by_stem is not None:
+            hits[by_word if by_word is not None else by_stem] += 1.0
+    return hits[file_ids]
+
+
+def _test_paths(corpus: Corpus) -> BoolArray:
+    return np.asarray([path_penalized(path) for _root, path in corpus.files], dtype=bool)
+
+
+def _prose_chunks(corpus: Corpus) -> BoolArray:
+    return np.asarray([lang in PROSE_LANGUAGES for lang in corpus.languages], dtype=bool)
 
 
 # -- definitions ----------------------------------------------------------------------------
@@ -377,13 +403,12 @@ def rank(
         cand, score = _pull_by_summary(corpus, cand, score, allowed, dense, summary_sims, config.summary_pull)
     files = corpus.file_of[cand]
     file_ids, file_of_cand = np.unique(files, return_inverse=True)
-    paths = [corpus.files[f][1] for f in file_ids.tolist()]
 
     # Query words in the file name or its folder (natural-language queries).
     if config.path_match > 0 and info.keywords and not info.is_symbol:
         n_kw = len(info.keywords)
         forms = _keyword_forms(info.keywords)
-        hits = np.asarray([_keyword_hits(forms, p) for p in paths], dtype=np.float64)[file_of_cand]
+        hits = _path_hits(corpus, forms, file_ids)[file_of_cand]
         score += np.where(hits > 0, config.path_match * max_score * hits / n_kw, 0.0)
 
     # File coherence: a file with several strong candidates lifts its best chunk. Questions about
@@ -412,11 +437,10 @@ def rank(
 
     # Test / example / vendored paths; documentation and config text.
     if config.test_penalty != 1.0:
-        penalized = np.asarray([path_penalized(p) for p in paths], dtype=bool)[file_of_cand]
+        penalized = corpus.derived("test_paths", _test_paths)[file_ids][file_of_cand]
         score = np.where(penalized, score * config.test_penalty, score)
     if config.prose_penalty != 1.0:
-        langs = corpus.languages
-        prose = np.asarray([langs[i] in PROSE_LANGUAGES for i in cand.tolist()], dtype=bool)
+        prose = corpus.derived("prose_chunks", _prose_chunks)[cand]
         score = np.where(prose, score * config.prose_penalty, score)
 
     return _select(corpus, cand, score, k, config)
