@@ -200,3 +200,28 @@ def test_file_summary_lifts_the_file_named_for_the_query_and_pulls_in_files_outs
     allowed = np.asarray([corpus.paths[i] != "c.py" for i in range(corpus.n)])
     assert "c.py" not in top(pulled, allowed)
     assert RankConfig().summary_pull > 0 and RankConfig().without("summary_pull").summary_pull == 0
+
+
+def test_path_words_of_files_are_counted_per_keyword_from_the_corpus_index() -> None:
+    from lapce_ai.search.ranking import _keyword_forms, _path_hits, _path_words
+
+    corpus, _sims = _corpus(
+        {
+            "src/routing/router.py": [0.5],
+            "src/routes.py": [0.5],
+            "src/http/request_parser.py": [0.5],
+            "tests/test_router.py": [0.5],
+            "docs/Routing.md": [0.5],
+            "src/cache/store.py": [0.5],
+        }
+    )
+    forms = _keyword_forms(("routing", "request", "parser", "router", "http"))
+    file_ids = np.arange(len(corpus.files), dtype=np.int64)
+    expected = [
+        sum(1 for kw, stem in forms if kw in _path_words(path) or stem in _path_words(path))
+        for _r, path in corpus.files
+    ]
+    assert _path_hits(corpus, forms, file_ids).tolist() == expected
+    assert sorted(set(expected)) == [0, 2, 3]  # the case tells files apart
+    assert _path_hits(corpus, forms, file_ids[::-1]).tolist() == expected[::-1]
+    assert corpus.derived("files_by_path_word", lambda c: {}) is corpus.derived("files_by_path_word", lambda c: {})
