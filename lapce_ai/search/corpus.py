@@ -206,6 +206,13 @@ class ProjectedScan:
         return sims, kept
 
 
+def _file_members(corpus: Corpus) -> tuple[IntArray, IntArray]:
+    members = np.argsort(corpus.file_of, kind="stable").astype(np.int64)
+    offsets = np.zeros(len(corpus.files) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(corpus.file_of, minlength=len(corpus.files)), out=offsets[1:])
+    return offsets, members
+
+
 def _largest(scores: FloatArray, m: int) -> IntArray:
     """Indices of the ``m`` largest ``scores`` (any order). A strided sample's quantile first
     cuts the array to about 2 m survivors: partitioning 100k floats costs a millisecond,
@@ -334,7 +341,6 @@ class Corpus:
     first_stage: FirstStage | None = None  # ... and these the static ones search still needs
     _masks: dict[tuple[str | None, str | None, str | None], BoolArray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _file_members: tuple[IntArray, IntArray] | None = field(default=None, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -451,13 +457,7 @@ class Corpus:
 
     def file_members(self) -> tuple[IntArray, IntArray]:
         """Each file's chunks, ``members[offsets[f]:offsets[f + 1]]`` (built once per corpus)."""
-        cached = self._file_members
-        if cached is None:
-            members = np.argsort(self.file_of, kind="stable").astype(np.int64)
-            offsets = np.zeros(len(self.files) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(self.file_of, minlength=len(self.files)), out=offsets[1:])
-            cached = self._file_members = (offsets, members)
-        return cached
+        return self.derived("file_members", _file_members)
 
     def derived(self, key: str, build: Callable[[Corpus], T]) -> T:
         """A value computed from this corpus once (``build(self)``) and kept with it: per-file
@@ -624,7 +624,7 @@ def _load_cache(path: Path, want_projected: bool, vectors: FloatArray | None) ->
                 float(data["avgdl"]),
             )
             projected = None
-            if want_projected and vectors is not None and _fits(data, "projection", vectors.shape[1]):
+            if want_projected and vectors is not None and _projection_fits(data, vectors.shape[1]):
                 projected = ProjectedScan.assemble(vectors, data["projection"])
             elif want_projected:  # saved before the scan existed, or for other dimensions
                 return None
@@ -633,8 +633,8 @@ def _load_cache(path: Path, want_projected: bool, vectors: FloatArray | None) ->
     return {"bm25": bm25, "projected": projected}
 
 
-def _fits(data: Any, name: str, dim: int) -> bool:
-    return name in data.files and data[name].shape == (dim, projected_dims(dim))
+def _projection_fits(data: Any, dim: int) -> bool:
+    return "projection" in data.files and data["projection"].shape == (dim, projected_dims(dim))
 
 
 def _save_cache(cache_dir: Path, fingerprint: str, bm25: Bm25, projected: ProjectedScan | None) -> None:
