@@ -248,10 +248,11 @@ def cosqa_runs(embedders: list[str]) -> dict[str, Any]:
     for frac in FRACTIONS:
         done = store.refine_counts()[0]
         step = max(0, math.ceil(frac * total) - done)
-        if step:
-            refiner = Refiner(store, emb.refiner, commit_chunks=step, commit_seconds=math.inf)
+        if step or frac >= 1.0:
+            refiner = Refiner(store, emb.refiner, commit_chunks=max(step, 1), commit_seconds=math.inf)
             started = time.perf_counter()
-            refiner.run(max_steps=1)
+            # At 100 % the run goes on to the file summaries, which refinement does last.
+            refiner.run(max_steps=None if frac >= 1.0 else 1)
             refine_seconds += time.perf_counter() - started
         refined, _ = store.refine_counts()
         key = f"{refined / total:.2f}"

@@ -315,6 +315,48 @@ def test_mixed_scores_are_calibrated_onto_the_second_model() -> None:
     assert np.allclose(np.delete(few_out, rows[:3]), np.delete(raw, rows[:3]), atol=1e-6)
 
 
+def test_large_partly_refined_corpus_scans_each_model_with_its_own_projection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large half-refined corpus is not searched exhaustively: each model's rows get a
+    projected first pass. Rescoring every row, it answers exactly like the exhaustive mix;
+    with the usual rescoring it keeps the exact top 10; filters keep their rows only."""
+    from lapce_ai.search import corpus as corpus_module
+    from lapce_ai.search.corpus import top_similar
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    monkeypatch.setattr(corpus_module, "PROJECTED_MIN_CHUNKS", 1000)
+    monkeypatch.setattr(corpus_module, "PROJECTED_RESCORED", 300)
+    # Clustered vectors, as real embeddings are: a projection has structure to keep.
+    static = normalize_rows(rng.standard_normal((40, 96))[rng.integers(0, 40, n)] + 0.3 * rng.standard_normal((n, 96)))
+    second = normalize_rows(
+        rng.standard_normal((40, 128))[rng.integers(0, 40, n)] + 0.3 * rng.standard_normal((n, 128))
+    )
+    refined_rows = np.sort(rng.choice(n, n // 2, replace=False))
+    corpus = Corpus.from_table(_table(static, second, refined_rows), 1)
+    stage = corpus.first_stage
+    assert stage is not None and corpus.projected is not None and stage.projected is not None
+    q1, q2 = static[7] + 0.1, second[7] + 0.1
+    q1, q2 = q1 / np.linalg.norm(q1), q2 / np.linalg.norm(q2)
+    shift, scale, target = two_stage._calibration([(corpus, 0)], q1, q2)
+    exact = second @ q2
+    exact[stage.rows] = (static[stage.rows] @ q1 - shift) * scale + target
+    result = two_stage.similarities(corpus, q1, q2, None)
+    assert result is not None and result[1] is not None
+    assert result[1].size < n  # only the first passes' best were rescored
+    got = top_similar(result[0], 10, None, corpus.position, result[1])
+    assert set(got.tolist()) == set(np.argsort(-exact)[:10].tolist())
+    assert np.allclose(result[0][got], exact[got], atol=1e-5)
+    monkeypatch.setattr(corpus_module, "PROJECTED_RESCORED", n)  # every row rescored: the exhaustive answer
+    sims, computed = two_stage.similarities(corpus, q1, q2, None)  # type: ignore[misc]
+    assert computed is not None and np.array_equal(np.sort(computed), np.arange(n))
+    assert np.allclose(sims, exact, atol=1e-5)
+    for share in (0.5, 0.05):  # a broad filter (projected passes) and a narrow one (exact on its rows)
+        allowed = rng.random(n) < share
+        sims, computed = two_stage.similarities(corpus, q1, q2, allowed)  # type: ignore[misc]
+        assert computed is not None and np.array_equal(np.sort(computed), np.flatnonzero(allowed))
+        assert np.allclose(sims[allowed], exact[allowed], atol=1e-5)
+
+
 def test_refined_share_counts_rows_scored_with_the_second_model() -> None:
     rng = np.random.default_rng(1)
     static = normalize_rows(rng.standard_normal((40, 16)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lapce_ai.search.corpus import FIRST, BoolArray, Corpus, FloatArray, IntArray
+from lapce_ai.search.corpus import EXACT_BELOW, FIRST, BoolArray, Corpus, FloatArray, IntArray
 
 MIN_CALIBRATION_ROWS = 32  # below this, the fit is noise: raw cosines are mixed
 CALIBRATE = True  # off: raw cosines of both models mixed (bench/two_stage.py measures the difference)
@@ -45,41 +45,87 @@ def refined_share(corpus: Corpus) -> float:
 def similarities(
     corpus: Corpus, first: FloatArray, second: FloatArray, allowed: BoolArray | None
 ) -> tuple[FloatArray, IntArray | None] | None:
-    """Cosine per row (-inf where not computed): the second model's where the row is refined,
-    else the first model's, calibrated onto the second's scale."""
+    """Cosine per row (-inf where not computed), and the rows the candidate pool may take (None:
+    all): the second model's where the row is refined, else the first model's, calibrated onto
+    the second's scale. A large part scans each model's rows with its own projection, so a
+    half-refined 100k-chunk index costs about what a refined one does."""
     parts = _parts(corpus)
-    refined = [part.vector_space != FIRST for part, _ in parts]
-    if not any(refined):
+    if not any(part.vector_space != FIRST for part, _ in parts):
         return corpus.similarities(first, allowed)  # nothing refined yet: the static model alone
-    pending = [part.vector_space == FIRST or bool(part.first_stage and part.first_stage.rows.size) for part, _ in parts]
-    if not any(pending):
+    if not any(_pending(part) for part, _ in parts):
         return corpus.similarities(second, allowed)  # fully refined: the transformer alone (projected scan and all)
-    result = corpus.similarities(second, allowed)  # the refined parts (FIRST parts: -inf)
-    sims = np.full(corpus.n, -np.inf, dtype=np.float32) if result is None else result[0].copy()
-    static_rows: list[tuple[IntArray, FloatArray]] = []
+    calibrate = _calibration(parts, first, second)
+    sims: list[FloatArray] = []
+    computed: list[IntArray] = []
+    for part, offset in parts:
+        mask = None if allowed is None else allowed[offset : offset + part.n]
+        part_sims, part_computed = _part_similarities(part, first, second, mask, calibrate)
+        sims.append(part_sims)
+        computed.append(offset + (np.arange(part.n, dtype=np.int64) if part_computed is None else part_computed))
+    return np.concatenate(sims), np.concatenate(computed)
+
+
+Calibration = tuple[float, float, float]  # static cosine c becomes (c - shift) * scale + target
+
+
+def _pending(part: Corpus) -> bool:
+    return part.vector_space == FIRST or bool(part.first_stage is not None and part.first_stage.rows.size)
+
+
+def _calibration(parts: list[tuple[Corpus, int]], first: FloatArray, second: FloatArray) -> Calibration:
+    """Static cosines onto the refined ones' scale: matched mean and spread over the sample of
+    refined rows whose static vectors the corpus keeps (raw cosines when too few)."""
     pairs_first: list[FloatArray] = []
     pairs_second: list[FloatArray] = []
-    for part, offset in parts:
-        if part.vectors is None:
-            continue
-        if part.vector_space == FIRST:
-            static_rows.append((offset + np.arange(part.n, dtype=np.int64), part.vectors))
-            continue
+    for part, _offset in parts:
         stage = part.first_stage
-        if stage is None:
+        if part.vector_space == FIRST or stage is None or not stage.sample_rows.size:
             continue
-        if stage.rows.size:
-            static_rows.append((offset + stage.rows, stage.vectors))
-        if stage.sample_rows.size:
+        if stage.sample.shape[1] == first.shape[0] and stage.sample_refined.shape[1] == second.shape[0]:
             pairs_first.append(stage.sample @ first)
-            pairs_second.append(part.vectors[stage.sample_rows] @ second)
+            pairs_second.append(stage.sample_refined @ second)
     a = np.concatenate(pairs_first) if pairs_first else np.zeros(0, dtype=np.float32)
     b = np.concatenate(pairs_second) if pairs_second else np.zeros(0, dtype=np.float32)
-    shift, scale, target = 0.0, 1.0, 0.0
-    if CALIBRATE and a.size >= MIN_CALIBRATION_ROWS and float(a.std()) > 1e-6:
-        shift, scale, target = float(a.mean()), float(b.std()) / float(a.std()), float(b.mean())
-    for rows, matrix in static_rows:
-        if first.shape[0] != matrix.shape[1]:
-            continue
-        sims[rows] = (matrix @ first - shift) * scale + target
-    return sims, None
+    if CALIBRATE and a.size >= MIN_CALIBRATION_ROWS and float(a.std()) > 1e-6 and float(b.std()) > 1e-6:
+        return float(a.mean()), float(b.std()) / float(a.std()), float(b.mean())
+    return 0.0, 1.0, 0.0
+
+
+def _calibrated(sims: FloatArray, calibrate: Calibration) -> FloatArray:
+    shift, scale, target = calibrate
+    return np.asarray((sims - np.float32(shift)) * np.float32(scale) + np.float32(target), dtype=np.float32)
+
+
+def _part_similarities(
+    part: Corpus, first: FloatArray, second: FloatArray, mask: BoolArray | None, calibrate: Calibration
+) -> tuple[FloatArray, IntArray | None]:
+    """One part's cosines and computed rows (None: all), each row by the model it is refined to."""
+    unscored = np.full(part.n, -np.inf, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    if part.vectors is None:
+        return unscored
+    if part.vector_space == FIRST:
+        result = part.similarities(first, mask)
+        return unscored if result is None else (_calibrated(result[0], calibrate), result[1])
+    stage = part.first_stage
+    if stage is None or not stage.rows.size:
+        result = part.similarities(second, mask)
+        return unscored if result is None else result
+    if first.shape[0] != stage.vectors.shape[1] or second.shape[0] != part.vectors.shape[1]:
+        return unscored
+    narrow = mask is not None and np.count_nonzero(mask) < EXACT_BELOW * part.n
+    refined_pool = stage.refined if mask is None else stage.refined & mask
+    if part.projected is not None and not narrow:
+        sims, kept = part.projected.search(second, refined_pool)
+    else:
+        kept = np.flatnonzero(refined_pool)
+        sims = np.full(part.n, -np.inf, dtype=np.float32)
+        sims[kept] = part.vectors[kept] @ second
+    static_mask = None if mask is None else mask[stage.rows]
+    if stage.projected is not None and not narrow:
+        static_sims, static_kept = stage.projected.search(first, static_mask)
+    else:
+        static_kept = np.arange(stage.rows.size, dtype=np.int64) if static_mask is None else np.flatnonzero(static_mask)
+        static_sims = np.full(stage.rows.size, -np.inf, dtype=np.float32)
+        static_sims[static_kept] = stage.vectors[static_kept] @ first
+    sims[stage.rows] = _calibrated(static_sims, calibrate)
+    return sims, np.concatenate([kept, stage.rows[static_kept]])
