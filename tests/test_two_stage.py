@@ -335,6 +335,7 @@ def test_large_partly_refined_corpus_scans_each_model_with_its_own_projection(mo
     corpus = Corpus.from_table(_table(static, second, refined_rows), 1)
     stage = corpus.first_stage
     assert stage is not None and corpus.projected is not None and stage.projected is not None
+    assert corpus.projected.rows is not None and np.array_equal(corpus.projected.rows, refined_rows)
     q1, q2 = static[7] + 0.1, second[7] + 0.1
     q1, q2 = q1 / np.linalg.norm(q1), q2 / np.linalg.norm(q2)
     shift, scale, target = two_stage._calibration([(corpus, 0)], q1, q2)

@@ -174,30 +174,40 @@ class ProjectedScan:
 
     vectors: FloatArray  # the chunks' full vectors (the corpus's own array)
     projection: FloatArray  # dim x reduced: the principal directions
-    reduced: FloatArray  # ``vectors @ projection``
+    reduced: FloatArray  # ``vectors[rows] @ projection``
+    rows: IntArray | None = None  # the chunks it scans, ascending (None: all)
 
     @classmethod
-    def assemble(cls, vectors: FloatArray, projection: FloatArray) -> ProjectedScan:
-        return cls(vectors, projection, np.ascontiguousarray(vectors @ projection))
+    def assemble(cls, vectors: FloatArray, projection: FloatArray, rows: IntArray | None = None) -> ProjectedScan:
+        if rows is None:
+            return cls(vectors, projection, np.ascontiguousarray(vectors @ projection))
+        reduced = np.empty((rows.size, projection.shape[1]), dtype=np.float32)
+        for start in range(0, rows.size, 8192):  # a block at a time: no copy of the rows' full vectors
+            block = rows[start : start + 8192]
+            reduced[start : start + block.size] = vectors[block] @ projection
+        return cls(vectors, projection, reduced, rows)
 
     @classmethod
     def build(
         cls, vectors: FloatArray, dims: int | None = None, seed: int = 0, rows: IntArray | None = None
     ) -> ProjectedScan:
-        """``rows``: the rows whose vectors the directions are fitted to (default: all; a partly
-        refined corpus fits the rows that have a refined vector, not the zeros of the rest)."""
+        """``rows``: scan only these (ascending), with directions fitted to them: a partly refined
+        corpus scans the rows that have a refined vector, not the zeros of the rest."""
         rng = np.random.default_rng(seed)
         pool = np.arange(vectors.shape[0], dtype=np.int64) if rows is None else rows
         sample = vectors[np.sort(rng.choice(pool, size=min(pool.size, 20_000), replace=False))]
-        return cls.assemble(vectors, principal_directions(sample, dims or projected_dims(vectors.shape[1])))
+        return cls.assemble(vectors, principal_directions(sample, dims or projected_dims(vectors.shape[1])), rows)
 
     def search(self, query: FloatArray, allowed: BoolArray | None = None) -> tuple[FloatArray, IntArray]:
         """Cosine per chunk, and the chunks it is exact for: the ``PROJECTED_RESCORED`` best of
         the first pass among ``allowed``. The rest keep the first pass's estimate (uncentred
         projection; MiniLM, 98k chunks, those ranked 1,000-20,000: bias -0.008, error 0.027
         where their cosines spread 0.043), so the file signals read every chunk of a file, as
-        on a small index searched exactly, while the candidate pool takes exact scores only."""
+        on a small index searched exactly, while the candidate pool takes exact scores only.
+        Chunks outside ``rows`` are -inf."""
         approx = self.reduced @ (query @ self.projection)
+        if allowed is not None and self.rows is not None:
+            allowed = allowed[self.rows]
         # The allowed chunks' scores only: a partition over many masked-out values is slow.
         pool = np.flatnonzero(allowed) if allowed is not None else None
         scores = approx if pool is None else approx[pool]
@@ -206,7 +216,12 @@ class ProjectedScan:
             kept = np.sort(best if pool is None else pool[best])
         else:
             kept = np.arange(approx.size, dtype=np.int64) if pool is None else pool
-        sims = np.asarray(approx, dtype=np.float32)
+        if self.rows is None:
+            sims = np.asarray(approx, dtype=np.float32)
+        else:
+            sims = np.full(self.vectors.shape[0], -np.inf, dtype=np.float32)
+            sims[self.rows] = approx
+            kept = self.rows[kept]
         sims[kept] = self.vectors[kept] @ query
         return sims, kept
 
@@ -632,7 +647,7 @@ def _indexes(
 def _with_partial_projection(
     built: dict[str, Any], vectors: FloatArray | None, first_stage: FirstStage | None
 ) -> dict[str, Any]:
-    """A partly refined corpus's projected scan of its refined vectors (fitted to those rows)."""
+    """A partly refined corpus's projected scan of the rows that have a refined vector."""
     if vectors is None or first_stage is None or not first_stage.rows.size:
         return built
     refined_rows = np.flatnonzero(first_stage.refined)

@@ -113,11 +113,10 @@ def _part_similarities(
     if first.shape[0] != stage.vectors.shape[1] or second.shape[0] != part.vectors.shape[1]:
         return unscored
     narrow = mask is not None and np.count_nonzero(mask) < EXACT_BELOW * part.n
-    refined_pool = stage.refined if mask is None else stage.refined & mask
     if part.projected is not None and not narrow:
-        sims, kept = part.projected.search(second, refined_pool)
+        sims, kept = part.projected.search(second, mask)  # it scans the refined rows only
     else:
-        kept = np.flatnonzero(refined_pool)
+        kept = np.flatnonzero(stage.refined if mask is None else stage.refined & mask)
         sims = np.full(part.n, -np.inf, dtype=np.float32)
         sims[kept] = part.vectors[kept] @ second
     static_mask = None if mask is None else mask[stage.rows]
