@@ -118,6 +118,13 @@ let handler = function (event) {
 
 var legacy = function named() {};
 
+const Button = forwardRef((props, ref) => render(props, ref));
+
+function total(items) {
+  const sum = items.reduce((a, b) => a + b, 0);
+  return sum;
+}
+
 class Store extends Base {
   #items = [];
 
@@ -151,6 +158,8 @@ const Widget = class {
             ("function", "add"),
             ("function", "handler"),
             ("function", "legacy"),
+            ("function", "Button"),
+            ("function", "total"),
             ("class", "Store"),
             ("method", "constructor"),
             ("method", "size"),

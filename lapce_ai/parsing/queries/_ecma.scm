@@ -46,6 +46,28 @@
 (variable_declaration
   (variable_declarator name: (identifier) @name value: (class))) @definition.class
 
+; At module level, a function a call makes, named by the variable: a wrapper or factory
+; (const Button = forwardRef((props, ref) => ...), var assignIn = createAssigner(function ...)).
+; Only there: inside a body, const total = items.reduce((a, b) => a + b) is a value.
+(program
+  (lexical_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: (call_expression arguments: (arguments [(arrow_function) (function_expression)])))) @definition.function)
+
+(program
+  (variable_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: (call_expression arguments: (arguments [(arrow_function) (function_expression)])))) @definition.function)
+
+(program
+  (export_statement
+    declaration: (lexical_declaration
+      (variable_declarator
+        name: (identifier) @name
+        value: (call_expression arguments: (arguments [(arrow_function) (function_expression)]))))) @definition.function)
+
 ; exports.f = function () {} / Foo.prototype.bar = () => {}
 (expression_statement
   (assignment_expression
