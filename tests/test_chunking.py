@@ -241,6 +241,14 @@ ELIXIR_DOC = (
     f"  def other(apps) do\n{FILLER}    :ok\n  end\nend\n"  # the module is too big for one chunk
 )
 HASKELL_DOC = f"module Copy where\n\n-- | {LONG_DOC}.\ncopyFrom :: [FilePath] -> IO ()\ncopyFrom = mapM_ print\n"
+# A signature longer than a "small node", its last argument documented by a trailing -- ^ haddock.
+HASKELL_LONG_SIGNATURE = (
+    f"module Copy where\n\nimport Data.List (sort)\n\n-- | {LONG_DOC}.\n"
+    "copyFrom :: [FilePath] -- ^ the files to copy, in the order the user listed them on the command line\n"
+    "         -> FilePath -- ^ the target folder, created first when it does not exist yet\n"
+    "         -> IO () -- ^ nothing: the files are copied as a side effect\n"
+    "copyFrom files target = mapM_ print (sort files)\n"
+)
 ERLANG_DOC = (
     f'-module(copy).\n\n-doc "{LONG_DOC}".\n-spec copy_from([term()]) -> ok.\n'
     "copy_from(Apps) -> lists:foreach(fun io:format/1, Apps).\n"
@@ -261,6 +269,7 @@ JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(a
         ("lib/mix/phoenix.ex", ELIXIR_DOC, "Mix.Phoenix.copy_from"),
         ("src/Copy.hs", HASKELL_DOC, "copyFrom"),
         ("src/Copy.hs", HASKELL_DOC.replace("\ncopyFrom ::", "\n\ncopyFrom ::"), "copyFrom"),
+        ("src/Copy.hs", HASKELL_LONG_SIGNATURE, "copyFrom"),
         ("src/copy.jl", JULIA_DOC, "copy_from"),
         ("src/copy.erl", ERLANG_DOC, "copy_from"),
         ("lib/Copy.pm", PERL_DOC, "copy_from"),
@@ -275,6 +284,7 @@ JULIA_DOC = f'"""\n    copy_from(apps)\n\n{LONG_DOC}.\n"""\nfunction copy_from(a
         "elixir-doc-attribute",
         "haskell-haddock",
         "haskell-haddock-blank-line",
+        "haskell-long-signature",
         "julia-docstring",
         "erlang-doc-attribute",
         "perl-pod",
@@ -290,6 +300,7 @@ def test_documentation_the_grammar_does_not_call_a_comment_joins_its_definition(
     definition = by_symbol(chunks)[symbol]
     assert LONG_DOC in definition.content
     assert not any(LONG_DOC in c.content for c in chunks if c is not definition)
+    assert not any(symbol in c.content for c in chunks if c is not definition and c.kind == "module")
 
 
 def test_a_module_doc_does_not_join_the_first_function() -> None:

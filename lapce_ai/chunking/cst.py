@@ -38,8 +38,9 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # Bumped whenever the same tree gives other chunks: caches of chunked files must not serve the
 # old ones, and indexes re-chunk their files (2: documentation nodes join their definition;
 # 3: so do comments a grammar put at the end of the node before, Kotlin's KDoc after imports;
-# a recovered name with an invented token is named by its last part).
-CHUNKER_VERSION = 3
+# a recovered name with an invented token is named by its last part; 4: also when more
+# documentation follows that node, like Haskell's haddock in the import list, then a signature).
+CHUNKER_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class CstChunker:
         pending_gap: list[tree_sitter.Node] = []
         for item in items:
             if isinstance(item, _Def):
-                pending_gap = _open_trailing_comments(pending_gap)
+                pending_gap = _open_trailing_comments(pending_gap, item.doc_nodes)
                 attach = self._attachable_prefix(pending_gap, item, source)
                 rest = pending_gap[: len(pending_gap) - len(attach)]
                 self._flush_gap(rest, gap_kind, gap_symbol, out, source, depth)
@@ -259,20 +260,27 @@ def _interleave(container: tree_sitter.Node, defs: list[_Def], depth: int) -> li
     return out
 
 
-def _open_trailing_comments(gap: list[tree_sitter.Node]) -> list[tree_sitter.Node]:
+def _open_trailing_comments(gap: list[tree_sitter.Node], doc_nodes: DocNodes = ()) -> list[tree_sitter.Node]:
     """Some grammars end a node with the comments that follow it (Kotlin's import list and
-    package header hold the next class's KDoc): open such a last node into its children, so
-    those comments can join the definition below them."""
+    package header hold the next class's KDoc, Haskell's the next function's haddock): open
+    the last node before the gap's trailing documentation into its children when it ends with
+    such a comment, so the comment can join the definition below with the rest."""
+
+    def documents(node: tree_sitter.Node) -> bool:
+        return "comment" in node.type or is_doc_node(doc_nodes, node)
+
     while gap:
-        last = gap[-1]
-        if "comment" in last.type or not last.child_count:
+        i = len(gap) - 1
+        while i >= 0 and documents(gap[i]):
+            i -= 1
+        if i < 0 or not gap[i].child_count:
             break
-        tail = last
-        while tail.child_count and "comment" not in tail.type:
+        tail = gap[i]
+        while tail.child_count and not documents(tail):
             tail = tail.children[-1]
-        if "comment" not in tail.type:
+        if not documents(tail):
             break
-        gap = [*gap[:-1], *last.children]
+        gap = [*gap[:i], *gap[i].children, *gap[i + 1 :]]
     return gap
 
 
