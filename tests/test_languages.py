@@ -2120,3 +2120,15 @@ def test_parsers_are_fresh_and_queries_shared_across_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(run, range(32)))
     assert all(r == expected for r in results)
+
+
+def test_language_aliases_are_unique_and_kinds_come_from_the_queries() -> None:
+    from lapce_ai.parsing.languages import canonical_language, chunk_kinds
+
+    assert canonical_language("Golang") == "go" and canonical_language("c++") == "cpp"
+    assert canonical_language("TypeScript") == "typescript" and canonical_language("klingon") is None
+    seen: dict[str, str] = {}
+    for name, spec in all_languages().items():
+        for alias in (name, *spec.aliases):
+            assert seen.setdefault(alias.lower(), name) == name, alias
+    assert {"function", "method", "class", "impl", "macro", "module", "window"} <= chunk_kinds()

@@ -186,6 +186,8 @@ def test_results_have_the_contract_fields(engine: SearchEngine) -> None:
         (SearchFilters(path="lib/*/paths.py"), lambda r: r.path.startswith("lib/")),
         (SearchFilters(language="javascript"), lambda r: r.language == "javascript"),
         (SearchFilters(language="Python"), lambda r: r.language == "python"),
+        (SearchFilters(language="JS"), lambda r: r.language == "javascript"),  # an alias
+        (SearchFilters(language="py"), lambda r: r.language == "python"),
         (SearchFilters(path="tests", language="python"), lambda r: r.path.startswith("tests/")),
         (SearchFilters(kind="class"), lambda r: r.kind == "class"),
     ],
@@ -218,6 +220,23 @@ def test_prefix_filter_is_a_folder_not_a_string_prefix(engine: SearchEngine) -> 
 def test_filters_cannot_escape_or_inject(engine: SearchEngine, filters: SearchFilters) -> None:
     with pytest.raises(FilterError):
         engine.search("HTTPException", 5, filters)
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        (SearchFilters(language="pyhton"), "unknown language filter 'pyhton': did you mean python?"),
+        (SearchFilters(language="brainfuck"), "known: bash, batch"),
+        (SearchFilters(kind="functions"), "unknown kind filter 'functions': did you mean function?"),
+        (SearchFilters(kind="banana"), "known: class, enum, function"),
+    ],
+)
+def test_a_language_or_kind_no_chunk_can_have_is_an_error_not_an_empty_answer(
+    engine: SearchEngine, filters: SearchFilters, message: str
+) -> None:
+    with pytest.raises(FilterError) as raised:
+        engine.search("HTTPException", 5, filters)
+    assert message in str(raised.value)
 
 
 def test_quotes_in_a_path_filter_are_data(engine: SearchEngine) -> None:

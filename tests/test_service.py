@@ -146,6 +146,13 @@ def test_path_filter_cannot_escape_workspace(svc: Service, path: str) -> None:
     assert errors and errors >= 1
 
 
+def test_an_unknown_language_filter_is_a_400_that_names_the_likely_one(svc: Service) -> None:
+    r = svc.post("/search", json={"query": "handle request", "language": "pyhton"})
+    assert r.status_code == 400, r.text
+    assert "did you mean python" in r.json()["detail"]
+    assert svc.get("/search", params={"q": "handle request", "language": "PY"}).status_code == 200
+
+
 def test_k_is_bounded(svc: Service) -> None:
     r = svc.get("/search", params={"q": "handle request", "k": 500})
     assert r.status_code == 200 and r.json()["k"] == 20 and r.json()["count"] <= 20

@@ -54,6 +54,7 @@ class LanguageSpec:
     # Nodes that document the definition right below them, besides comments: Haskell's
     # ``haddock``, Elixir's ``@doc``/``@spec`` attributes, Julia's docstrings.
     doc_nodes: DocNodes = ()
+    aliases: tuple[str, ...] = ()  # other names a search filter may use ("js", "golang", "c++")
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,29 @@ class _Index:
     by_filename_folded: dict[str, LanguageSpec]
     filename_globs: tuple[tuple[str, LanguageSpec], ...]
     by_extension: dict[str, LanguageSpec]  # lower-case, with the leading dot
+    by_alias: dict[str, LanguageSpec]  # lower-case names and aliases
 
 
 def all_languages() -> dict[str, LanguageSpec]:
     return dict(_index().languages)
+
+
+def canonical_language(name: str) -> str | None:
+    """The registry's name for a language a user named (any case, or an alias); None if unknown."""
+    spec = _index().by_alias.get(name.strip().lower())
+    return spec.name if spec is not None else None
+
+
+@functools.cache
+def chunk_kinds() -> frozenset[str]:
+    """Every kind a chunk can have: the definition kinds the query files capture, ``method``
+    (a function nested in a class-like definition), ``module`` (code between definitions) and
+    ``window`` (the line-window parser's)."""
+    kinds = {"method", "module", "window"}
+    for item in resources.files(__package__).joinpath("queries").iterdir():
+        if item.name.endswith(".scm"):
+            kinds.update(re.findall(r"@definition\.([A-Za-z_]+)", item.read_text(encoding="utf-8")))
+    return frozenset(kinds)
 
 
 def language_by_name(name: str) -> LanguageSpec | None:
@@ -192,6 +212,7 @@ def _index() -> _Index:
     folded: dict[str, LanguageSpec] = {}
     globs: list[tuple[str, LanguageSpec]] = []
     by_extension: dict[str, LanguageSpec] = {}
+    by_alias: dict[str, LanguageSpec] = {}
     for name, table in raw.items():
         if not isinstance(table, dict):
             raise ValueError(f"languages.toml: [{name}] must be a table")
@@ -202,8 +223,12 @@ def _index() -> _Index:
             extensions=tuple(str(e) for e in table.get("extensions", ())),
             filenames=tuple(str(f) for f in table.get("filenames", ())),
             doc_nodes=_doc_nodes(name, table.get("doc_nodes", {})),
+            aliases=tuple(str(a) for a in table.get("aliases", ())),
         )
         languages[name] = spec
+        for alias in (name, *spec.aliases):
+            if by_alias.setdefault(alias.lower(), spec) is not spec:
+                raise ValueError(f"languages.toml: [{name}] alias {alias!r} already names another language")
         for filename in spec.filenames:
             if any(c in filename for c in "*?["):
                 globs.append((filename.lower(), spec))
@@ -214,7 +239,7 @@ def _index() -> _Index:
             if not ext.startswith("."):
                 raise ValueError(f"languages.toml: [{name}] extension {ext!r} must start with '.'")
             by_extension.setdefault(ext.lower(), spec)
-    return _Index(languages, by_filename, folded, tuple(globs), by_extension)
+    return _Index(languages, by_filename, folded, tuple(globs), by_extension, by_alias)
 
 
 @functools.cache

@@ -6,9 +6,12 @@ outside the workspace; every literal is quoted, so a filter cannot inject SQL.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from lapce_ai.parsing.languages import all_languages, canonical_language, chunk_kinds
 
 
 class FilterError(ValueError):
@@ -26,26 +29,42 @@ class SearchFilters:
         if self.path:
             clauses.append(path_clause(self.path))
         if self.language:
-            clauses.append(f"language = {quote(_check_word(self.language, 'language'))}")
+            clauses.append(f"language = {quote(self.normalized_language())}")
         if self.kind:
-            clauses.append(f"kind = {quote(_check_word(self.kind, 'kind'))}")
+            clauses.append(f"kind = {quote(self.normalized_kind())}")
         return " AND ".join(clauses) if clauses else None
 
     def validate(self) -> SearchFilters:
-        """Raise ``FilterError`` now for any invalid part (before any search work)."""
+        """Raise ``FilterError`` now for any invalid part (before any search work): a language
+        or kind no chunk can have is a typo to report, not a search with no results."""
         if self.path:
             path_clause(self.path)
         if self.language:
-            _check_word(self.language, "language")
+            self.normalized_language()
         if self.kind:
-            _check_word(self.kind, "kind")
+            self.normalized_kind()
         return self
 
     def normalized_language(self) -> str:
-        return _check_word(self.language or "", "language")
+        """The registry's name of the filter's language (``JS`` -> ``javascript``)."""
+        value = _check_word(self.language or "", "language")
+        name = canonical_language(value)
+        if name is None:
+            raise FilterError(_unknown("language", value, all_languages()))
+        return name
 
     def normalized_kind(self) -> str:
-        return _check_word(self.kind or "", "kind")
+        value = _check_word(self.kind or "", "kind")
+        if value not in chunk_kinds():
+            raise FilterError(_unknown("kind", value, chunk_kinds()))
+        return value
+
+
+def _unknown(what: str, value: str, known: Iterable[str]) -> str:
+    names = sorted(known)
+    close = difflib.get_close_matches(value, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(names)}"
+    return f"unknown {what} filter {value!r}: {hint}"
 
 
 def quote(value: str) -> str:
