@@ -61,8 +61,9 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
 
         query: words ("parse multipart form data"), a question, an identifier or a snippet.
         k: how many results. path: a path prefix or glob relative to the workspace root
-        ("src/", "src/**/*.go"). language / kind: only chunks of this language ("python") or
-        kind ("function", "class", "method").
+        ("src/", "src/**/*.go"). language / kind: only chunks of this language ("python", or
+        an alias: "py", "js", "golang") or kind ("function", "class", "method"); an unknown
+        one is an error that names the likely one.
         Each result: path, start_line, end_line (1-based, inclusive), symbol, kind, language,
         score, content."""
         if not query.strip():
