@@ -39,8 +39,10 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # old ones, and indexes re-chunk their files (2: documentation nodes join their definition;
 # 3: so do comments a grammar put at the end of the node before, Kotlin's KDoc after imports;
 # a recovered name with an invented token is named by its last part; 4: also when more
-# documentation follows that node, like Haskell's haddock in the import list, then a signature).
-CHUNKER_VERSION = 4
+# documentation follows that node, like Haskell's haddock in the import list, then a signature;
+# 5: a language's documentation nodes no longer count towards the small code that may join,
+# and a node is opened when its documentation is followed only by small nodes, a pragma say).
+CHUNKER_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class CstChunker:
         pending_gap: list[tree_sitter.Node] = []
         for item in items:
             if isinstance(item, _Def):
-                pending_gap = _open_trailing_comments(pending_gap, item.doc_nodes)
+                pending_gap = _open_trailing_comments(pending_gap, item.doc_nodes, self.limits.min_chars)
                 attach = self._attachable_prefix(pending_gap, item, source)
                 rest = pending_gap[: len(pending_gap) - len(attach)]
                 self._flush_gap(rest, gap_kind, gap_symbol, out, source, depth)
@@ -141,8 +143,9 @@ class CstChunker:
         size = 0
         next_start_row = d.node.start_point.row
         for node in reversed(gap):
-            size += node.end_byte - node.start_byte
             is_doc = is_doc_node(d.doc_nodes, node)
+            if not is_doc:  # documentation is no "small code": a long doc does not stop a pragma
+                size += node.end_byte - node.start_byte
             is_comment = is_doc or "comment" in node.type or node.type in {"decorator", "attribute_item", "annotation"}
             adjacent = next_start_row - node.end_point.row <= (2 if is_doc else 1)
             if not adjacent or not (is_comment or size < self.limits.min_chars):
@@ -260,25 +263,35 @@ def _interleave(container: tree_sitter.Node, defs: list[_Def], depth: int) -> li
     return out
 
 
-def _open_trailing_comments(gap: list[tree_sitter.Node], doc_nodes: DocNodes = ()) -> list[tree_sitter.Node]:
+def _open_trailing_comments(
+    gap: list[tree_sitter.Node], doc_nodes: DocNodes = (), small: int = 0
+) -> list[tree_sitter.Node]:
     """Some grammars end a node with the comments that follow it (Kotlin's import list and
-    package header hold the next class's KDoc, Haskell's the next function's haddock): open
-    the last node before the gap's trailing documentation into its children when it ends with
-    such a comment, so the comment can join the definition below with the rest."""
+    package header hold the next class's KDoc, Haskell's the next function's haddock, maybe
+    with a pragma after it): open the last node before the gap's trailing documentation into
+    its children when it ends with such a comment (then at most ``small``-byte nodes), so the
+    comment can join the definition below with the rest."""
 
     def documents(node: tree_sitter.Node) -> bool:
         return "comment" in node.type or is_doc_node(doc_nodes, node)
+
+    def ends_with_documentation(node: tree_sitter.Node) -> bool:
+        kids = node.children
+        j = len(kids) - 1
+        while j >= 0 and not documents(kids[j]) and kids[j].end_byte - kids[j].start_byte < small:
+            j -= 1
+        if j >= 0 and j < len(kids) - 1 and documents(kids[j]):
+            return True
+        tail = node
+        while tail.child_count and not documents(tail):
+            tail = tail.children[-1]
+        return documents(tail)
 
     while gap:
         i = len(gap) - 1
         while i >= 0 and documents(gap[i]):
             i -= 1
-        if i < 0 or not gap[i].child_count:
-            break
-        tail = gap[i]
-        while tail.child_count and not documents(tail):
-            tail = tail.children[-1]
-        if not documents(tail):
+        if i < 0 or not gap[i].child_count or not ends_with_documentation(gap[i]):
             break
         gap = [*gap[:i], *gap[i].children, *gap[i + 1 :]]
     return gap
