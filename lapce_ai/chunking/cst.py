@@ -41,8 +41,9 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # a recovered name with an invented token is named by its last part; 4: also when more
 # documentation follows that node, like Haskell's haddock in the import list, then a signature;
 # 5: a language's documentation nodes no longer count towards the small code that may join,
-# and a node is opened when its documentation is followed only by small nodes, a pragma say).
-CHUNKER_VERSION = 5
+# and a node is opened when its documentation is followed only by small nodes, a pragma say;
+# 6: also when small code outside it, a fixity or an annotation, sits before the definition).
+CHUNKER_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -268,9 +269,9 @@ def _open_trailing_comments(
 ) -> list[tree_sitter.Node]:
     """Some grammars end a node with the comments that follow it (Kotlin's import list and
     package header hold the next class's KDoc, Haskell's the next function's haddock, maybe
-    with a pragma after it): open the last node before the gap's trailing documentation into
-    its children when it ends with such a comment (then at most ``small``-byte nodes), so the
-    comment can join the definition below with the rest."""
+    with a pragma after it): open the last node before the gap's trailing documentation and
+    small code into its children when it ends with such a comment (then at most ``small``
+    bytes of code), so the comment can join the definition below with the rest."""
 
     def documents(node: tree_sitter.Node) -> bool:
         return "comment" in node.type or is_doc_node(doc_nodes, node)
@@ -288,8 +289,17 @@ def _open_trailing_comments(
         return documents(tail)
 
     while gap:
-        i = len(gap) - 1
-        while i >= 0 and documents(gap[i]):
+        # Past the documentation and small code (an annotation a grammar left outside the
+        # definition) that may join the definition anyway.
+        i, code = len(gap) - 1, 0
+        while i >= 0:
+            node = gap[i]
+            if not documents(node):
+                if node.child_count and ends_with_documentation(node):
+                    break
+                code += node.end_byte - node.start_byte
+                if code >= small:
+                    break
             i -= 1
         if i < 0 or not gap[i].child_count or not ends_with_documentation(gap[i]):
             break
