@@ -224,6 +224,44 @@ def test_incremental_search_corpus_follows_refinement(tmp_path: Path, embedder: 
     assert incremental == dense(True)  # the same answers as a corpus built afresh
 
 
+def test_refinement_increments_on_a_projected_partly_refined_corpus_answer_like_a_fresh_one(
+    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search corpus of a large index being refined: a partly refined base searched with
+    a projected first pass per model, then refinement commits arriving as changes on top of it
+    (the base's projections kept, the changed rows exact in the delta)."""
+    from lapce_ai.search import corpus as corpus_module
+
+    monkeypatch.setattr(corpus_module, "PROJECTED_MIN_CHUNKS", 50)
+    monkeypatch.setattr(corpus_module, "PROJECTED_RESCORED", 10)
+    root = many_functions(tmp_path / "ws", 160)
+    h = Harness(tmp_path, embedder)
+    h.index(root)
+    Refiner(h.store, h.refiner, commit_chunks=70, commit_seconds=float("inf")).run(max_steps=1)
+    queries = ("multiply the value", "fn_7", "return value times 42", "fn_100 value", "value 33")
+
+    def dense(rebuild: bool) -> list[list[tuple[str, str, float]]]:
+        if rebuild:
+            forget_corpus(h.store)
+        engine = SearchEngine(h.store, h.embedder, mode="dense")
+        return [[(r.path, r.symbol, r.score) for r in engine.search(q, 5)] for q in queries]
+
+    forget_corpus(h.store)
+    base = load_corpus(h.store)
+    assert base.projected is not None and base.first_stage is not None and base.first_stage.projected is not None
+    assert dense(False)[0]
+    Refiner(h.store, h.refiner, commit_chunks=6, commit_seconds=float("inf")).run(max_steps=1)
+    layered = load_corpus(h.store)
+    assert layered.layers is not None and layered.layers.base is base  # the commit came in as a change
+    monkeypatch.setattr(corpus_module, "PROJECTED_RESCORED", 10**6)  # every row rescored: comparable exactly
+    incremental = dense(False)
+    fresh = dense(True)
+    assert load_corpus(h.store).layers is None
+    for got, want in zip(incremental, fresh, strict=True):
+        assert [(p, s) for p, s, _ in got] == [(p, s) for p, s, _ in want]
+        assert np.allclose([x for _, _, x in got], [x for _, _, x in want], atol=1e-4)
+
+
 def many_functions(root: Path, count: int) -> Path:
     (root / "src").mkdir(parents=True)
     rng = random.Random(3)
