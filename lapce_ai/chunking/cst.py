@@ -264,9 +264,7 @@ def _interleave(container: tree_sitter.Node, defs: list[_Def], depth: int) -> li
     return out
 
 
-def _open_trailing_comments(
-    gap: list[tree_sitter.Node], doc_nodes: DocNodes = (), small: int = 0
-) -> list[tree_sitter.Node]:
+def _open_trailing_comments(gap: list[tree_sitter.Node], doc_nodes: DocNodes, small: int) -> list[tree_sitter.Node]:
     """Some grammars end a node with the comments that follow it (Kotlin's import list and
     package header hold the next class's KDoc, Haskell's the next function's haddock, maybe
     with a pragma after it): open the last node before the gap's trailing documentation and
@@ -281,29 +279,30 @@ def _open_trailing_comments(
         j = len(kids) - 1
         while j >= 0 and not documents(kids[j]) and kids[j].end_byte - kids[j].start_byte < small:
             j -= 1
-        if j >= 0 and j < len(kids) - 1 and documents(kids[j]):
+        if j >= 0 and documents(kids[j]):
             return True
         tail = node
         while tail.child_count and not documents(tail):
             tail = tail.children[-1]
         return documents(tail)
 
-    while gap:
+    opened = True
+    while opened:
+        opened = False
         # Past the documentation and small code (an annotation a grammar left outside the
         # definition) that may join the definition anyway.
-        i, code = len(gap) - 1, 0
-        while i >= 0:
+        code = 0
+        for i in range(len(gap) - 1, -1, -1):
             node = gap[i]
-            if not documents(node):
-                if node.child_count and ends_with_documentation(node):
-                    break
-                code += node.end_byte - node.start_byte
-                if code >= small:
-                    break
-            i -= 1
-        if i < 0 or not gap[i].child_count or not ends_with_documentation(gap[i]):
-            break
-        gap = [*gap[:i], *gap[i].children, *gap[i + 1 :]]
+            if documents(node):
+                continue
+            if node.child_count and ends_with_documentation(node):
+                gap = [*gap[:i], *node.children, *gap[i + 1 :]]
+                opened = True
+                break
+            code += node.end_byte - node.start_byte
+            if code >= small:
+                break
     return gap
 
 

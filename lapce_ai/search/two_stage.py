@@ -100,31 +100,39 @@ def _part_similarities(
     part: Corpus, first: FloatArray, second: FloatArray, mask: BoolArray | None, calibrate: Calibration
 ) -> tuple[FloatArray, IntArray | None]:
     """One part's cosines and computed rows (None: all), each row by the model it is refined to."""
-    unscored = np.full(part.n, -np.inf, dtype=np.float32), np.zeros(0, dtype=np.int64)
     if part.vectors is None:
-        return unscored
+        return _unscored(part.n)
     if part.vector_space == FIRST:
         result = part.similarities(first, mask)
-        return unscored if result is None else (_calibrated(result[0], calibrate), result[1])
+        return _unscored(part.n) if result is None else (_calibrated(result[0], calibrate), result[1])
     stage = part.first_stage
     if stage is None or not stage.rows.size:
         result = part.similarities(second, mask)
-        return unscored if result is None else result
+        return _unscored(part.n) if result is None else result
     if first.shape[0] != stage.vectors.shape[1] or second.shape[0] != part.vectors.shape[1]:
-        return unscored
+        return _unscored(part.n)
     narrow = mask is not None and np.count_nonzero(mask) < EXACT_BELOW * part.n
     if part.projected is not None and not narrow:
         sims, kept = part.projected.search(second, mask)  # it scans the refined rows only
     else:
         kept = np.flatnonzero(stage.refined if mask is None else stage.refined & mask)
-        sims = np.full(part.n, -np.inf, dtype=np.float32)
-        sims[kept] = part.vectors[kept] @ second
+        sims = _exact(part.vectors, second, kept)
     static_mask = None if mask is None else mask[stage.rows]
     if stage.projected is not None and not narrow:
         static_sims, static_kept = stage.projected.search(first, static_mask)
     else:
         static_kept = np.arange(stage.rows.size, dtype=np.int64) if static_mask is None else np.flatnonzero(static_mask)
-        static_sims = np.full(stage.rows.size, -np.inf, dtype=np.float32)
-        static_sims[static_kept] = stage.vectors[static_kept] @ first
+        static_sims = _exact(stage.vectors, first, static_kept)
     sims[stage.rows] = _calibrated(static_sims, calibrate)
     return sims, np.concatenate([kept, stage.rows[static_kept]])
+
+
+def _exact(matrix: FloatArray, query: FloatArray, rows: IntArray) -> FloatArray:
+    """Cosine of ``rows`` of ``matrix`` with the query; -inf for the other rows."""
+    sims = np.full(matrix.shape[0], -np.inf, dtype=np.float32)
+    sims[rows] = matrix[rows] @ query
+    return sims
+
+
+def _unscored(n: int) -> tuple[FloatArray, IntArray]:
+    return np.full(n, -np.inf, dtype=np.float32), np.zeros(0, dtype=np.int64)
