@@ -90,7 +90,23 @@ def elixir_source(n: int = 5) -> bytes:
     return "".join(out).encode()
 
 
+def csharp_source(n: int = 4) -> bytes:
+    # Namespaces holding one class, two classes, and more than fit in a chunk.
+    def klass(name: str, i: int) -> str:
+        steps = "".join(f"            x = x * {j} + {i};\n" for j in range(4))
+        return (
+            f"    /// <summary>{name} does step {i}.</summary>\n    public class {name}\n    {{\n"
+            f"        public int Run(int x)\n        {{\n{steps}            return x;\n        }}\n    }}\n"
+        )
+
+    out = ["using System;\n\nnamespace One\n{\n" + klass("Only", 0) + "}\n\nnamespace Two\n{\n"]
+    out.append(klass("First", 1) + "\n" + klass("Second", 2) + "}\n\nnamespace Big\n{\n")
+    out.append("\n".join(klass(f"K{i}", i) for i in range(n * 3)) + "}\n")
+    return "".join(out).encode()
+
+
 SOURCES = {
+    "App.cs": csharp_source,
     "mod.py": py_source,
     "app.js": js_source,
     "lib.rs": rust_source,

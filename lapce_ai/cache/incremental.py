@@ -464,21 +464,9 @@ def _between_definitions(
     if items is None or (fences[1] is not None and (not items or items[-1] is not fences[1])):
         return None
     fresh: list[_Piece] = []
-    # The top-level loop of CstChunker._emit_region, over this stretch only.
-    pending: list[tree_sitter.Node] = []
-    for item in items:
-        if isinstance(item, _Def):
-            attach = rec._attachable_prefix(pending, item, new_source)
-            rec._flush_gap(pending[: len(pending) - len(attach)], "module", "", fresh, new_source, 0)
-            pending = []
-            before = len(fresh)
-            rec._emit_def(item, fresh, new_source, 0)
-            if attach and len(fresh) > before:
-                first = fresh[before]
-                fresh[before] = _Piece(attach[0].start_byte, first.end_byte, first.kind, first.symbol)
-        else:
-            pending.append(item)
-    rec._flush_gap(pending, "module", "", fresh, new_source, 0)
+    # The top-level loop of CstChunker._emit_region, over this stretch only: the same code, so
+    # every rule of how a gap joins the definition below it holds here too.
+    rec._emit_items(items, "module", "", fresh, new_source, 0)
 
     p_from = old.emissions[left].last if left is not None else 0
     p_to = old.emissions[right].last if right is not None else len(old.pieces)

@@ -119,7 +119,18 @@ class CstChunker:
         depth: int,
     ) -> None:
         """Emit ``container``'s code: child definitions recursively, the gaps between as chunks."""
-        items = _interleave(container, defs, depth)
+        self._emit_items(_interleave(container, defs, depth), gap_kind, gap_symbol, out, source, depth)
+
+    def _emit_items(
+        self,
+        items: list[_Def | tree_sitter.Node],
+        gap_kind: str,
+        gap_symbol: str,
+        out: list[_Piece],
+        source: bytes,
+        depth: int,
+    ) -> None:
+        """Emit a region's items in order (also the incremental re-chunker's loop over a stretch)."""
         pending_gap: list[tree_sitter.Node] = []
         for item in items:
             if isinstance(item, _Def):
