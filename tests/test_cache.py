@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import xxhash
+from test_chunking import header_with_macro_lines
 
 from lapce_ai.cache import TieredCstCache, build_cache
 from lapce_ai.cache.incremental import compute_edit, full_structure, rechunk, reparse
@@ -248,6 +249,23 @@ def test_router_reparses_hot_files_incrementally(tmp_path: Path) -> None:
     assert router.process("pkg/mod.py", v3, h(v3)).chunks
     assert cache.stats()["tiers"]["hot"]["hits"] == 1
     assert cache.stats()["parses"]["full"] == 1
+
+
+def test_edits_after_a_reading_with_macro_lines_as_comments_match_a_fresh_parse(tmp_path: Path) -> None:
+    # The hot tree of such a file was parsed from the commented bytes: the next edit must be
+    # diffed against those, or tree-sitter would reuse nodes of text that is not the file's.
+    cache = TieredCstCache(frozen_dir=tmp_path / "cst")
+    router, plain = make_router(cache), make_router(None)
+    v1 = header_with_macro_lines(10).encode()
+    v2 = v1.replace(b"value = -value;", b"value = -value * 1;", 1)  # inside a function
+    v3 = v2.replace(b"JSON_HEDLEY_RETURNS_NON_NULL\n", b"", 1)  # one macro line gone
+    v4 = header_with_macro_lines(10, body_line="JSON_ASSERT(last - first >= 2);").encode()
+    for version in (v1, v2, v3, v4, v1):
+        out = router.process("to_chars.hpp", version, h(version))
+        assert out.chunks == plain.process("to_chars.hpp", version, h(version)).chunks
+        assert "detail.write_digits_3" in {c.symbol for c in out.chunks}
+    # The same bytes again are served from the cache.
+    assert router.process("to_chars.hpp", v1, h(v1)).chunks == plain.process("to_chars.hpp", v1, h(v1)).chunks
 
 
 def test_concurrent_router_calls_match_uncached_results(tmp_path: Path) -> None:

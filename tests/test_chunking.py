@@ -5,6 +5,8 @@ import pytest
 from lapce_ai.chunking.legacy import chunk_lines
 from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY, Chunk
 from lapce_ai.config.settings import FeatureSettings, PerformanceSettings
+from lapce_ai.parsing.languages import language_by_name, new_parser
+from lapce_ai.parsing.recovery import best_reading, comment_out_macro_lines
 from lapce_ai.parsing.router import ParserRouter
 
 PY = '''import os
@@ -189,6 +191,92 @@ def test_error_node_around_parsed_definitions_stays_on_the_cst() -> None:
     outcome = router().process("value.hpp", HEADER_WITH_CONDITIONAL_NAMESPACE.encode(), "h")
     assert outcome.parser == PARSER_CST and outcome.fallback is None
     assert {"size", "swap"} <= {c.symbol.rsplit(".", 1)[-1] for c in outcome.chunks}
+
+
+def header_with_macro_lines(n: int, body_line: str = "JSON_ASSERT(std::isfinite(value));") -> str:
+    """nlohmann/json's shape: a namespace macro, and attribute macros on their own lines between
+    a template's parameters and the function (tree-sitter reads them as a declaration)."""
+    functions = "".join(
+        f"""
+/*!
+@brief writes the digits of value {i}
+*/
+template<typename FloatType>
+JSON_HEDLEY_NON_NULL(1, 2)
+JSON_HEDLEY_RETURNS_NON_NULL
+char* write_digits_{i}(char* first, const char* last, FloatType value)
+{{
+    {body_line}
+    if (std::signbit(value))
+    {{
+        value = -value;
+        *first++ = '-';
+    }}
+    return format_buffer(first, last, value, {i});
+}}
+"""
+        for i in range(n)
+    )
+    return (
+        "NLOHMANN_JSON_NAMESPACE_BEGIN\nnamespace detail\n{\n"
+        + functions
+        + "}  // namespace detail\nNLOHMANN_JSON_NAMESPACE_END\n"
+    )
+
+
+def assert_every_line_kept(source: str, chunks: list[Chunk]) -> None:
+    lines = source.split("\n")
+    covered: set[int] = set()
+    for c in chunks:
+        assert c.content == "\n".join(lines[c.start_line - 1 : c.end_line])  # the text as written
+        covered.update(range(c.start_line, c.end_line + 1))
+    assert [i for i, line in enumerate(lines, 1) if line.strip() and i not in covered] == []
+
+
+def test_attribute_macro_lines_do_not_break_the_definition_below() -> None:
+    source = header_with_macro_lines(12)
+    outcome = router().process("to_chars.hpp", source.encode(), "h")
+    assert outcome.parser == PARSER_CST
+    by_symbol = {c.symbol: c for c in outcome.chunks}
+    for i in range(12):
+        chunk = by_symbol[f"detail.write_digits_{i}"]
+        assert chunk.kind == "method"
+        assert chunk.content.startswith(f"/*!\n@brief writes the digits of value {i}")
+        assert "JSON_HEDLEY_NON_NULL(1, 2)\nJSON_HEDLEY_RETURNS_NON_NULL\nchar* write_digits" in chunk.content
+        assert chunk.content.endswith(f"return format_buffer(first, last, value, {i});\n}}")
+    assert_every_line_kept(source, outcome.chunks)
+
+
+def test_macro_lines_stay_code_where_the_file_parses_as_written() -> None:
+    # ``LAST`` alone on a line matches the macro pattern; the file parses, so nothing is re-read.
+    source = "enum color {\n  RED,\n  LAST\n};\n\nint count(void)\n{\n  return LAST;\n}\n"
+    spec = language_by_name("c")
+    assert spec is not None and comment_out_macro_lines(spec, source.encode()) is not None
+    tree = new_parser(spec).parse(source.encode())
+    reading = best_reading(spec, new_parser(spec), source.encode(), tree)
+    assert reading.tree is tree and reading.source == source.encode() and reading.error_ratio == 0.0
+    # A broken file the macro lines do not explain keeps its own reading too.
+    broken = b"int f( {\n  return 1;\n}\nFOO_BAR(1)\n"
+    first = new_parser(spec).parse(broken)
+    reading = best_reading(spec, new_parser(spec), broken, first)
+    assert reading.tree is first and reading.source == broken
+
+
+def test_commented_macro_lines_keep_offsets_and_line_breaks() -> None:
+    spec = language_by_name("cpp")
+    assert spec is not None
+    source = b"template<class T>\n  JSON_HEDLEY_NON_NULL(1, 2)\r\nJSON_HEDLEY_PURE // why\nchar* f(T a);\n  RUN(x);\n"
+    commented = comment_out_macro_lines(spec, source)
+    assert commented is not None and len(commented) == len(source)
+    assert commented.split(b"\n") == [
+        b"template<class T>",
+        b"  //" + b" " * 24 + b"\r",
+        b"//" + b" " * 21,
+        b"char* f(T a);",
+        b"  RUN(x);",  # a statement, not a macro line
+        b"",
+    ]
+    assert comment_out_macro_lines(language_by_name("python"), source) is None  # type: ignore[arg-type]
 
 
 def test_invalid_utf8_and_empty_files() -> None:

@@ -16,6 +16,7 @@ from lapce_ai.cache.tiers import TieredCstCache
 from lapce_ai.chunking.cst import CstChunker, _nest
 from lapce_ai.config.settings import Settings
 from lapce_ai.parsing.languages import definitions, has_grammar, language_for_path, new_parser
+from lapce_ai.parsing.recovery import best_reading
 
 
 class OutlineError(ValueError):
@@ -41,11 +42,12 @@ def outline_file(path: Path, settings: Settings, cache: TieredCstCache | None = 
         symbols = cache.get_symbols(key, file_hash)
         if symbols is None:
             parser = new_parser(spec)
-            tree = cache.parse(key, file_hash, data, parser)
-            chunks = cache.chunk(key, file_hash, spec, data, tree, CstChunker())
-            cache.put_parsed(key, file_hash, data, tree, chunks)
+            reading = best_reading(spec, parser, data, cache.parse(key, file_hash, data, parser))
+            chunks = cache.chunk(key, file_hash, spec, data, reading.tree, CstChunker())
+            cache.put_parsed(key, file_hash, reading.source, reading.tree, chunks)
             symbols = cache.get_symbols(key, file_hash)
     if symbols is None:  # tiered_cache = false: parse, outline, keep nothing
-        tree = new_parser(spec).parse(data)
-        symbols = [s.sym for s in _flatten(_nest(definitions(spec, tree.root_node)))]
+        parser = new_parser(spec)
+        reading = best_reading(spec, parser, data, parser.parse(data))
+        symbols = [s.sym for s in _flatten(_nest(definitions(spec, reading.tree.root_node)))]
     return [{"start_line": s.start_line, "end_line": s.end_line, "kind": s.kind, "symbol": s.symbol} for s in symbols]

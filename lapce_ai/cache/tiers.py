@@ -179,7 +179,8 @@ class TieredCstCache:
         """Parse ``source``, incrementally from the hot tree of ``path`` when there is one."""
         with self._lock:
             hot = self._hot.get(path)
-        if hot is not None and hot.file_hash == file_hash:
+        # A tree read with macro lines as comments (parsing.recovery) is not a parse of ``source``.
+        if hot is not None and hot.file_hash == file_hash and hot.source == source:
             return hot.tree.copy()  # callers may edit a tree; the hot one must stay as parsed
         if hot is not None and hot.tree.language == parser.language:
             done = reparse(parser, hot.tree, hot.source, source)

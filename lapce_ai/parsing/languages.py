@@ -45,6 +45,14 @@ def _doc_nodes(language: str, raw: object) -> DocNodes:
     return tuple((str(t), re.compile(str(p).encode()) if p else None) for t, p in raw.items())
 
 
+def _macro_lines(language: str, raw: object) -> re.Pattern[bytes] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw:
+        raise ValueError(f"languages.toml: [{language}] macro_lines must be a non-empty regex")
+    return re.compile(raw.encode(), re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class LanguageSpec:
     name: str
@@ -55,6 +63,9 @@ class LanguageSpec:
     # ``haddock``, Elixir's ``@doc``/``@spec`` attributes, Julia's docstrings.
     doc_nodes: DocNodes = ()
     aliases: tuple[str, ...] = ()  # other names a search filter may use ("js", "golang", "c++")
+    # Whole lines a second parse reads as comments when the file does not parse cleanly as written
+    # (C/C++ attribute-like macros on a line of their own): see ``parsing.recovery``.
+    macro_lines: re.Pattern[bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +235,7 @@ def _index() -> _Index:
             filenames=tuple(str(f) for f in table.get("filenames", ())),
             doc_nodes=_doc_nodes(name, table.get("doc_nodes", {})),
             aliases=tuple(str(a) for a in table.get("aliases", ())),
+            macro_lines=_macro_lines(name, table.get("macro_lines")),
         )
         languages[name] = spec
         for alias in (name, *spec.aliases):

@@ -23,11 +23,13 @@ from lapce_ai.chunking.model import PARSER_CST, PARSER_LEGACY, Chunk
 from lapce_ai.config.settings import FeatureSettings, PerformanceSettings
 from lapce_ai.observability import metrics
 from lapce_ai.parsing.languages import LanguageSpec, has_grammar, language_for_path, new_parser
+from lapce_ai.parsing.recovery import best_reading
 
 TEXT_LANGUAGE = "text"
 # Bumped when the same file under the same settings is routed or falls back otherwise
-# (2: the error share counts only what tree-sitter recovered into no construct).
-ROUTING_VERSION = 2
+# (2: the error share counts only what tree-sitter recovered into no construct;
+# 3: a file a macro line broke is read again with its macro lines as comments).
+ROUTING_VERSION = 3
 
 
 def chunking_fingerprint(features: FeatureSettings, performance: PerformanceSettings) -> str:
@@ -138,16 +140,17 @@ class ParserRouter:
             tree = self.cache.parse(relpath, file_hash, data, parser)
         else:
             tree = parser.parse(data)
+        reading = best_reading(spec, parser, data, tree)
         if (time.perf_counter() - started) * 1000 > self.performance.parse_timeout_ms:
             raise CstFailure("timeout")
-        root = tree.root_node
-        if root.has_error and _error_ratio(root, len(data)) > self.performance.max_error_ratio:
+        if reading.error_ratio > self.performance.max_error_ratio:
             raise CstFailure("parse_errors")
         if self.cache is not None:
-            chunks = self.cache.chunk(relpath, file_hash, spec, data, tree, self.chunker)
-            self.cache.put_parsed(relpath, file_hash, data, tree, chunks)
+            chunks = self.cache.chunk(relpath, file_hash, spec, data, reading.tree, self.chunker)
+            # The cache keeps the bytes the tree was parsed from: the next edit is diffed against them.
+            self.cache.put_parsed(relpath, file_hash, reading.source, reading.tree, chunks)
         else:
-            chunks = self.chunker.chunk(relpath, spec, data, tree)
+            chunks = self.chunker.chunk(relpath, spec, data, reading.tree)
         return chunks
 
     def _parser(self, spec: LanguageSpec) -> tree_sitter.Parser:
@@ -159,31 +162,3 @@ class ParserRouter:
         if parser is None:
             parser = parsers[spec.name] = new_parser(spec)
         return parser
-
-
-def _error_ratio(root: tree_sitter.Node, total_bytes: int) -> float:
-    """Share of the source that tree-sitter could not place in any well-formed construct.
-
-    An ERROR node often wraps a whole file while most of it parses: one unknown macro at the top
-    of a C++ header (``NAMESPACE_BEGIN``) puts every class and function of the file inside it.
-    So within an ERROR, only its loose tokens count as broken; an error-free subtree it holds
-    (a function definition, a declaration) was recovered and counts as parsed.
-    Iterative: deep trees are fine.
-    """
-    if total_bytes == 0:
-        return 0.0
-    broken = 0
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_missing:
-            broken += 1
-        elif node.is_error:
-            for child in node.children:
-                if child.is_error or child.has_error or child.is_missing:
-                    stack.append(child)
-                elif child.child_count == 0 or not child.is_named:
-                    broken += max(1, child.end_byte - child.start_byte)
-        elif node.has_error:
-            stack.extend(node.children)
-    return broken / total_bytes
