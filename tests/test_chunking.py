@@ -279,6 +279,48 @@ def test_commented_macro_lines_keep_offsets_and_line_breaks() -> None:
     assert comment_out_macro_lines(language_by_name("python"), source) is None  # type: ignore[arg-type]
 
 
+def test_definitions_in_a_small_namespace_get_their_own_chunks() -> None:
+    # Nearly every C# file is one namespace; were it one chunk, its class would go unnamed.
+    csharp = """using System;
+
+namespace Demo.Tools
+{
+    /// <summary>Greets people by name.</summary>
+    public class Greeter
+    {
+        public string Greet(string name) => $"Hello, {name}";
+    }
+}
+"""
+    chunks = chunks_of("Greeter.cs", csharp)
+    # One definition: the namespace, header and all, is that class's chunk.
+    greeter = next(c for c in chunks if c.symbol == "Demo.Tools.Greeter")
+    assert greeter.kind == "class" and greeter.content.startswith("namespace Demo.Tools\n{")
+    assert "/// <summary>Greets people by name.</summary>" in greeter.content
+    # Several: each its own chunk, with its comment.
+    cpp = """namespace text {
+
+// Pads s on the left to width.
+std::string pad_left(const std::string& s, std::size_t width) {
+    return std::string(width - s.size(), ' ') + s;
+}
+
+// Upper-cases s.
+std::string upper(std::string s) {
+    for (auto& c : s) c = std::toupper(c);
+    return s;
+}
+
+}  // namespace text
+"""
+    chunks = chunks_of("text.cpp", cpp)
+    symbols = {c.symbol: c for c in chunks}
+    assert symbols["text.pad_left"].content.startswith("// Pads s on the left to width.")
+    assert symbols["text.upper"].content.startswith("// Upper-cases s.")
+    assert_every_line_kept(cpp, chunks)
+    assert_every_line_kept(csharp, chunks_of("Greeter.cs", csharp))
+
+
 def test_invalid_utf8_and_empty_files() -> None:
     data = b"def f():\n    return '\xff\xfe bad'\n"
     chunks = chunks_of("bad.py", data)

@@ -34,6 +34,9 @@ from lapce_ai.parsing.languages import (
 
 # Kinds whose nested functions are methods.
 CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
+# Kinds that only scope the names inside them (C++/C#/PHP/TypeScript namespaces): the
+# definitions inside are what a search asks for.
+SCOPE_KINDS = frozenset({"namespace"})
 MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow-ups
 # Bumped whenever the same tree gives other chunks: caches of chunked files must not serve the
 # old ones, and indexes re-chunk their files (2: documentation nodes join their definition;
@@ -42,8 +45,10 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # documentation follows that node, like Haskell's haddock in the import list, then a signature;
 # 5: a language's documentation nodes no longer count towards the small code that may join,
 # and a node is opened when its documentation is followed only by small nodes, a pragma say;
-# 6: also when small code outside it, a fixity or an annotation, sits before the definition).
-CHUNKER_VERSION = 6
+# 6: also when small code outside it, a fixity or an annotation, sits before the definition;
+# 7: a namespace that fits in one chunk is named after its one definition, or opened where it
+# holds several, each then in its own chunk).
+CHUNKER_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,16 @@ class CstChunker:
 
     def _emit_def(self, d: _Def, out: list[_Piece], source: bytes, depth: int) -> None:
         node = d.node
-        if self._fits(node.start_byte, node.end_byte, source):
+        fits = self._fits(node.start_byte, node.end_byte, source)
+        if d.kind in SCOPE_KINDS and len(d.children) == 1 and fits:
+            # A namespace only scopes names: one that holds a single definition (a C# file's
+            # class) is that definition's chunk, named after it.
+            only = d.children[0]
+            out.append(_Piece(node.start_byte, node.end_byte, only.kind, only.symbol))
+        elif d.kind in SCOPE_KINDS and d.children:
+            # Several definitions each get their own chunk, even where the namespace would fit in one.
+            self._emit_region(node, d.children, d.kind, d.symbol, out, source, depth + 1)
+        elif fits:
             out.append(_Piece(node.start_byte, node.end_byte, d.kind, d.symbol))
         elif d.children:
             self._emit_region(node, d.children, d.kind, d.symbol, out, source, depth + 1)
