@@ -225,3 +225,53 @@ def test_path_words_of_files_are_counted_per_keyword_from_the_corpus_index() -> 
     assert sorted(set(expected)) == [0, 2, 3]  # the case tells files apart
     assert _path_hits(corpus, forms, file_ids[::-1]).tolist() == expected[::-1]
     assert corpus.derived("files_by_path_word", lambda c: {}) is corpus.derived("files_by_path_word", lambda c: {})
+
+
+def test_name_cover_prefers_the_file_whose_whole_name_the_query_holds() -> None:
+    corpus, sims = _corpus(
+        {
+            "core/TransactionManagersContainer.kt": [0.600],
+            "core/Transaction.kt": [0.599],
+            "routing/mod.rs": [0.550],
+            "routing/path_router.rs": [0.551],
+        }
+    )
+
+    def top(query: str, config: RankConfig) -> str:
+        ranked = rank(corpus, analyze(query, corpus), None, (sims, None), 4, None, config)
+        return corpus.paths[ranked[0].index]
+
+    path_only = RankConfig(**{**NO_SIGNALS.__dict__, "path_match": 1.0})
+    covered = RankConfig(**{**path_only.__dict__, "name_cover": RankConfig().name_cover})
+    # Both names hold "transaction"; only one is nothing but.
+    assert top("transaction handling", path_only) == "core/TransactionManagersContainer.kt"
+    assert top("transaction handling", covered) == "core/Transaction.kt"
+    # A module file is named by its folder.
+    assert top("routing", path_only) == "routing/path_router.rs"
+    assert top("routing", covered) == "routing/mod.rs"
+    assert NO_SIGNALS.name_cover == 0.0 and RankConfig().without("name_cover").name_cover == 0.0
+
+
+def test_name_cover_counts_each_word_of_a_name_once() -> None:
+    from lapce_ai.search.ranking import _keyword_forms, _name_cover, _name_words
+
+    corpus, _sims = _corpus(
+        {
+            "src/routing/router.py": [0.5],
+            "src/routing/mod.rs": [0.5],
+            "src/http/request_parser.py": [0.5],
+            "src/RequestRouterRequest.java": [0.5],
+            "src/a.py": [0.5],
+        }
+    )
+    forms = _keyword_forms(("routing", "router", "request", "parsing"))
+    file_ids = np.arange(len(corpus.files), dtype=np.int64)
+    every = {form for pair in forms for form in pair}
+    expected = []
+    for _root, path in corpus.files:
+        words = _name_words(path)
+        hits = sum(1 for word, key in words if word in every or key in every)
+        expected.append(hits / len(words) if words else 0.0)
+    assert _name_cover(corpus, forms, file_ids).tolist() == pytest.approx(expected)
+    assert expected == pytest.approx([1.0, 1.0, 1.0, 1.0, 0.0])  # "routing" and "router" hit router once
+    assert _name_cover(corpus, _keyword_forms(("parser",)), file_ids)[2] == pytest.approx(0.5)

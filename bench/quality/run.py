@@ -43,6 +43,7 @@ from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
 ABLATIONS = [
     "definition",
     "path_match",
+    "name_cover",
     "test_penalty",
     "prose_penalty",
     "coherence",

@@ -56,6 +56,7 @@ class RankConfig:
     rrf_k: float = 60.0
     definition: float = 2.0  # + max score for a chunk defining the queried symbol (symbol queries)
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
+    name_cover: float = 0.2  # + max score x share of the file name's words in the query
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
     prose_penalty: float = 0.5  # x for documentation and config text (markdown, yaml, ...) (1 = off)
     coherence: float = 0.5  # + max score x file's share of the candidate score, to its best chunk
@@ -73,6 +74,7 @@ class RankConfig:
         table: dict[str, dict[str, Any]] = {
             "definition": {"definition": 0.0},
             "path_match": {"path_match": 0.0},
+            "name_cover": {"name_cover": 0.0},
             "test_penalty": {"test_penalty": 1.0},
             "prose_penalty": {"prose_penalty": 1.0},
             "coherence": {"coherence": 0.0},
@@ -93,6 +95,7 @@ class RankConfig:
 NO_SIGNALS = RankConfig(
     definition=0.0,
     path_match=0.0,
+    name_cover=0.0,
     test_penalty=1.0,
     prose_penalty=1.0,
     coherence=0.0,
@@ -198,6 +201,51 @@ def _path_words(path: str) -> frozenset[str]:
                 words.add(part)
                 words.add("~" + stem_key(part))
     return frozenset(words)
+
+
+# File names that say "the module of this folder": the folder names it (routing/mod.rs).
+_FOLDER_NAMED = frozenset({"mod", "index", "__init__", "lib", "main", "init", "package", "module"})
+
+
+def _name_words(path: str) -> list[tuple[str, str]]:
+    """The words of a file's name (its folder's for ``mod.rs``, ``index.ts``), each with its stem key."""
+    segments = [s for s in path.split("/") if s]
+    stem = segments[-1].split(".", 1)[0] if segments else ""
+    if stem.lower() in _FOLDER_NAMED and len(segments) > 1:
+        stem = segments[-2]
+    return [(p, "~" + stem_key(p)) for p in identifier_parts(stem) if len(p) > 2]
+
+
+@dataclass(frozen=True)
+class _NameWords:
+    by_form: dict[str, IntArray]  # a name word, or its stem key -> (file << 8) | the word's place in the name
+    counts: npt.NDArray[np.float64]  # words in each file's name
+
+
+def _files_by_name_word(corpus: Corpus) -> _NameWords:
+    found: dict[str, list[int]] = {}
+    counts = np.zeros(len(corpus.files), dtype=np.float64)
+    for f, (_root, path) in enumerate(corpus.files):
+        words = _name_words(path)[:255]
+        counts[f] = len(words)
+        for place, (word, key) in enumerate(words):
+            for form in {word, key}:
+                found.setdefault(form, []).append((f << 8) | place)
+    return _NameWords({form: np.asarray(codes, dtype=np.int64) for form, codes in found.items()}, counts)
+
+
+def _name_cover(corpus: Corpus, forms: list[tuple[str, str]], file_ids: IntArray) -> npt.NDArray[np.float64]:
+    """For each of ``file_ids``: the share of its name's words the query holds (as written or by
+    stem). ``Transaction.kt`` is all about "transaction management", ``TransactionManagersContainer.kt``
+    a third."""
+    index = corpus.derived("files_by_name_word", _files_by_name_word)
+    hit = [index.by_form[form] for pair in forms for form in pair if form in index.by_form]
+    covered = np.zeros(len(corpus.files), dtype=np.float64)
+    if hit:
+        words = np.unique(np.concatenate(hit))  # each word of a name once, however many keywords hit it
+        covered += np.bincount(words >> 8, minlength=len(corpus.files))
+    share = np.divide(covered, index.counts, out=np.zeros_like(covered), where=index.counts > 0)
+    return share[file_ids]
 
 
 def _keyword_forms(keywords: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -410,6 +458,10 @@ def rank(
         forms = _keyword_forms(info.keywords)
         hits = _path_hits(corpus, forms, file_ids)[file_of_cand]
         score += np.where(hits > 0, config.path_match * max_score * hits / n_kw, 0.0)
+    # ... and the other way round: how much of the file's name the query holds.
+    if config.name_cover > 0 and info.keywords and not info.is_symbol:
+        name_share = _name_cover(corpus, _keyword_forms(info.keywords), file_ids)[file_of_cand]
+        score += config.name_cover * max_score * name_share
 
     # File coherence: a file with several strong candidates lifts its best chunk. Questions about
     # how something works are answered by the file that implements it throughout; a description
