@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lapce_ai.chunking.legacy import chunk_lines
@@ -277,6 +279,19 @@ def test_commented_macro_lines_keep_offsets_and_line_breaks() -> None:
         b"",
     ]
     assert comment_out_macro_lines(language_by_name("python"), source) is None  # type: ignore[arg-type]
+    # One letter, or no capital, is no macro.
+    assert comment_out_macro_lines(spec, b"  T\n  __\n  _x\n") is None
+
+
+def test_macro_lines_run_in_linear_time_on_hostile_lines() -> None:
+    # A backtracking pattern takes minutes on one long line of capitals (8,000: 4 s, growing with
+    # the square: 50,000 would take ~150 s); the shipped one reads them in milliseconds.
+    spec = language_by_name("cpp")
+    assert spec is not None
+    started = time.perf_counter()
+    assert comment_out_macro_lines(spec, b"A" * 50_000 + b";\n") is None
+    assert comment_out_macro_lines(spec, b"FOO(" + b"a(" * 200_000 + b"\n") is None
+    assert time.perf_counter() - started < 5.0
 
 
 def test_definitions_in_a_small_namespace_get_their_own_chunks() -> None:
