@@ -275,3 +275,20 @@ def test_name_cover_counts_each_word_of_a_name_once() -> None:
     assert _name_cover(corpus, forms, file_ids).tolist() == pytest.approx(expected)
     assert expected == pytest.approx([1.0, 1.0, 1.0, 1.0, 0.0])  # "routing" and "router" hit router once
     assert _name_cover(corpus, _keyword_forms(("parser",)), file_ids)[2] == pytest.approx(0.5)
+
+
+def test_two_letter_names_match_and_stopwords_do_not_count_against_a_name() -> None:
+    from lapce_ai.search.ranking import _name_words
+
+    corpus, sims = _corpus({"core/OpBuilder.kt": [0.600], "core/Op.kt": [0.599], "core/a.kt": [0.5]})
+    info = analyze("Op for composing conditions", corpus)
+    assert "op" in info.keywords and "for" not in info.keywords
+    path_only = RankConfig(**{**NO_SIGNALS.__dict__, "path_match": 1.0})
+    covered = RankConfig(**{**path_only.__dict__, "name_cover": RankConfig().name_cover})
+    ranked = rank(corpus, info, None, (sims, None), 3, None, covered)
+    assert corpus.paths[ranked[0].index] == "core/Op.kt"
+    ranked = rank(corpus, info, None, (sims, None), 3, None, path_only)
+    assert corpus.paths[ranked[0].index] == "core/OpBuilder.kt"
+    assert [w for w, _key in _name_words("detail/conversions/to_json.hpp")] == ["json"]
+    assert [w for w, _key in _name_words("src/v1/io.go")] == ["io"]
+    assert _name_words("a/b/x.py") == [] and _name_words("a/b/12.py") == []

@@ -157,11 +157,17 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
                 symbols.append(name)
     words = re.findall(r"[A-Za-z][A-Za-z0-9]*", q)
     keywords = tuple(
-        dict.fromkeys(p for w in words for p in identifier_parts(w) if len(p) > 2 and p not in QUERY_STOPWORDS)
+        dict.fromkeys(p for w in words for p in identifier_parts(w) if _name_like(p) and p not in QUERY_STOPWORDS)
     )
     first = words[0].lower() if words else ""
     is_question = not is_symbol and (first in QUESTION_WORDS or q.endswith("?"))
     return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords)
+
+
+def _name_like(part: str) -> bool:
+    """Whether a word may name a file: three characters or more, or two letters (``Op.kt``,
+    ``io.go``, ``db/``); a single letter or two digits say nothing."""
+    return len(part) > 2 or (len(part) == 2 and part.isalpha())
 
 
 # -- path priors ----------------------------------------------------------------------------
@@ -197,7 +203,7 @@ def _path_words(path: str) -> frozenset[str]:
     words: set[str] = set()
     for seg in [stem, *segments[-2:-1]]:
         for part in [seg.lower(), *identifier_parts(seg)]:
-            if len(part) > 2:
+            if _name_like(part):
                 words.add(part)
                 words.add("~" + stem_key(part))
     return frozenset(words)
@@ -213,7 +219,8 @@ def _name_words(path: str) -> list[tuple[str, str]]:
     stem = segments[-1].split(".", 1)[0] if segments else ""
     if stem.lower() in _FOLDER_NAMED and len(segments) > 1:
         stem = segments[-2]
-    return [(p, "~" + stem_key(p)) for p in identifier_parts(stem) if len(p) > 2]
+    # A word no query keeps (``to`` of ``to_json``) cannot count against the name.
+    return [(p, "~" + stem_key(p)) for p in identifier_parts(stem) if _name_like(p) and p not in QUERY_STOPWORDS]
 
 
 @dataclass(frozen=True)
