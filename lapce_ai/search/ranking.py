@@ -195,13 +195,17 @@ def path_penalized(path: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def _path_words(path: str) -> frozenset[str]:
+def _stem_and_folder(path: str) -> tuple[str, str]:
+    """A file's name without its extensions, and its folder's name ("" at the top)."""
     segments = [s for s in path.split("/") if s]
-    if not segments:
-        return frozenset()
-    stem = segments[-1].split(".", 1)[0]
+    stem = segments[-1].split(".", 1)[0] if segments else ""
+    return stem, segments[-2] if len(segments) > 1 else ""
+
+
+def _path_words(path: str) -> frozenset[str]:
+    stem, folder = _stem_and_folder(path)
     words: set[str] = set()
-    for seg in [stem, *segments[-2:-1]]:
+    for seg in (stem, folder):
         for part in [seg.lower(), *identifier_parts(seg)]:
             if _name_like(part):
                 words.add(part)
@@ -215,10 +219,9 @@ _FOLDER_NAMED = frozenset({"mod", "index", "__init__", "lib", "main", "init", "p
 
 def _name_words(path: str) -> list[tuple[str, str]]:
     """The words of a file's name (its folder's for ``mod.rs``, ``index.ts``), each with its stem key."""
-    segments = [s for s in path.split("/") if s]
-    stem = segments[-1].split(".", 1)[0] if segments else ""
-    if stem.lower() in _FOLDER_NAMED and len(segments) > 1:
-        stem = segments[-2]
+    stem, folder = _stem_and_folder(path)
+    if stem.lower() in _FOLDER_NAMED and folder:
+        stem = folder
     # A word no query keeps (``to`` of ``to_json``) cannot count against the name.
     return [(p, "~" + stem_key(p)) for p in identifier_parts(stem) if _name_like(p) and p not in QUERY_STOPWORDS]
 
@@ -247,12 +250,12 @@ def _name_cover(corpus: Corpus, forms: list[tuple[str, str]], file_ids: IntArray
     a third."""
     index = corpus.derived("files_by_name_word", _files_by_name_word)
     hit = [index.by_form[form] for pair in forms for form in pair if form in index.by_form]
-    covered = np.zeros(len(corpus.files), dtype=np.float64)
-    if hit:
-        words = np.unique(np.concatenate(hit))  # each word of a name once, however many keywords hit it
-        covered += np.bincount(words >> 8, minlength=len(corpus.files))
-    share = np.divide(covered, index.counts, out=np.zeros_like(covered), where=index.counts > 0)
-    return share[file_ids]
+    if not hit:
+        return np.zeros(file_ids.size, dtype=np.float64)
+    words = np.unique(np.concatenate(hit))  # each word of a name once, however many keywords hit it
+    covered = np.bincount(words >> 8, minlength=len(corpus.files))[file_ids].astype(np.float64)
+    counts = index.counts[file_ids]
+    return np.divide(covered, counts, out=np.zeros_like(covered), where=counts > 0)
 
 
 def _keyword_forms(keywords: tuple[str, ...]) -> list[tuple[str, str]]:
