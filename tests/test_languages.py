@@ -1791,11 +1791,41 @@ def test_exported_js_declarations_include_export_keyword() -> None:
 
 
 def test_names_collapse_whitespace_and_tolerate_bad_utf8() -> None:
-    defs = _defs("haskell", 'instance Show (Tree\n    a) where\n  show _ = "tree"\n')
-    assert [(d.kind, d.name) for d in defs] == [("impl", "(Tree a)"), ("function", "show")]
+    defs = _defs("haskell", 'instance Show (Tree\n    a, b) where\n  show _ = "tree"\n')
+    assert [(d.kind, d.name) for d in defs] == [("impl", "(Tree a, b)"), ("function", "show")]
     spec = _spec("zig")
     tree = new_parser(spec).parse(b'test "caf\xe9  x" {}\n')
     assert [d.name for d in definitions(spec, tree.root_node)] == ['"caf\ufffd x"']
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "expected"),
+    [
+        # Haskell instances are named by their type's constructor, like Rust's impl blocks.
+        ("haskell", "instance Binary Void where\n  put = absurd\n", [("impl", "Void")]),
+        ("haskell", "instance Binary (Proxy a) where\n  put _ = pure ()\n", [("impl", "Proxy")]),
+        (
+            "haskell",
+            "instance (Monad m, Monoid w) => MonadState s (RWS.RWST r w s m) where\n  get = RWS.get\n",
+            [("impl", "RWS.RWST")],
+        ),
+        ("haskell", "instance Binary a => Binary [a] where\n  put = putList\n", [("impl", "[a]")]),
+        # A Swift extension of a generic type is named without its arguments.
+        ("swift", "extension Range<BigString.Index> {\n}\n", [("impl", "Range")]),
+        ("swift", "extension Rope<Chunk>.Builder {\n}\n", [("impl", "Rope<Chunk>.Builder")]),
+        # A C++ specialization is named by its template, not by its arguments.
+        (
+            "cpp",
+            "template <>\nstruct less< ::ns::value_t> {\n  bool operator()(int a, int b) const;\n};\n",
+            [("struct", "less")],
+        ),
+        ("cpp", "template <typename T>\nclass Box<T*> {\n  T* p;\n};\n", [("class", "Box")]),
+    ],
+)
+def test_impls_and_specializations_are_named_by_their_type(
+    language: str, source: str, expected: list[tuple[str, str]]
+) -> None:
+    assert [(d.kind, d.name) for d in _defs(language, source) if d.kind != "function"] == expected
 
 
 def test_a_name_completed_with_an_invented_token_is_its_last_part() -> None:

@@ -160,6 +160,18 @@ def test_test_example_and_vendored_paths(path: str, penalized: bool) -> None:
         ("engine.Use(Logger())", "Use", False),  # a call
         ("class BuilderFactory:", "Builder", False),  # a longer name
         ("return new Builder(app)", "Builder", False),
+        # C names a struct with its tag at every use; only a body (or `;`) declares it.
+        ("struct timespec\n  {\n    __time_t tv_sec;", "timespec", True),
+        ("struct timespec;", "timespec", True),
+        ("int nanosleep (const struct timespec *__req,", "timespec", False),
+        ("struct timespec ts;", "timespec", False),
+        ("typedef struct _IO_FILE FILE;", "_IO_FILE", False),
+        ("enum Color c = RED;", "Color", False),
+        ("enum class Color : int {", "Color", True),
+        ("pub struct Extension<T> where T: Clone", "Extension", True),
+        ("pub struct Json where", "Json", True),
+        ("struct Widget final : Base {", "Widget", True),
+        ("type Engine struct {", "Engine", True),  # Go: the tag keyword comes after the name
     ],
 )
 def test_declarations_are_recognised_in_the_text(content: str, name: str, declares: bool) -> None:

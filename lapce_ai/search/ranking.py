@@ -309,9 +309,13 @@ _DEF_KEYWORDS = (
 # A declaration keyword, then a Go receiver ("func (e *Engine) "), qualifiers ("Rack::",
 # "errors."), ending where the name starts.
 _DECLARED_BEFORE = re.compile(
-    r"(?:^|[\s(])(?:" + _DEF_KEYWORDS + r")\s+(?:\([^()\n]*\)\s*)?(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::?))*\Z", re.MULTILINE
+    r"(?:^|[\s(])(" + _DEF_KEYWORDS + r")\s+(?:\([^()\n]*\)\s*)?(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::?))*\Z", re.MULTILINE
 )
 _AFTER_NAME = frozenset(" \t\r\n\f\v<({:[;=,")
+# C's `struct timespec *ts` or `struct timespec ts` names a type it uses, not one it declares:
+# after a tag keyword, a name followed by another name or a pointer is a use.
+_TAG_KEYWORDS = frozenset({"struct", "union", "enum"})
+_TAG_USE_AFTER = re.compile(r"\s*(?:[*&]|(?!where\b|final\b|__attribute__\b|alignas\b)[A-Za-z_])")
 
 
 def _declares(content: str, name: str) -> bool:
@@ -320,10 +324,10 @@ def _declares(content: str, name: str) -> bool:
     at = content.find(name)
     while at != -1:
         end = at + len(name)
-        if (end == len(content) or content[end] in _AFTER_NAME) and _DECLARED_BEFORE.search(
-            content[max(0, at - 160) : at]
-        ):
-            return True
+        if end == len(content) or content[end] in _AFTER_NAME:
+            keyword = _DECLARED_BEFORE.search(content[max(0, at - 160) : at])
+            if keyword and not (keyword.group(1) in _TAG_KEYWORDS and _TAG_USE_AFTER.match(content, end)):
+                return True
         at = content.find(name, at + 1)
     return False
 

@@ -49,6 +49,17 @@
         (function_declarator
           declarator: [(identifier) (field_identifier) (qualified_identifier)] @name))))) @definition.function
 
+; A specialization (`template <> struct less<value_t>`) is named by its template.
+(template_declaration
+  (class_specifier name: (template_type name: (_) @name) body: (_))) @definition.class
+
+(template_declaration
+  (struct_specifier name: (template_type name: (_) @name) body: (_))) @definition.struct
+
+(class_specifier name: (template_type name: (_) @name) body: (_)) @definition.class
+
+(struct_specifier name: (template_type name: (_) @name) body: (_)) @definition.struct
+
 (template_declaration
   (class_specifier name: (_) @name body: (_))) @definition.class
 

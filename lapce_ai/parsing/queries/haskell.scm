@@ -17,7 +17,24 @@
 
 (class_declarations (function name: (variable) @name) @definition.function)
 
-; instance Show Shape: named by the type, like Rust's `impl Trait for Type`.
+; instance Show Shape: named by the type, like Rust's `impl Trait for Type`: by the constructor
+; of the last type (`MonadState s (Lazy.StateT s m)` -> Lazy.StateT), else the types as written.
+(instance patterns: (type_patterns [(name) (qualified)] @name .)) @definition.impl
+
+(instance patterns: (type_patterns
+  (parens type: (apply constructor: [(name) (qualified)] @name)) .)) @definition.impl
+
+(instance patterns: (type_patterns
+  (parens type: (apply constructor: (apply constructor: [(name) (qualified)] @name))) .)) @definition.impl
+
+(instance patterns: (type_patterns
+  (parens type: (apply constructor: (apply constructor: (apply constructor:
+    [(name) (qualified)] @name)))) .)) @definition.impl
+
+(instance patterns: (type_patterns
+  (parens type: (apply constructor: (apply constructor: (apply constructor: (apply constructor:
+    [(name) (qualified)] @name))))) .)) @definition.impl
+
 (instance patterns: (type_patterns) @name) @definition.impl
 
 (instance_declarations (function name: (variable) @name) @definition.function)

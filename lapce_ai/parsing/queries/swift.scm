@@ -9,7 +9,11 @@
 
 (class_declaration declaration_kind: "enum" name: (type_identifier) @name) @definition.enum
 
-; extension Foo: Bar { ... } is named by the extended type.
+; extension Foo: Bar { ... } is named by the extended type, without its generic arguments
+; (`extension Range<BigString.Index>` is Range).
+(class_declaration declaration_kind: "extension"
+  name: (user_type (type_identifier) @name . (type_arguments) .)) @definition.impl
+
 (class_declaration declaration_kind: "extension" name: (_) @name) @definition.impl
 
 (protocol_declaration name: (type_identifier) @name) @definition.interface
