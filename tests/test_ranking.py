@@ -10,24 +10,29 @@ from lapce_ai.search.corpus import Corpus
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, analyze, path_penalized, rank
 
 
-def _corpus(files: dict[str, list[float]]) -> tuple[Corpus, np.ndarray]:
-    """One chunk per similarity: the chunk's vector has exactly that cosine with the query."""
+def _corpus(
+    files: dict[str, list[float]], defines: dict[str, tuple[str, str]] | None = None
+) -> tuple[Corpus, np.ndarray]:
+    """One chunk per similarity: the chunk's vector has exactly that cosine with the query.
+    ``defines``: path -> (symbol, content) of its first chunk (else ``f<n>``, ``def f<n>()``)."""
     rows: list[dict[str, object]] = []
     sims: list[float] = []
     for path, chunk_sims in files.items():
         for n, sim in enumerate(chunk_sims):
             vec = np.asarray([sim, np.sqrt(1.0 - sim * sim)], dtype=np.float32)
+            symbol, content = (defines or {}).get(path, (f"f{n}", f"def f{n}(): pass")) if n == 0 else ("", "")
+            symbol, content = symbol or f"f{n}", content or f"def f{n}(): pass"
             rows.append(
                 {
                     "root": "/ws",
                     "path": path,
                     "start_line": 1 + 10 * n,
                     "end_line": 9 + 10 * n,
-                    "symbol": f"f{n}",
+                    "symbol": symbol,
                     "kind": "function",
                     "language": "python",
-                    "content": f"def f{n}(): pass",
-                    "search_text": f"def f{n} pass",
+                    "content": content,
+                    "search_text": content.replace("(", " ").replace(")", " ").replace(":", " "),
                     "vector": vec.tolist(),
                 }
             )
@@ -304,3 +309,24 @@ def test_two_letter_names_match_and_stopwords_do_not_count_against_a_name() -> N
     assert [w for w, _key in _name_words("detail/conversions/to_json.hpp")] == ["json"]
     assert [w for w, _key in _name_words("src/v1/io.go")] == ["io"]
     assert _name_words("a/b/x.py") == [] and _name_words("a/b/12.py") == []
+
+
+def test_a_definition_spelled_as_queried_outranks_one_in_another_case() -> None:
+    # `Values` is a class in optparse.py; `values()` methods are everywhere else.
+    corpus, sims = _corpus(
+        {"weakref.py": [0.56], "optparse.py": [0.55], "other.py": [0.57], **{f"f{i}.py": [0.2] for i in range(6)}},
+        {
+            "weakref.py": ("WeakKeyDictionary.values", "    def values(self):\n        return list(self.data)"),
+            "optparse.py": ("Values", "class Values:\n    def __init__(self, defaults=None):"),
+        },
+    )
+
+    def top(query: str, config: RankConfig | None = None) -> list[str]:
+        ranked = rank(corpus, analyze(query, corpus), None, (sims, None), 3, None, config or RankConfig())
+        return [corpus.paths[r.index] for r in ranked]
+
+    assert top("Values") == ["optparse.py", "weakref.py", "other.py"]
+    # Asked in the method's own case, the method wins; neither name is in the other's case.
+    assert top("values")[0] == "weakref.py"
+    # Both are definitions: either outranks a file that defines neither.
+    assert top("Values", RankConfig().without("definition")) == ["other.py", "weakref.py", "optparse.py"]

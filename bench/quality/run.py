@@ -1,6 +1,7 @@
-"""Search quality: CoSQA dev (MRR, R@1, R@10) and semble-dev (NDCG@10), side by side per mode.
+"""Search quality: CoSQA dev (MRR, R@1, R@10), semble-dev (NDCG@10), the docs evaluation and
+its symbol queries (NDCG@10), side by side per mode.
 
-    .venv/bin/python bench/quality/run.py [--suite cosqa,semble] [--embedder transformer]
+    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols] [--embedder transformer]
         [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docs_eval
 import docs_fetched
 import docs_registry
+import symbols_eval
 from common import (
     CORPORA,
     COSQA_DATA,
@@ -205,7 +207,7 @@ def docs_run(search_for: Callable[[str], SearchFn], prepared: dict[str, tuple[Pa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suite", default="cosqa,semble,docs")
+    ap.add_argument("--suite", default="cosqa,semble,docs,symbols")
     ap.add_argument("--embedder", default="transformer", help="static | transformer | null (lexical only)")
     ap.add_argument("--modes", default="lexical,dense,hybrid")
     ap.add_argument("--repos", default="gin,axum,trpc,rack,commons-lang,nlohmann-json,phoenix,exposed")
@@ -228,7 +230,10 @@ def main() -> None:
         if "semble" in suites
         else {}
     )
-    docs = docs_prepare(provider, embedder) if "docs" in suites else {}
+    docs = docs_prepare(provider, embedder) if {"docs", "symbols"} & set(suites) else {}
+    symbols = {lang: (ix, symbols_eval.queries(ix)) for lang, (ix, _q) in docs.items()} if "symbols" in suites else {}
+    if "docs" not in suites:
+        docs = {}
 
     def run(mode: str, config: RankConfig) -> dict[str, Any]:
         res: dict[str, Any] = {}
@@ -242,6 +247,9 @@ def main() -> None:
         if docs:
             doc_engines = {lang: open_engine(ix, embedder, mode, config) for lang, (ix, _q) in docs.items()}
             res["docs"] = docs_run(lambda lang: lambda q, k: doc_engines[lang].search(q, k), docs)
+        if symbols:
+            sym_engines = {lang: open_engine(ix, embedder, mode, config) for lang, (ix, _q) in symbols.items()}
+            res["symbols"] = docs_run(lambda lang: lambda q, k: sym_engines[lang].search(q, k), symbols)
         res["seconds"] = time.perf_counter() - started
         return res
 
@@ -272,6 +280,8 @@ def print_row(name: str, r: dict[str, Any]) -> None:
         parts.append(f"semble {r['semble']['mean']:.3f}")
     if "docs" in r:
         parts.append(f"docs {r['docs']['mean']:.3f}")
+    if "symbols" in r:
+        parts.append(f"symbols {r['symbols']['mean']:.3f}")
     parts.append(f"({r['seconds']:.0f}s)")
     print("  ".join(parts), file=sys.stderr, flush=True)
 
@@ -297,12 +307,19 @@ def print_table(modes: dict[str, Any], repos: list[str]) -> None:
         for lang in modes[names[0]]["docs"]["langs"]:
             print(f"| docs {lang} | " + " | ".join(f"{modes[m]['docs']['langs'][lang]:.3f}" for m in names) + " |")
         print("| **docs mean** | " + " | ".join(f"**{modes[m]['docs']['mean']:.3f}**" for m in names) + " |")
+    if names and "symbols" in modes[names[0]]:
+        for lang in modes[names[0]]["symbols"]["langs"]:
+            print(
+                f"| symbols {lang} | " + " | ".join(f"{modes[m]['symbols']['langs'][lang]:.3f}" for m in names) + " |"
+            )
+        print("| **symbols mean** | " + " | ".join(f"**{modes[m]['symbols']['mean']:.3f}**" for m in names) + " |")
 
 
 def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
     full = ab["full"]
     print(f"\nAblation ({mode}): each row switches one signal off; Δ = variant - full (negative: signal helps)")
     has_docs = "docs" in full
+    has_symbols = "symbols" in full
 
     def cell(value: float, base: float, name: str, with_value: bool = True) -> str:
         if name == "full":
@@ -310,6 +327,7 @@ def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
         return f"{value:.3f} ({value - base:+.3f})" if with_value else f"{value - base:+.3f}"
 
     cols = ["CoSQA MRR", "semble mean", *repos, *(["docs mean"] if has_docs else [])]
+    cols += ["symbols mean"] if has_symbols else []
     print("| variant | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))
     for name, r in ab.items():
@@ -322,6 +340,8 @@ def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
             cells.append("-")
         if has_docs:
             cells.append(cell(r["docs"]["mean"], full["docs"]["mean"], name))
+        if has_symbols:
+            cells.append(cell(r["symbols"]["mean"], full["symbols"]["mean"], name))
         print(f"| {name} | " + " | ".join(cells) + " |")
     if has_docs:
         langs = list(full["docs"]["langs"])

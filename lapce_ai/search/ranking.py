@@ -37,7 +37,14 @@ import numpy as np
 import numpy.typing as npt
 
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
-from lapce_ai.search.tokenize import QUERY_STOPWORDS, code_tokens, identifier_parts, stem_key, symbol_name
+from lapce_ai.search.tokenize import (
+    QUERY_STOPWORDS,
+    code_tokens,
+    identifier_parts,
+    stem_key,
+    symbol_name,
+    symbol_segment,
+)
 
 
 @dataclass(frozen=True)
@@ -299,6 +306,8 @@ def _prose_chunks(corpus: Corpus) -> BoolArray:
 # Chunks a symbol query reads to find the name's declaration (a name used more often than this
 # is declared in a chunk the pools or the symbol table hold anyway, or is too common to tell).
 MAX_DECLARATION_SCAN = 1000
+# x the definition boost of a chunk whose name matches the queried one in another case only.
+CASE_MISMATCH = 0.25
 
 _DEF_KEYWORDS = (
     "class|module|defmodule|def|defp|defmacro|interface|struct|enum|trait|type|typedef|func|function|"
@@ -354,21 +363,22 @@ def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _definers(corpus: Corpus, chunks: list[int], names_lower: frozenset[str], names: tuple[str, ...]) -> list[int]:
-    """The chunks among ``chunks`` that define a name: they declare it (``class Builder``), or
-    carry it as their symbol. A definition too large for one chunk is split into pieces that
-    all carry its symbol; where a chunk of the file declares the name, the other pieces do not
-    count (they are the class's fields or its closing lines, not its definition)."""
+def _definers(
+    corpus: Corpus, chunks: list[int], names_lower: frozenset[str], names: tuple[str, ...]
+) -> dict[int, bool]:
+    """The chunks among ``chunks`` that define a name, each with whether it spells the name as
+    queried: they declare it (``class Builder``, case-sensitive), or carry it as their symbol
+    (any case: ``values`` for ``Values``). A definition too large for one chunk is split into
+    pieces that all carry its symbol; where a chunk of the file declares the name, the other
+    pieces do not count (they are the class's fields or its closing lines, not its definition)."""
     declares = {i for i in chunks if any(_declares(corpus.contents[i], n) for n in names)}
     declaring_files = {int(corpus.file_of[i]) for i in declares}
-    named = {
-        i
-        for i in chunks
-        if (sym := corpus.symbols[i])
-        and symbol_name(sym) in names_lower
-        and int(corpus.file_of[i]) not in declaring_files
-    }
-    return sorted(declares | named)
+    found = dict.fromkeys(declares, True)
+    for i in chunks:
+        sym = corpus.symbols[i]
+        if sym and i not in found and symbol_name(sym) in names_lower and int(corpus.file_of[i]) not in declaring_files:
+            found[i] = symbol_segment(sym) in names
+    return dict(sorted(found.items()))
 
 
 # -- the pipeline ---------------------------------------------------------------------------
@@ -623,9 +633,9 @@ def _add_definitions(
     lower = frozenset(n.lower() for n in symbols)
     extra: set[int] = set()
     for name in lower:
-        definers = corpus.by_symbol.get(name, [])
-        if len(definers) <= 25:
-            extra.update(definers)
+        named = corpus.by_symbol.get(name, [])
+        if len(named) <= 25:
+            extra.update(named)
         # A declaration inside a chunk named otherwise (a line window, a class header joined to
         # its first method) is found only by its text: check every chunk holding the name.
         if 0 < corpus.bm25.doc_freq(name) <= MAX_DECLARATION_SCAN:
@@ -642,10 +652,12 @@ def _add_definitions(
     considered = sorted(place.keys() | extra)
     definers = _definers(corpus, considered, lower, symbols)
     if not definers:  # defined outside this code base: where it is re-exported is the answer
-        definers = [i for i in considered if any(_reexports(corpus.contents[i], n) for n in symbols)]
-    for i in definers:
+        definers = {i: True for i in considered if any(_reexports(corpus.contents[i], n) for n in symbols)}
+    for i, as_queried in definers.items():
         stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
         tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
+        if not as_queried:  # `values()` for the class `Values`: the same word, most likely not the name meant
+            tier *= CASE_MISMATCH
         j = place.get(i)
         if j is None:
             added.append(i)

@@ -98,10 +98,15 @@ def file_stem(path: str) -> str:
 _SYMBOL_SEPARATORS = re.compile(r"[.:]")  # Router.add_route, Foo::bar, Lua's obj:method
 
 
-def symbol_name(symbol: str) -> str:
-    """The last segment of a symbol path, lower-cased: ``Router.add_route`` → ``add_route``,
+def symbol_segment(symbol: str) -> str:
+    """The last segment of a symbol path: ``Router.add_route`` → ``add_route``,
     ``Lang:parse_extra`` (a Lua method) → ``parse_extra``."""
-    return _SYMBOL_SEPARATORS.split(symbol)[-1].lower() if symbol else ""
+    return _SYMBOL_SEPARATORS.split(symbol)[-1] if symbol else ""
+
+
+def symbol_name(symbol: str) -> str:
+    """The last segment of a symbol path, lower-cased (the key definitions are looked up by)."""
+    return symbol_segment(symbol).lower()
 
 
 # Field weights, by repetition: BM25's saturating tf makes a repeated field count more without

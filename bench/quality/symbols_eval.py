@@ -1,0 +1,54 @@
+"""A fourth evaluation: bare-identifier queries in the 12 docs languages ("where is X defined?").
+
+semble-dev's symbol queries (`Router`, `ResultRow`, `fetchRequestHandler`) cover its 8 languages
+only; the docs corpora hold none. Here each query is a name that exactly one file of a docs
+corpus defines, and the answer is that file, scored like the docs evaluation (NDCG@10 of one
+whole-file target). The names are read from the index itself: a definition chunk's symbol (its
+last segment), counted over every chunk of the corpus, kept when it names chunks of one file
+only. So the set checks ranking (the definition signal, the declaration scan, file names), not
+naming: a name the chunker garbles never becomes a query. Methods, macros, namespaces and impl
+blocks are left out (an `impl`/`extension`/`instance` is named after a type defined elsewhere),
+as are test files, names under 4 characters and names that are not identifiers (Zig's test
+strings). Like semble's (a repository's central types), the names taken are the most used: the
+``PER_LANGUAGE`` that the most chunks mention, so most answers compete with many files that use
+the name (`Deque` is named in 150 chunks of swift-collections, defined in one file).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import docs_eval
+
+from lapce_ai.index.store import IndexStore
+from lapce_ai.search.engine import load_corpus
+from lapce_ai.search.ranking import path_penalized
+
+PER_LANGUAGE = 100
+SKIPPED_KINDS = frozenset({"method", "macro", "namespace", "impl"})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
+_SEGMENTS = re.compile(r"::|[.:]")
+
+
+def _name(symbol: str) -> str:
+    return _SEGMENTS.split(symbol)[-1]
+
+
+def queries(index: Path) -> list[docs_eval.DocQuery]:
+    corpus: Any = load_corpus(IndexStore.open(index))
+    files_of: dict[str, set[str]] = defaultdict(set)  # every chunk's name -> the files naming one
+    defined: dict[str, str] = {}  # name -> a file with a definition chunk of a kept kind
+    for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
+        if not symbol:
+            continue
+        name = _name(symbol)
+        files_of[name].add(path)
+        if kind not in SKIPPED_KINDS and _IDENTIFIER.fullmatch(name) and not path_penalized(path):
+            defined[name] = path
+    unique = [n for n, p in defined.items() if files_of[n] == {p}]
+    used = {n: corpus.bm25.doc_freq(n.lower()) for n in unique}
+    unique.sort(key=lambda n: (-used[n], n))
+    return [docs_eval.DocQuery(n, defined[n]) for n in unique[:PER_LANGUAGE]]
