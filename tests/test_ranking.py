@@ -177,6 +177,7 @@ def test_test_example_and_vendored_paths(path: str, penalized: bool) -> None:
         ("pub struct Json where", "Json", True),
         ("struct Widget final : Base {", "Widget", True),
         ("type Engine struct {", "Engine", True),  # Go: the tag keyword comes after the name
+        ("createProcess_Internal fun\n    CreateProcess{ cmdspec = cmd }", "CreateProcess", False),
     ],
 )
 def test_declarations_are_recognised_in_the_text(content: str, name: str, declares: bool) -> None:
@@ -325,8 +326,11 @@ def test_a_definition_spelled_as_queried_outranks_one_in_another_case() -> None:
         ranked = rank(corpus, analyze(query, corpus), None, (sims, None), 3, None, config or RankConfig())
         return [corpus.paths[r.index] for r in ranked]
 
-    assert top("Values") == ["optparse.py", "weakref.py", "other.py"]
-    # Asked in the method's own case, the method wins; neither name is in the other's case.
-    assert top("values")[0] == "weakref.py"
+    # The class is the definition; the method is ranked as if it defined nothing.
+    assert top("Values") == ["optparse.py", "other.py", "weakref.py"]
+    # Asked in the method's own case, the method is the definition.
+    assert top("values") == ["weakref.py", "other.py", "optparse.py"]
+    # Spelled like neither, both are: the user's case is no guide.
+    assert top("VALUES") == ["weakref.py", "optparse.py", "other.py"]
     # Both are definitions: either outranks a file that defines neither.
     assert top("Values", RankConfig().without("definition")) == ["other.py", "weakref.py", "optparse.py"]

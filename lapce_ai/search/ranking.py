@@ -306,8 +306,6 @@ def _prose_chunks(corpus: Corpus) -> BoolArray:
 # Chunks a symbol query reads to find the name's declaration (a name used more often than this
 # is declared in a chunk the pools or the symbol table hold anyway, or is too common to tell).
 MAX_DECLARATION_SCAN = 1000
-# x the definition boost of a chunk whose name matches the queried one in another case only.
-CASE_MISMATCH = 0.25
 
 _DEF_KEYWORDS = (
     "class|module|defmodule|def|defp|defmacro|interface|struct|enum|trait|type|typedef|func|function|"
@@ -316,9 +314,11 @@ _DEF_KEYWORDS = (
 
 
 # A declaration keyword, then a Go receiver ("func (e *Engine) "), qualifiers ("Rack::",
-# "errors."), ending where the name starts.
+# "errors."), ending where the name starts, on the keyword's line (a Haskell parameter called
+# `fun` above a line that starts with a name declares nothing).
 _DECLARED_BEFORE = re.compile(
-    r"(?:^|[\s(])(" + _DEF_KEYWORDS + r")\s+(?:\([^()\n]*\)\s*)?(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::?))*\Z", re.MULTILINE
+    r"(?:^|[\s(])(" + _DEF_KEYWORDS + r")[ \t]+(?:\([^()\n]*\)\s*)?(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::?))*\Z",
+    re.MULTILINE,
 )
 _AFTER_NAME = frozenset(" \t\r\n\f\v<({:[;=,")
 # C's `struct timespec *ts` or `struct timespec ts` names a type it uses, not one it declares:
@@ -653,11 +653,13 @@ def _add_definitions(
     definers = _definers(corpus, considered, lower, symbols)
     if not definers:  # defined outside this code base: where it is re-exported is the answer
         definers = {i: True for i in considered if any(_reexports(corpus.contents[i], n) for n in symbols)}
-    for i, as_queried in definers.items():
+    # Where the name is defined as spelled (the class `Values`), the same word in another case
+    # (`values()` methods) is not the one meant; where it is not, any case is.
+    if any(definers.values()):
+        definers = {i: True for i, as_queried in definers.items() if as_queried}
+    for i in definers:
         stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
         tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
-        if not as_queried:  # `values()` for the class `Values`: the same word, most likely not the name meant
-            tier *= CASE_MISMATCH
         j = place.get(i)
         if j is None:
             added.append(i)
