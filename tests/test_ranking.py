@@ -83,6 +83,18 @@ def test_query_forms() -> None:
     assert analyze("Where is the retry delay computed?").is_question
     assert not analyze("multipart form data parsing").is_question
     assert not analyze("HTTPException").is_question and analyze("HTTPException").is_symbol
+    # A name written as where it is used: a variable, annotation, member, macro or generic.
+    for query, name in [
+        ("$Router", "Router"),
+        ("@Override", "Override"),
+        ("->sendMail", "sendMail"),
+        ("vec_deque!", "vec_deque"),
+        ("Vec<T>", "Vec"),
+        ("HashMap<K, V>", "HashMap"),
+    ]:
+        info = analyze(query)
+        assert info.is_symbol and info.symbols == (name,), query
+    assert not analyze("a <b> tag").is_symbol and not analyze("$").is_symbol
 
 
 def test_coherence_lifts_a_consistent_file_for_questions_only() -> None:

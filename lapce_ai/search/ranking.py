@@ -125,6 +125,9 @@ _EMBEDDED = re.compile(
     r"|\b([A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b"
 )
 _ARITY = re.compile(r"(?<=[A-Za-z0-9_?!])/\d+$")
+# How a name is written where it is used, not declared: a PHP/Perl variable `$router`, an
+# annotation `@Override`, a member `->send`, a Rust macro `vec!`, a generic `Vec<T>`.
+_USE_MARKS = re.compile(r"^(?:\$|@|->)(?=[A-Za-z_])|(?<=[A-Za-z0-9_])(?:!|<[^<>]*>)$")
 _SEPARATORS = ("::", ":", "\\", "->", ".", "#")  # ":": Lua's obj:method, Erlang's mod:fun
 
 
@@ -149,7 +152,7 @@ def last_segment(name: str) -> str:
 
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     q = query.strip()
-    name = _ARITY.sub("", q)  # Elixir's and Erlang's way to name a function: scope/2
+    name = _USE_MARKS.sub("", _ARITY.sub("", q))  # _ARITY: Elixir's and Erlang's scope/2
     is_symbol = bool(_SYMBOL_QUERY.match(name))
     if not is_symbol and corpus is not None and re.fullmatch(r"[a-z][a-z0-9]*", name) and name in corpus.by_symbol:
         is_symbol = True  # a lower-case word that names a definition in this code base
