@@ -4,7 +4,8 @@
 # Indexes once per repo (the first mode), then reuses the index for the other modes.
 # embedder "default" runs the very commands shared/eval/semble-dev/README.md gives (no --embedder:
 # the two-stage default, which `index` refines before it exits); any other name adds --embedder.
-# MODES="hybrid lexical dense" (default order: the headline first) picks the modes.
+# MODES="hybrid lexical dense" (default order: the headline first) picks the modes; the
+# modes run so far are printed side by side at the end (cli_table.py).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo_root="$(cd "$here/../.." && pwd)"
@@ -26,3 +27,5 @@ for mode in ${MODES:-hybrid lexical dense}; do
     --search-cmd "$V/bin/lapce-index search {query} --index {index} -k {k}$choose --mode $mode --json" \
     --out "$out/semble-$embedder-$mode.json" | tee "$out/semble-$embedder-$mode.txt"
 done
+echo "== side by side (embedder $embedder)"
+python3 "$here/cli_table.py" "$out" "$embedder" lexical dense hybrid
