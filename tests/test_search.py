@@ -161,6 +161,21 @@ def test_identifier_query_finds_its_definition_first(indexed: IndexStore, search
         assert top[0].symbol == "HTTPException"
 
 
+def test_a_file_name_query_finds_that_file_first(engine: SearchEngine) -> None:
+    # `routes.py` reads like the member `py` of `routes`; it names a file.
+    for query in ("routes.py", "app/routes.py", "./app/ROUTES.PY", "app\\routes.py"):
+        top = engine.search(query, 5)
+        assert top[0].path == "app/routes.py", (engine.mode, query, top[0].path)
+    # A name several files share brings them all up, before any other file.
+    assert {r.path for r in engine.search("paths.py", 3)} == {"lib/a/paths.py", "lib/b/paths.py", "lib/c/paths.py"}
+    assert [r.path for r in engine.search("b/paths.py", 1)] == ["lib/b/paths.py"]
+    # A filter still decides what may be returned; an unknown name is an ordinary query.
+    filtered = engine.search("routes.py", 5, SearchFilters(path="app/errors.py"))
+    assert all(r.path == "app/errors.py" for r in filtered)
+    assert [r.path for r in engine.search("routes.py", 5, SearchFilters(path="app/routes.py"))][:1] == ["app/routes.py"]
+    assert isinstance(engine.search("nowhere.py", 3), list)
+
+
 def test_question_finds_the_code(indexed: IndexStore, search_embedder: Embedder) -> None:
     eng = SearchEngine(indexed, search_embedder, mode="hybrid")
     top = eng.search("how are routes registered", 3)

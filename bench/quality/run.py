@@ -1,7 +1,7 @@
 """Search quality: CoSQA dev (MRR, R@1, R@10), semble-dev (NDCG@10), the docs evaluation and
 its symbol queries (NDCG@10), side by side per mode.
 
-    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols] [--embedder transformer]
+    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols,paths] [--embedder transformer]
         [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docs_eval
 import docs_fetched
 import docs_registry
+import paths_eval
 import symbols_eval
 from common import (
     CORPORA,
@@ -42,8 +43,15 @@ from common import (
 
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
 
+# Suites whose queries are drawn from the docs corpora's indexes: bare names, file names.
+DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
+    "symbols": symbols_eval.queries,
+    "paths": paths_eval.queries,
+}
+
 ABLATIONS = [
     "definition",
+    "named_file",
     "path_match",
     "name_cover",
     "test_penalty",
@@ -187,6 +195,10 @@ def docs_prepare(provider: str, embedder: Any) -> dict[str, tuple[Path, list[doc
     return out
 
 
+def searcher_for(engines: dict[str, Any]) -> Callable[[str], SearchFn]:
+    return lambda lang: lambda q, k: engines[lang].search(q, k)
+
+
 def docs_run(search_for: Callable[[str], SearchFn], prepared: dict[str, tuple[Path, list[Any]]]) -> dict[str, Any]:
     per_lang: dict[str, float] = {}
     rr: list[float] = []
@@ -207,7 +219,7 @@ def docs_run(search_for: Callable[[str], SearchFn], prepared: dict[str, tuple[Pa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suite", default="cosqa,semble,docs,symbols")
+    ap.add_argument("--suite", default="cosqa,semble,docs," + ",".join(DERIVED_SUITES))
     ap.add_argument("--embedder", default="transformer", help="static | transformer | null (lexical only)")
     ap.add_argument("--modes", default="lexical,dense,hybrid")
     ap.add_argument("--repos", default="gin,axum,trpc,rack,commons-lang,nlohmann-json,phoenix,exposed")
@@ -230,8 +242,12 @@ def main() -> None:
         if "semble" in suites
         else {}
     )
-    docs = docs_prepare(provider, embedder) if {"docs", "symbols"} & set(suites) else {}
-    symbols = {lang: (ix, symbols_eval.queries(ix)) for lang, (ix, _q) in docs.items()} if "symbols" in suites else {}
+    docs = docs_prepare(provider, embedder) if {"docs", *DERIVED_SUITES} & set(suites) else {}
+    derived = {
+        suite: {lang: (ix, make(ix)) for lang, (ix, _q) in docs.items()}
+        for suite, make in DERIVED_SUITES.items()
+        if suite in suites
+    }
     if "docs" not in suites:
         docs = {}
 
@@ -247,9 +263,9 @@ def main() -> None:
         if docs:
             doc_engines = {lang: open_engine(ix, embedder, mode, config) for lang, (ix, _q) in docs.items()}
             res["docs"] = docs_run(lambda lang: lambda q, k: doc_engines[lang].search(q, k), docs)
-        if symbols:
-            sym_engines = {lang: open_engine(ix, embedder, mode, config) for lang, (ix, _q) in symbols.items()}
-            res["symbols"] = docs_run(lambda lang: lambda q, k: sym_engines[lang].search(q, k), symbols)
+        for suite, prepared in derived.items():
+            on = {lang: open_engine(ix, embedder, mode, config) for lang, (ix, _q) in prepared.items()}
+            res[suite] = docs_run(searcher_for(on), prepared)
         res["seconds"] = time.perf_counter() - started
         return res
 
@@ -280,8 +296,9 @@ def print_row(name: str, r: dict[str, Any]) -> None:
         parts.append(f"semble {r['semble']['mean']:.3f}")
     if "docs" in r:
         parts.append(f"docs {r['docs']['mean']:.3f}")
-    if "symbols" in r:
-        parts.append(f"symbols {r['symbols']['mean']:.3f}")
+    for suite in DERIVED_SUITES:
+        if suite in r:
+            parts.append(f"{suite} {r[suite]['mean']:.3f}")
     parts.append(f"({r['seconds']:.0f}s)")
     print("  ".join(parts), file=sys.stderr, flush=True)
 
@@ -307,19 +324,19 @@ def print_table(modes: dict[str, Any], repos: list[str]) -> None:
         for lang in modes[names[0]]["docs"]["langs"]:
             print(f"| docs {lang} | " + " | ".join(f"{modes[m]['docs']['langs'][lang]:.3f}" for m in names) + " |")
         print("| **docs mean** | " + " | ".join(f"**{modes[m]['docs']['mean']:.3f}**" for m in names) + " |")
-    if names and "symbols" in modes[names[0]]:
-        for lang in modes[names[0]]["symbols"]["langs"]:
-            print(
-                f"| symbols {lang} | " + " | ".join(f"{modes[m]['symbols']['langs'][lang]:.3f}" for m in names) + " |"
-            )
-        print("| **symbols mean** | " + " | ".join(f"**{modes[m]['symbols']['mean']:.3f}**" for m in names) + " |")
+    for suite in DERIVED_SUITES:
+        if names and suite in modes[names[0]]:
+            for lang in modes[names[0]][suite]["langs"]:
+                cells = [f"{modes[m][suite]['langs'][lang]:.3f}" for m in names]
+                print(f"| {suite} {lang} | " + " | ".join(cells) + " |")
+            print(f"| **{suite} mean** | " + " | ".join(f"**{modes[m][suite]['mean']:.3f}**" for m in names) + " |")
 
 
 def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
     full = ab["full"]
     print(f"\nAblation ({mode}): each row switches one signal off; Δ = variant - full (negative: signal helps)")
     has_docs = "docs" in full
-    has_symbols = "symbols" in full
+    extra = [suite for suite in DERIVED_SUITES if suite in full]
 
     def cell(value: float, base: float, name: str, with_value: bool = True) -> str:
         if name == "full":
@@ -327,7 +344,7 @@ def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
         return f"{value:.3f} ({value - base:+.3f})" if with_value else f"{value - base:+.3f}"
 
     cols = ["CoSQA MRR", "semble mean", *repos, *(["docs mean"] if has_docs else [])]
-    cols += ["symbols mean"] if has_symbols else []
+    cols += [f"{suite} mean" for suite in extra]
     print("| variant | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))
     for name, r in ab.items():
@@ -340,8 +357,8 @@ def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
             cells.append("-")
         if has_docs:
             cells.append(cell(r["docs"]["mean"], full["docs"]["mean"], name))
-        if has_symbols:
-            cells.append(cell(r["symbols"]["mean"], full["symbols"]["mean"], name))
+        for suite in extra:
+            cells.append(cell(r[suite]["mean"], full[suite]["mean"], name))
         print(f"| {name} | " + " | ".join(cells) + " |")
     if has_docs:
         langs = list(full["docs"]["langs"])

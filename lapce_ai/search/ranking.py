@@ -62,6 +62,9 @@ class RankConfig:
     pool: int = 100  # candidates taken from each retriever
     rrf_k: float = 60.0
     definition: float = 2.0  # + max score for a chunk defining the queried symbol (symbol queries)
+    # + max score for the chunks of the file a file-name query names: more than every other
+    # signal can add (~3.6), as the name leaves no doubt.
+    named_file: float = 4.0
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
     name_cover: float = 0.2  # + max score x share of the file name's words in the query
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
@@ -80,6 +83,7 @@ class RankConfig:
         """The config with one signal switched off (for ablations)."""
         table: dict[str, dict[str, Any]] = {
             "definition": {"definition": 0.0},
+            "named_file": {"named_file": 0.0},
             "path_match": {"path_match": 0.0},
             "name_cover": {"name_cover": 0.0},
             "test_penalty": {"test_penalty": 1.0},
@@ -101,6 +105,7 @@ class RankConfig:
 
 NO_SIGNALS = RankConfig(
     definition=0.0,
+    named_file=0.0,
     path_match=0.0,
     name_cover=0.0,
     test_penalty=1.0,
@@ -141,6 +146,7 @@ class QueryInfo:
     is_question: bool  # "how are routes registered?", not a description ("multipart form parsing")
     symbols: tuple[str, ...]  # identifiers the user named (last segment, original case)
     keywords: tuple[str, ...]  # lower-case content words for file-name matching
+    files: tuple[int, ...] = ()  # files the query names by path ("router.go", "routing/mod.rs")
 
 
 def last_segment(name: str) -> str:
@@ -152,6 +158,7 @@ def last_segment(name: str) -> str:
 
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     q = query.strip()
+    files = _named_files(q, corpus) if corpus is not None else ()
     name = _USE_MARKS.sub("", _ARITY.sub("", q))  # _ARITY: Elixir's and Erlang's scope/2
     is_symbol = bool(_SYMBOL_QUERY.match(name))
     if not is_symbol and corpus is not None and re.fullmatch(r"[a-z][a-z0-9]*", name) and name in corpus.by_symbol:
@@ -171,7 +178,36 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     )
     first = words[0].lower() if words else ""
     is_question = not is_symbol and (first in QUESTION_WORDS or q.endswith("?"))
+    if files:  # `router.go` is a file, not the member `go` of `router`
+        return QueryInfo(q, False, False, (), keywords, files)
     return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords)
+
+
+_LEADING_DIR = re.compile(r"^(?:\./|/)+")
+
+
+def _named_files(query: str, corpus: Corpus) -> tuple[int, ...]:
+    """The files whose path is, or ends with, the query (any case): a file name, or a path
+    suffix (`routing/mod.rs`, `BitSet+SetAlgebra isSuperset.swift`)."""
+    if not any(mark in query for mark in "./\\"):
+        return ()
+    wanted = _LEADING_DIR.sub("", query.replace("\\", "/")).lower()
+    if not wanted or wanted.endswith("/"):
+        return ()
+    by_name = corpus.derived("files_by_name", _files_by_name)
+    found = []
+    for f in by_name.get(wanted.rsplit("/", 1)[-1], ()):
+        path = corpus.files[f][1].lower()
+        if path == wanted or path.endswith("/" + wanted):
+            found.append(f)
+    return tuple(found)
+
+
+def _files_by_name(corpus: Corpus) -> dict[str, list[int]]:
+    by_name: dict[str, list[int]] = {}
+    for f, (_root, path) in enumerate(corpus.files):
+        by_name.setdefault(path.rsplit("/", 1)[-1].lower(), []).append(f)
+    return by_name
 
 
 def _name_like(part: str) -> bool:
@@ -467,6 +503,8 @@ def rank(
     weight = config.definition
     if weight > 0 and info.is_symbol and info.symbols:
         cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score)
+    if config.named_file > 0 and info.files:
+        cand, score = _add_named_files(corpus, info.files, cand, score, allowed, config.named_file * max_score)
     if not cand.size:
         return []
     # Files whose summary is closest to the query, with no chunk in either pool: their best chunk
@@ -672,6 +710,34 @@ def _add_definitions(
     if added:
         cand = np.concatenate([cand, np.asarray(added, dtype=np.int64)])
         score = np.concatenate([score, np.asarray(gains, dtype=np.float64)])
+    return cand, score
+
+
+def _add_named_files(
+    corpus: Corpus,
+    files: tuple[int, ...],
+    cand: IntArray,
+    score: npt.NDArray[np.float64],
+    allowed: BoolArray | None,
+    boost: float,
+) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Boost the candidates of the files a file-name query names; a named file with none joins
+    with its first chunk (the head of the file, what opening it shows)."""
+    _owner, _place, chunks = _chunks_of_files(corpus, np.asarray(files, dtype=np.int64))
+    if allowed is not None:
+        chunks = chunks[allowed[chunks]]
+    in_file = np.isin(cand, chunks)
+    score = score + np.where(in_file, boost, 0.0)
+    covered = set(corpus.file_of[cand[in_file]].tolist())
+    heads = []
+    for f in files:
+        if f not in covered:
+            own = chunks[corpus.file_of[chunks] == f]
+            if own.size:
+                heads.append(int(own[np.argmin(corpus.position[own])]))
+    if heads:
+        cand = np.concatenate([cand, np.asarray(heads, dtype=np.int64)])
+        score = np.concatenate([score, np.full(len(heads), boost)])
     return cand, score
 
 
