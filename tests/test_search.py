@@ -163,7 +163,7 @@ def test_identifier_query_finds_its_definition_first(indexed: IndexStore, search
 
 def test_a_file_name_query_finds_that_file_first(engine: SearchEngine) -> None:
     # `routes.py` reads like the member `py` of `routes`; it names a file.
-    for query in ("routes.py", "app/routes.py", "./app/ROUTES.PY", "app\\routes.py"):
+    for query in ("routes.py", "app/routes.py", "./app/ROUTES.PY", "app\\routes.py", "app.routes", "ws.app.routes"):
         top = engine.search(query, 5)
         assert top[0].path == "app/routes.py", (engine.mode, query, top[0].path)
     # A name several files share brings them all up, before any other file.

@@ -1,14 +1,19 @@
-"""A fifth evaluation: file-name queries ("router.go", "routing/mod.rs") in the 12 docs corpora.
+"""A fifth evaluation: file-name and module queries ("router.go", "routing/mod.rs",
+"Map.Strict") in the 12 docs corpora.
 
-Users and coding agents often search for a file they know by name. Each query is the shortest
-path suffix that names one file of a corpus (its name, else ``folder/name``, up to three
-folders), asked as typed; the answer is that file, scored like the docs evaluation (NDCG@10 of
-one whole-file target). At most ``PER_LANGUAGE`` files a language, evenly spaced in path order;
-test files are left out.
+Users and coding agents often search for a file they know by name. For each of at most
+``PER_LANGUAGE`` files a language (evenly spaced in path order, test files left out) there are
+two queries, each answered by that file and scored like the docs evaluation (NDCG@10 of one
+whole-file target): the shortest path suffix that names only that file (its name, else
+``folder/name``, up to three folders), as typed; and the shortest dotted module suffix of at
+least two segments that names only it (``Map.Strict`` for ``Data/Map/Strict.hs``,
+``collection.mutable.HashMap``; a package's ``__init__.py`` or ``mod.rs`` is its folder), where
+every segment is an identifier.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,10 +22,12 @@ import docs_eval
 
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
+from lapce_ai.search.named_files import module_path
 from lapce_ai.search.ranking import path_penalized
 
 PER_LANGUAGE = 100
 MAX_FOLDERS = 3
+_IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 
 def _suffixes(path: str) -> list[str]:
@@ -28,15 +35,33 @@ def _suffixes(path: str) -> list[str]:
     return ["/".join(parts[-n:]).lower() for n in range(1, min(len(parts), MAX_FOLDERS + 1) + 1)]
 
 
+def _module_suffixes(module: str) -> list[str]:
+    parts = module.split("/")
+    return [".".join(parts[-n:]) for n in range(2, min(len(parts), MAX_FOLDERS + 1) + 1)]
+
+
 def queries(index: Path) -> list[docs_eval.DocQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
-    paths = sorted({path for _root, path in corpus.files})
-    counts = Counter(s for p in paths for s in _suffixes(p))
+    files = sorted({(path, root) for root, path in corpus.files})
+    counts = Counter(s for p, _r in files for s in _suffixes(p))
+    modules = {p: module_path(r, p) for p, r in files}
+    module_counts = Counter(s.lower() for m in modules.values() for s in _module_suffixes(m))
     out: list[docs_eval.DocQuery] = []
-    kept = [p for p in paths if not path_penalized(p)]
+    kept = [p for p, _r in files if not path_penalized(p)]
     step = max(1, len(kept) // PER_LANGUAGE)
     for path in kept[::step][:PER_LANGUAGE]:
         unique = next((s for s in _suffixes(path) if counts[s] == 1), None)
         if unique is not None:
             out.append(docs_eval.DocQuery(path[len(path) - len(unique) :], path))
+        module = next((s for s in _module_suffixes(modules[path]) if module_counts[s.lower()] == 1), None)
+        if module is not None and _IDENTIFIERS.fullmatch(module):
+            out.append(docs_eval.DocQuery(_as_written(module, path), path))
     return out
+
+
+def _as_written(module: str, path: str) -> str:
+    """The module suffix in the file's own case (``module_path`` lower-cases it)."""
+    parts = module.split(".")
+    written = [p for p in path.rsplit(".", 1)[0].split("/") if p]
+    tail = written[-len(parts) :] if len(written) >= len(parts) else parts
+    return ".".join(w if w.lower() == p else p for w, p in zip(tail, parts, strict=True))

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
+from lapce_ai.search.named_files import FOLDER_NAMED, named_files
 from lapce_ai.search.tokenize import (
     QUERY_STOPWORDS,
     code_tokens,
@@ -158,7 +159,7 @@ def last_segment(name: str) -> str:
 
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     q = query.strip()
-    files = _named_files(q, corpus) if corpus is not None else ()
+    named = named_files(q, corpus) if corpus is not None else None
     name = _USE_MARKS.sub("", _ARITY.sub("", q))  # _ARITY: Elixir's and Erlang's scope/2
     is_symbol = bool(_SYMBOL_QUERY.match(name))
     if not is_symbol and corpus is not None and re.fullmatch(r"[a-z][a-z0-9]*", name) and name in corpus.by_symbol:
@@ -178,36 +179,10 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     )
     first = words[0].lower() if words else ""
     is_question = not is_symbol and (first in QUESTION_WORDS or q.endswith("?"))
-    if files:  # `router.go` is a file, not the member `go` of `router`
-        return QueryInfo(q, False, False, (), keywords, files)
-    return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords)
-
-
-_LEADING_DIR = re.compile(r"^(?:\./|/)+")
-
-
-def _named_files(query: str, corpus: Corpus) -> tuple[int, ...]:
-    """The files whose path is, or ends with, the query (any case): a file name, or a path
-    suffix (`routing/mod.rs`, `BitSet+SetAlgebra isSuperset.swift`)."""
-    if not any(mark in query for mark in "./\\"):
-        return ()
-    wanted = _LEADING_DIR.sub("", query.replace("\\", "/")).lower()
-    if not wanted or wanted.endswith("/"):
-        return ()
-    by_name = corpus.derived("files_by_name", _files_by_name)
-    found = []
-    for f in by_name.get(wanted.rsplit("/", 1)[-1], ()):
-        path = corpus.files[f][1].lower()
-        if path == wanted or path.endswith("/" + wanted):
-            found.append(f)
-    return tuple(found)
-
-
-def _files_by_name(corpus: Corpus) -> dict[str, list[int]]:
-    by_name: dict[str, list[int]] = {}
-    for f, (_root, path) in enumerate(corpus.files):
-        by_name.setdefault(path.rsplit("/", 1)[-1].lower(), []).append(f)
-    return by_name
+    if named is not None and named.by_path:  # `router.go` is a file, not the member `go` of `router`
+        return QueryInfo(q, False, False, (), keywords, named.files)
+    files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
+    return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords, files)
 
 
 def _name_like(part: str) -> bool:
@@ -259,14 +234,10 @@ def _path_words(path: str) -> frozenset[str]:
     return frozenset(words)
 
 
-# File names that say "the module of this folder": the folder names it (routing/mod.rs).
-_FOLDER_NAMED = frozenset({"mod", "index", "__init__", "lib", "main", "init", "package", "module"})
-
-
 def _name_words(path: str) -> list[tuple[str, str]]:
     """The words of a file's name (its folder's for ``mod.rs``, ``index.ts``), each with its stem key."""
     stem, folder = _stem_and_folder(path)
-    if stem.lower() in _FOLDER_NAMED and folder:
+    if stem.lower() in FOLDER_NAMED and folder:
         stem = folder
     # A word no query keeps (``to`` of ``to_json``) cannot count against the name.
     return [(p, "~" + stem_key(p)) for p in identifier_parts(stem) if _name_like(p) and p not in QUERY_STOPWORDS]
