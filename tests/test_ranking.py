@@ -346,3 +346,19 @@ def test_a_definition_spelled_as_queried_outranks_one_in_another_case() -> None:
     assert top("VALUES") == ["weakref.py", "optparse.py", "other.py"]
     # Both are definitions: either outranks a file that defines neither.
     assert top("Values", RankConfig().without("definition")) == ["other.py", "weakref.py", "optparse.py"]
+
+
+def test_a_module_path_is_defined_in_the_file_it_names() -> None:
+    # `Io.fiber` names Io/fiber.zig; Uring.zig's `fiber()` is another thing of the same name.
+    corpus, sims = _corpus(
+        {"Io/fiber.zig": [0.30], "Uring.zig": [0.90], **{f"f{i}.zig": [0.2] for i in range(4)}},
+        {"Uring.zig": ("Uring.fiber", "pub fn fiber(self: *Uring) void {}")},
+    )
+    info = analyze("Io.fiber", corpus)
+    assert info.is_symbol and info.symbols == ("fiber",) and len(info.files) == 1
+    config = RankConfig(named_file=2.0)  # no more than the definition boost: `within` decides
+    ranked = rank(corpus, info, None, (sims, None), 2, None, config)
+    assert [corpus.paths[r.index] for r in ranked] == ["Io/fiber.zig", "Uring.zig"]
+    # The same name without the module is Uring's function.
+    ranked = rank(corpus, analyze("fiber", corpus), None, (sims, None), 1, None, config)
+    assert corpus.paths[ranked[0].index] == "Uring.zig"

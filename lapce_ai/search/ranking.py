@@ -473,7 +473,9 @@ def rank(
     # Definitions of the identifiers the query names, in the pools or anywhere in the corpus.
     weight = config.definition
     if weight > 0 and info.is_symbol and info.symbols:
-        cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score)
+        # A module path that names a file (`Io.fiber`, `Rack::Response`) is defined in that file.
+        within = frozenset(info.files) or None
+        cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score, within)
     if config.named_file > 0 and info.files:
         cand, score = _add_named_files(corpus, info.files, cand, score, allowed, config.named_file * max_score)
     if not cand.size:
@@ -639,9 +641,10 @@ def _add_definitions(
     score: npt.NDArray[np.float64],
     allowed: BoolArray | None,
     boost: float,
+    within: frozenset[int] | None = None,
 ) -> tuple[IntArray, npt.NDArray[np.float64]]:
     """Boost candidates defining a queried symbol; add definers found outside the pools (files
-    named after it are tiered up)."""
+    named after it are tiered up). ``within``: only definitions in these files count."""
     lower = frozenset(n.lower() for n in symbols)
     extra: set[int] = set()
     for name in lower:
@@ -669,6 +672,8 @@ def _add_definitions(
     # (`values()` methods) is not the one meant; where it is not, any case is.
     if any(definers.values()):
         definers = {i: True for i, as_queried in definers.items() if as_queried}
+    if within is not None:
+        definers = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in within}
     for i in definers:
         stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
         tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
