@@ -27,7 +27,7 @@ from lapce_ai.search.ranking import path_penalized
 
 PER_LANGUAGE = 100
 MAX_FOLDERS = 3
-_IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _suffixes(path: str) -> list[str]:
@@ -36,8 +36,11 @@ def _suffixes(path: str) -> list[str]:
 
 
 def _module_suffixes(module: str) -> list[str]:
+    """Dotted suffixes of a module path whose segments are all identifiers (a folder named
+    `System.Collections.Immutable` cannot be told from three segments once dotted)."""
     parts = module.split("/")
-    return [".".join(parts[-n:]) for n in range(2, min(len(parts), MAX_FOLDERS + 1) + 1)]
+    suffixes = [parts[-n:] for n in range(2, min(len(parts), MAX_FOLDERS + 1) + 1)]
+    return [".".join(s) for s in suffixes if all(_IDENTIFIER.fullmatch(p) for p in s)]
 
 
 def queries(index: Path) -> list[docs_eval.DocQuery]:
@@ -54,7 +57,7 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
         if unique is not None:
             out.append(docs_eval.DocQuery(path[len(path) - len(unique) :], path))
         module = next((s for s in _module_suffixes(modules[path]) if module_counts[s.lower()] == 1), None)
-        if module is not None and _IDENTIFIERS.fullmatch(module):
+        if module is not None:
             out.append(docs_eval.DocQuery(_as_written(module, path), path))
     return out
 
