@@ -362,3 +362,31 @@ def test_a_module_path_is_defined_in_the_file_it_names() -> None:
     # The same name without the module is Uring's function.
     ranked = rank(corpus, analyze("fiber", corpus), None, (sims, None), 1, None, config)
     assert corpus.paths[ranked[0].index] == "Uring.zig"
+
+
+def test_a_name_qualified_by_a_module_is_the_one_that_module_defines() -> None:
+    corpus, sims = _corpus(
+        {
+            "pkg/routing.py": [0.30],
+            "pkg/other.py": [0.90],
+            "pkg/exports.py": [0.50],
+            **{f"f{i}.py": [0.2] for i in range(4)},
+        },
+        {
+            "pkg/routing.py": ("Router", "class Router:\n    pass"),
+            "pkg/other.py": ("Router", "class Router:\n    pass"),
+            "pkg/exports.py": ("exports", "from pkg.routing import Router"),
+        },
+    )
+
+    def top(query: str, config: RankConfig | None = None) -> str:
+        ranked = rank(corpus, analyze(query, corpus), None, (sims, None), 1, None, config or RankConfig())
+        return corpus.paths[ranked[0].index]
+
+    assert top("Router") == "pkg/other.py"  # both define it: the closer one
+    assert top("pkg.routing.Router") == "pkg/routing.py"
+    assert top("pkg.routing.Router", RankConfig().without("module_scope")) == "pkg/other.py"
+    assert top("routing::Router") == "pkg/routing.py"
+    # A module that only re-exports the name, or no module at all: every definition counts.
+    assert top("pkg.exports.Router") == "pkg/other.py"
+    assert top("nowhere.Router") == "pkg/other.py"

@@ -1,7 +1,7 @@
 """Search quality: CoSQA dev (MRR, R@1, R@10), semble-dev (NDCG@10), the docs evaluation and
 its symbol queries (NDCG@10), side by side per mode.
 
-    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols,paths] [--embedder transformer]
+    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols,qualified,paths] [--embedder transformer]
         [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -43,15 +43,18 @@ from common import (
 
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
 
-# Suites whose queries are drawn from the docs corpora's indexes: bare names, file names.
+# Suites whose queries are drawn from the docs corpora's indexes: bare names, qualified names,
+# file names.
 DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "symbols": symbols_eval.queries,
+    "qualified": symbols_eval.qualified_queries,
     "paths": paths_eval.queries,
 }
 
 ABLATIONS = [
     "definition",
     "named_file",
+    "module_scope",
     "path_match",
     "name_cover",
     "test_penalty",
@@ -244,7 +247,7 @@ def main() -> None:
     )
     docs = docs_prepare(provider, embedder) if {"docs", *DERIVED_SUITES} & set(suites) else {}
     derived = {
-        suite: {lang: (ix, make(ix)) for lang, (ix, _q) in docs.items()}
+        suite: {lang: (ix, qs) for lang, (ix, _q) in docs.items() if (qs := make(ix))}  # a language may have none
         for suite, make in DERIVED_SUITES.items()
         if suite in suites
     }

@@ -16,8 +16,9 @@ the name (`Deque` is named in 150 chunks of swift-collections, defined in one fi
 
 from __future__ import annotations
 
+import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,15 @@ import docs_eval
 
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
+from lapce_ai.search.named_files import module_path
 from lapce_ai.search.ranking import path_penalized
 
 PER_LANGUAGE = 100
 SKIPPED_KINDS = frozenset({"method", "macro", "namespace", "impl"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
 _SEGMENTS = re.compile(r"::|[.:]")
+_MODULE_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SEED = 3
 
 
 def _name(symbol: str) -> str:
@@ -52,3 +56,38 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
     used = {n: corpus.bm25.doc_freq(n.lower()) for n in unique}
     unique.sort(key=lambda n: (-used[n], n))
     return [docs_eval.DocQuery(n, defined[n]) for n in unique[:PER_LANGUAGE]]
+
+
+def qualified_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``qualified``: a name that several files define, qualified by the module of one of
+    them (``routing.Router``, ``Map.Internal.Tip``): the shortest module suffix that names only
+    that file, its segments identifiers, in the path's own case. The answer is that file. At
+    most ``PER_LANGUAGE`` a language, a fixed-seed sample."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    defined: dict[str, set[str]] = defaultdict(set)
+    for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
+        name = _name(symbol) if symbol else ""
+        if name and kind not in SKIPPED_KINDS and _IDENTIFIER.fullmatch(name) and not path_penalized(path):
+            defined[name].add(path)
+    root_of = {path: root for root, path in corpus.files}
+    modules = {path: module_path(root, path).split("/") for root, path in corpus.files}
+    counts = Counter("/".join(m[-n:]) for m in modules.values() for n in range(1, len(m) + 1))
+    found: list[docs_eval.DocQuery] = []
+    for name in sorted(defined):
+        for path in sorted(defined[name]) if len(defined[name]) > 1 else ():
+            qualifier = _unique_module_suffix(modules[path], counts, path, root_of[path])
+            if qualifier is not None:
+                found.append(docs_eval.DocQuery(f"{qualifier}.{name}", path))
+    random.Random(SEED).shuffle(found)
+    return sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
+
+
+def _unique_module_suffix(module: list[str], counts: Counter[str], path: str, root: str) -> str | None:
+    written = module_path(root, path.lower()).split("/")  # the same segments ...
+    original = [*root.split("/")[-1:], *path.rsplit(".", 1)[0].split("/")]  # ... in their own case
+    case = {w.lower(): w for w in original}
+    for n in range(1, len(module) + 1):
+        tail = module[-n:]
+        if counts["/".join(tail)] == 1 and all(_MODULE_SEGMENT.fullmatch(p) for p in tail):
+            return ".".join(case.get(p, p) for p in tail) if written[-n:] == tail else None
+    return None

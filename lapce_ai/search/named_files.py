@@ -23,6 +23,7 @@ SOURCE_FOLDERS = frozenset({"src", "lib"})
 
 _LEADING_DIR = re.compile(r"^(?:\./|/)+")
 _MODULE_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)+")
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*")
 _MODULE_SEPARATOR = re.compile(r"\.|::")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -38,7 +39,7 @@ def named_files(query: str, corpus: Corpus) -> NamedFiles | None:
     by_path = _by_path(query, corpus)
     if by_path:
         return NamedFiles(by_path, True)
-    by_module = _by_module(query, corpus)
+    by_module = module_files(query, corpus) if _MODULE_PATH.fullmatch(query) else ()
     return NamedFiles(by_module, False) if by_module else None
 
 
@@ -57,8 +58,10 @@ def _by_path(query: str, corpus: Corpus) -> tuple[int, ...]:
     return tuple(found)
 
 
-def _by_module(query: str, corpus: Corpus) -> tuple[int, ...]:
-    if not _MODULE_PATH.fullmatch(query):
+def module_files(query: str, corpus: Corpus) -> tuple[int, ...]:
+    """The files whose module path is, or ends with, ``query`` (``starlette.routing``; also a
+    single name, ``routing``, for the module part of ``routing.Router``)."""
+    if not _MODULE_NAME.fullmatch(query):
         return ()
     segments = _MODULE_SEPARATOR.split(query)
     forms = {"/".join(s.lower() for s in segments), "/".join(snake_case(s) for s in segments)}

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
-from lapce_ai.search.named_files import FOLDER_NAMED, named_files
+from lapce_ai.search.named_files import FOLDER_NAMED, module_files, named_files
 from lapce_ai.search.tokenize import (
     QUERY_STOPWORDS,
     code_tokens,
@@ -66,6 +66,7 @@ class RankConfig:
     # + max score for the chunks of the file a file-name query names: more than every other
     # signal can add (~3.6), as the name leaves no doubt.
     named_file: float = 4.0
+    module_scope: bool = True  # a module-qualified name (routing.Router) counts definitions in that module
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
     name_cover: float = 0.2  # + max score x share of the file name's words in the query
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
@@ -85,6 +86,7 @@ class RankConfig:
         table: dict[str, dict[str, Any]] = {
             "definition": {"definition": 0.0},
             "named_file": {"named_file": 0.0},
+            "module_scope": {"module_scope": False},
             "path_match": {"path_match": 0.0},
             "name_cover": {"name_cover": 0.0},
             "test_penalty": {"test_penalty": 1.0},
@@ -148,6 +150,7 @@ class QueryInfo:
     symbols: tuple[str, ...]  # identifiers the user named (last segment, original case)
     keywords: tuple[str, ...]  # lower-case content words for file-name matching
     files: tuple[int, ...] = ()  # files the query names by path ("router.go", "routing/mod.rs")
+    scope: tuple[int, ...] = ()  # files a qualified name's module names (axum::routing::Router)
 
 
 def last_segment(name: str) -> str:
@@ -182,7 +185,11 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     if named is not None and named.by_path:  # `router.go` is a file, not the member `go` of `router`
         return QueryInfo(q, False, False, (), keywords, named.files)
     files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
-    return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords, files)
+    scope: tuple[int, ...] = ()
+    if is_symbol and not files and corpus is not None:  # `starlette.routing.Router`: in routing.py
+        prefix = name[: len(name) - len(last_segment(name))].rstrip(":.#\\->")
+        scope = module_files(prefix, corpus) if prefix else ()
+    return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords, files, scope)
 
 
 def _name_like(part: str) -> bool:
@@ -473,9 +480,11 @@ def rank(
     # Definitions of the identifiers the query names, in the pools or anywhere in the corpus.
     weight = config.definition
     if weight > 0 and info.is_symbol and info.symbols:
-        # A module path that names a file (`Io.fiber`, `Rack::Response`) is defined in that file.
+        # A module path that names a file (`Io.fiber`, `Rack::Response`) is defined in that file;
+        # a name qualified by a module (`starlette.routing.Router`) is defined there if it can be.
         within = frozenset(info.files) or None
-        cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score, within)
+        scope = (frozenset(info.scope) or None) if config.module_scope else None
+        cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score, within, scope)
     if config.named_file > 0 and info.files:
         cand, score = _add_named_files(corpus, info.files, cand, score, allowed, config.named_file * max_score)
     if not cand.size:
@@ -642,9 +651,11 @@ def _add_definitions(
     allowed: BoolArray | None,
     boost: float,
     within: frozenset[int] | None = None,
+    scope: frozenset[int] | None = None,
 ) -> tuple[IntArray, npt.NDArray[np.float64]]:
     """Boost candidates defining a queried symbol; add definers found outside the pools (files
-    named after it are tiered up). ``within``: only definitions in these files count."""
+    named after it are tiered up). ``within``: only definitions in these files count; ``scope``:
+    only those in these files, if there are any (else the name is re-exported there)."""
     lower = frozenset(n.lower() for n in symbols)
     extra: set[int] = set()
     for name in lower:
@@ -674,6 +685,9 @@ def _add_definitions(
         definers = {i: True for i, as_queried in definers.items() if as_queried}
     if within is not None:
         definers = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in within}
+    elif scope is not None:
+        scoped = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in scope}
+        definers = scoped or definers
     for i in definers:
         stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
         tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
