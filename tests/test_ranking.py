@@ -387,6 +387,7 @@ def test_a_name_qualified_by_a_module_is_the_one_that_module_defines() -> None:
     assert top("pkg.routing.Router") == "pkg/routing.py"
     assert top("pkg.routing.Router", RankConfig().without("module_scope")) == "pkg/other.py"
     assert top("routing::Router") == "pkg/routing.py"
+    assert top("pkg.routing.Router()") == "pkg/routing.py"
     # A module that only re-exports the name, or no module at all: every definition counts.
     assert top("pkg.exports.Router") == "pkg/other.py"
     assert top("nowhere.Router") == "pkg/other.py"

@@ -173,9 +173,9 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     else:
         for m in _EMBEDDED.finditer(q):
             raw = next(g for g in m.groups() if g)
-            name = last_segment(raw.strip())
-            if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", name) and name.lower() not in QUERY_STOPWORDS:
-                symbols.append(name)
+            embedded = last_segment(raw.strip())
+            if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", embedded) and embedded.lower() not in QUERY_STOPWORDS:
+                symbols.append(embedded)
     words = re.findall(r"[A-Za-z][A-Za-z0-9]*", q)
     keywords = tuple(
         dict.fromkeys(p for w in words for p in identifier_parts(w) if _name_like(p) and p not in QUERY_STOPWORDS)
@@ -187,9 +187,15 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
     scope: tuple[int, ...] = ()
     if is_symbol and not files and corpus is not None:  # `starlette.routing.Router`: in routing.py
-        prefix = name[: len(name) - len(last_segment(name))].rstrip(":.#\\->")
-        scope = module_files(prefix, corpus) if prefix else ()
+        qualifier = _qualifier(name)
+        scope = module_files(qualifier, corpus) if qualifier else ()
     return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords, files, scope)
+
+
+def _qualifier(name: str) -> str:
+    """What qualifies a name: ``starlette.routing`` of ``starlette.routing.Router()``."""
+    bare = name.removesuffix("()")
+    return bare[: len(bare) - len(last_segment(bare))].rstrip(":.#\\->")
 
 
 def _name_like(part: str) -> bool:
