@@ -22,7 +22,7 @@ import docs_eval
 
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
-from lapce_ai.search.named_files import module_path
+from lapce_ai.search.named_files import module_segments
 from lapce_ai.search.ranking import path_penalized
 
 PER_LANGUAGE = 100
@@ -35,11 +35,10 @@ def _suffixes(path: str) -> list[str]:
     return ["/".join(parts[-n:]).lower() for n in range(1, min(len(parts), MAX_FOLDERS + 1) + 1)]
 
 
-def _module_suffixes(module: str) -> list[str]:
+def _module_suffixes(module: list[str]) -> list[str]:
     """Dotted suffixes of a module path whose segments are all identifiers (a folder named
     `System.Collections.Immutable` cannot be told from three segments once dotted)."""
-    parts = module.split("/")
-    suffixes = [parts[-n:] for n in range(2, min(len(parts), MAX_FOLDERS + 1) + 1)]
+    suffixes = [module[-n:] for n in range(2, min(len(module), MAX_FOLDERS + 1) + 1)]
     return [".".join(s) for s in suffixes if all(_IDENTIFIER.fullmatch(p) for p in s)]
 
 
@@ -47,7 +46,7 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
     files = sorted({(path, root) for root, path in corpus.files})
     counts = Counter(s for p, _r in files for s in _suffixes(p))
-    modules = {p: module_path(r, p) for p, r in files}
+    modules = {p: module_segments(r, p) for p, r in files}
     module_counts = Counter(s.lower() for m in modules.values() for s in _module_suffixes(m))
     out: list[docs_eval.DocQuery] = []
     kept = [p for p, _r in files if not path_penalized(p)]
@@ -58,13 +57,5 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
             out.append(docs_eval.DocQuery(path[len(path) - len(unique) :], path))
         module = next((s for s in _module_suffixes(modules[path]) if module_counts[s.lower()] == 1), None)
         if module is not None:
-            out.append(docs_eval.DocQuery(_as_written(module, path), path))
+            out.append(docs_eval.DocQuery(module, path))
     return out
-
-
-def _as_written(module: str, path: str) -> str:
-    """The module suffix in the file's own case (``module_path`` lower-cases it)."""
-    parts = module.split(".")
-    written = [p for p in path.rsplit(".", 1)[0].split("/") if p]
-    tail = written[-len(parts) :] if len(written) >= len(parts) else parts
-    return ".".join(w if w.lower() == p else p for w, p in zip(tail, parts, strict=True))

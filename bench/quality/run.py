@@ -265,7 +265,7 @@ def main() -> None:
             res["semble"] = semble_eval(lambda r: lambda q, k: engines[r].search(q, k), repos)
         if docs:
             doc_engines = {lang: open_engine(ix, embedder, mode, config) for lang, (ix, _q) in docs.items()}
-            res["docs"] = docs_run(lambda lang: lambda q, k: doc_engines[lang].search(q, k), docs)
+            res["docs"] = docs_run(searcher_for(doc_engines), docs)
         for suite, prepared in derived.items():
             on = {lang: open_engine(ix, embedder, mode, config) for lang, (ix, _q) in prepared.items()}
             res[suite] = docs_run(searcher_for(on), prepared)

@@ -26,19 +26,15 @@ import docs_eval
 
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
-from lapce_ai.search.named_files import module_path
+from lapce_ai.search.named_files import module_segments
 from lapce_ai.search.ranking import path_penalized
+from lapce_ai.search.tokenize import symbol_segment
 
 PER_LANGUAGE = 100
 SKIPPED_KINDS = frozenset({"method", "macro", "namespace", "impl"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
-_SEGMENTS = re.compile(r"::|[.:]")
 _MODULE_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SEED = 3
-
-
-def _name(symbol: str) -> str:
-    return _SEGMENTS.split(symbol)[-1]
 
 
 def queries(index: Path) -> list[docs_eval.DocQuery]:
@@ -48,7 +44,7 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
     for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
         if not symbol:
             continue
-        name = _name(symbol)
+        name = symbol_segment(symbol)
         files_of[name].add(path)
         if kind not in SKIPPED_KINDS and _IDENTIFIER.fullmatch(name) and not path_penalized(path):
             defined[name] = path
@@ -66,28 +62,25 @@ def qualified_queries(index: Path) -> list[docs_eval.DocQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
     defined: dict[str, set[str]] = defaultdict(set)
     for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
-        name = _name(symbol) if symbol else ""
+        name = symbol_segment(symbol) if symbol else ""
         if name and kind not in SKIPPED_KINDS and _IDENTIFIER.fullmatch(name) and not path_penalized(path):
             defined[name].add(path)
-    root_of = {path: root for root, path in corpus.files}
-    modules = {path: module_path(root, path).split("/") for root, path in corpus.files}
-    counts = Counter("/".join(m[-n:]) for m in modules.values() for n in range(1, len(m) + 1))
+    modules = {path: module_segments(root, path) for root, path in corpus.files}
+    counts = Counter("/".join(m[-n:]).lower() for m in modules.values() for n in range(1, len(m) + 1))
     found: list[docs_eval.DocQuery] = []
     for name in sorted(defined):
         for path in sorted(defined[name]) if len(defined[name]) > 1 else ():
-            qualifier = _unique_module_suffix(modules[path], counts, path, root_of[path])
+            qualifier = _unique_module_suffix(modules[path], counts)
             if qualifier is not None:
                 found.append(docs_eval.DocQuery(f"{qualifier}.{name}", path))
     random.Random(SEED).shuffle(found)
     return sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
 
 
-def _unique_module_suffix(module: list[str], counts: Counter[str], path: str, root: str) -> str | None:
-    written = module_path(root, path.lower()).split("/")  # the same segments ...
-    original = [*root.split("/")[-1:], *path.rsplit(".", 1)[0].split("/")]  # ... in their own case
-    case = {w.lower(): w for w in original}
+def _unique_module_suffix(module: list[str], counts: Counter[str]) -> str | None:
+    """The shortest dotted tail of ``module`` that no other file's module ends with."""
     for n in range(1, len(module) + 1):
         tail = module[-n:]
-        if counts["/".join(tail)] == 1 and all(_MODULE_SEGMENT.fullmatch(p) for p in tail):
-            return ".".join(case.get(p, p) for p in tail) if written[-n:] == tail else None
+        if counts["/".join(tail).lower()] == 1 and all(_MODULE_SEGMENT.fullmatch(p) for p in tail):
+            return ".".join(tail)
     return None

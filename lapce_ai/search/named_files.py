@@ -104,6 +104,11 @@ class _Tables:
 def module_path(root: str, path: str) -> str:
     """``root`` ``/src/starlette``, ``path`` ``middleware/cors.py`` -> ``starlette/middleware/cors``;
     ``src/routing/mod.rs`` -> ``<root name>/routing``."""
+    return "/".join(module_segments(root, path)).lower()
+
+
+def module_segments(root: str, path: str) -> list[str]:
+    """The segments of a file's module path, in their own case (``module_path``)."""
     folders = [p for p in root.replace("\\", "/").split("/") if p][-1:] + [p for p in path.split("/") if p][:-1]
     name = path.rsplit("/", 1)[-1]
     stem = name if name.startswith(".") else name.split(".", 1)[0]
@@ -115,4 +120,4 @@ def module_path(root: str, path: str) -> str:
     last = names[-1]
     if last.lower() in SOURCE_FOLDERS and names is folders and kept:
         last = kept.pop()  # src/lib.rs: the crate itself
-    return "/".join([*kept, last]).lower()
+    return [*kept, last]
