@@ -12,6 +12,7 @@ import tree_sitter
 from lapce_ai.parsing.languages import (
     Definition,
     LanguageSpec,
+    _extension_files,
     all_languages,
     definitions,
     has_grammar,
@@ -2162,3 +2163,13 @@ def test_language_aliases_are_unique_and_kinds_come_from_the_queries() -> None:
         for alias in (name, *spec.aliases):
             assert seen.setdefault(alias.lower(), name) == name, alias
     assert {"function", "method", "class", "impl", "macro", "module", "window"} <= chunk_kinds()
+
+
+def test_extension_files_name_one_punctuation_character() -> None:
+    swift, python = language_by_name("swift"), language_by_name("python")
+    assert swift is not None and swift.extension_files == "+"
+    assert python is not None and python.extension_files is None
+    assert _extension_files("swift", None) is None and _extension_files("swift", "+") == "+"
+    for bad in ("", "++", "a", "1", ".", "/", "\\", 3):
+        with pytest.raises(ValueError, match=r"\[swift\] extension_files"):
+            _extension_files("swift", bad)

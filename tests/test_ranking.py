@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from lapce_ai.search.corpus import Corpus
-from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, analyze, path_penalized, rank
+from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, _type_homes, analyze, path_penalized, rank
 
 
 def _corpus(
@@ -391,3 +391,62 @@ def test_a_name_qualified_by_a_module_is_the_one_that_module_defines() -> None:
     # A module that only re-exports the name, or no module at all: every definition counts.
     assert top("pkg.exports.Router") == "pkg/other.py"
     assert top("nowhere.Router") == "pkg/other.py"
+
+
+def test_a_types_own_file_ranks_with_the_files_that_extend_it() -> None:
+    corpus, sims = _corpus(
+        {
+            "Sources/Deque+Codable.swift": [0.90],
+            "Sources/Other.swift": [0.85],
+            "Sources/Deque+Equatable.swift": [0.40],
+            "Sources/Deque.swift": [0.05, 0.06],
+            **{f"Sources/F{i}.swift": [0.2] for i in range(8)},
+        },
+        {"Sources/Deque.swift": ("Deque", "struct Deque {\n}")},
+    )
+    off = RankConfig(**{**NO_SIGNALS.__dict__, "pool": 9})  # the 9 best chunks: none of Deque.swift
+    on = RankConfig(**{**off.__dict__, "type_home": 1.0})
+
+    def top(query: str, config: RankConfig, allowed: np.ndarray | None = None) -> list[str]:
+        ranked = rank(corpus, analyze(query, corpus), None, (sims, None), 3, allowed, config)
+        return [corpus.paths[r.index] for r in ranked]
+
+    question = "where is the deque encoded"
+    assert top(question, off) == ["Sources/Deque+Codable.swift", "Sources/Other.swift", "Sources/Deque+Equatable.swift"]
+    assert top(question, on) == ["Sources/Deque+Codable.swift", "Sources/Deque.swift", "Sources/Other.swift"]
+    # Outside the pool, the type's own file joins with the chunk declaring the type.
+    ranked = rank(corpus, analyze(question, corpus), None, (sims, None), 3, None, on)
+    assert corpus.symbols[ranked[1].index] == "Deque"
+    # Filters still decide; a file name or a symbol has its own answer.
+    allowed = np.asarray([p != "Sources/Deque.swift" for p in corpus.paths])
+    assert "Sources/Deque.swift" not in top(question, on, allowed)
+    assert top("Deque+Codable.swift", on)[:2] == ["Sources/Deque+Codable.swift", "Sources/Other.swift"]
+    assert RankConfig().type_home == 1.0 and RankConfig().without("type_home").type_home == 0.0
+
+
+def test_type_homes_follow_the_languages_extension_file_convention() -> None:
+    corpus, _sims = _corpus(
+        {
+            "A/Deque.swift": [0.1],
+            "A/Deque+Codable.swift": [0.1],
+            "A/Ext/Heap+Extra.swift": [0.1],  # Heap.swift is elsewhere, the only one of that name
+            "B/Heap.swift": [0.1],
+            "A/Ext/Tree+X.swift": [0.1],  # two Tree.swift, neither beside it: no home
+            "A/Tree.swift": [0.1],
+            "B/Tree.swift": [0.1],
+            "A/+Plus.swift": [0.1],
+            "py/a.py": [0.1],
+            "py/a+b.py": [0.1],  # Python has no such convention
+            "objc/NSString.m": [0.1],
+            "objc/NSString+Path.m": [0.1],
+        }
+    )
+    homes = _type_homes(corpus)
+    home = {
+        path: corpus.files[int(homes[f])][1] if homes[f] >= 0 else None for f, (_root, path) in enumerate(corpus.files)
+    }
+    assert home["A/Deque+Codable.swift"] == "A/Deque.swift"
+    assert home["A/Ext/Heap+Extra.swift"] == "B/Heap.swift"
+    assert home["objc/NSString+Path.m"] == "objc/NSString.m"
+    for path in ("A/Deque.swift", "A/Ext/Tree+X.swift", "A/+Plus.swift", "py/a+b.py", "B/Heap.swift"):
+        assert home[path] is None, path

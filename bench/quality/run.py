@@ -64,6 +64,7 @@ ABLATIONS = [
     "file_similarity",
     "file_summary",
     "summary_pull",
+    "type_home",
     "saturation",
     "dedupe",
     "query_type",

@@ -53,6 +53,14 @@ def _macro_lines(language: str, raw: object) -> re.Pattern[bytes] | None:
     return re.compile(raw.encode(), re.MULTILINE)
 
 
+def _extension_files(language: str, raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) != 1 or raw.isalnum() or raw in "./\\":
+        raise ValueError(f"languages.toml: [{language}] extension_files must be one punctuation character")
+    return raw
+
+
 @dataclass(frozen=True)
 class LanguageSpec:
     name: str
@@ -66,6 +74,9 @@ class LanguageSpec:
     # Whole lines a second parse reads as comments when the file does not parse cleanly as written
     # (C/C++ attribute-like macros on a line of their own): see ``parsing.recovery``.
     macro_lines: re.Pattern[bytes] | None = None
+    # Joins a type's name to a feature's in the name of a file extending the type ("+" in
+    # Swift's ``Deque+Codable.swift``); None where the language has no such convention.
+    extension_files: str | None = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +247,7 @@ def _index() -> _Index:
             doc_nodes=_doc_nodes(name, table.get("doc_nodes", {})),
             aliases=tuple(str(a) for a in table.get("aliases", ())),
             macro_lines=_macro_lines(name, table.get("macro_lines")),
+            extension_files=_extension_files(name, table.get("extension_files")),
         )
         languages[name] = spec
         for alias in (name, *spec.aliases):

@@ -18,8 +18,9 @@
    (the mean similarity of all a file's chunks: the file *about* the question), file summary (the
    query's cosine to an embedding of the file's path words and defined names; the files closest
    by it join the candidates even when no chunk of theirs made a pool), file coherence (a
-   file with several strong chunks lifts its best one; questions and symbol queries only),
-   per-file saturation decay (diversity) and overlap de-duplication. Signals that measured no
+   file with several strong chunks lifts its best one; questions and symbol queries only), a
+   type's own file ranked with the files extending it (Swift's `Deque.swift` next to
+   `Deque+Codable.swift`), per-file saturation decay (diversity) and overlap de-duplication. Signals that measured no
    gain were removed (definitions of identifiers embedded in questions; pulling files named
    after a query word into the pool; more in the bench README).
    Ties break on (root, path, start_line): stable.
@@ -36,11 +37,13 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from lapce_ai.parsing.languages import language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.named_files import FOLDER_NAMED, module_files, named_files
 from lapce_ai.search.tokenize import (
     QUERY_STOPWORDS,
     code_tokens,
+    file_stem,
     identifier_parts,
     stem_key,
     symbol_name,
@@ -76,6 +79,9 @@ class RankConfig:
     file_similarity: float = 0.8  # + max score x the file's mean chunk similarity (min-max over candidate files)
     file_summary: float = 0.3  # + max score x the query's cosine to the file's summary (min-max, likewise)
     summary_pull: int = 50  # the n files whose summary is closest join the candidates (their best chunk)
+    # A type's own file (Swift's `Deque.swift`) scores at least this share of the best chunk of
+    # the files extending the type (`Deque+Codable.swift`; languages.toml: extension_files).
+    type_home: float = 1.0
     saturation_decay: float = 0.5  # x per extra chunk already taken from the same file (1 = off)
     saturation_free: int = 1  # chunks per file before the decay starts
     dedupe: bool = True  # drop chunks overlapping one already returned (same file)
@@ -96,6 +102,7 @@ class RankConfig:
             "file_similarity": {"file_similarity": 0.0},
             "file_summary": {"file_summary": 0.0},
             "summary_pull": {"summary_pull": 0},
+            "type_home": {"type_home": 0.0},
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
             "query_type": {"query_type": False},
@@ -117,6 +124,7 @@ NO_SIGNALS = RankConfig(
     file_similarity=0.0,
     file_summary=0.0,
     summary_pull=0,
+    type_home=0.0,
     saturation_decay=1.0,
     dedupe=False,
 )
@@ -548,6 +556,11 @@ def rank(
         prose = corpus.derived("prose_chunks", _prose_chunks)[cand]
         score = np.where(prose, score * config.prose_penalty, score)
 
+    # A type's own file, where its declaration lives, ranks next to the files that extend it
+    # (natural-language queries: a name or a file name has its own answer).
+    if config.type_home > 0 and not info.is_symbol and not info.files:
+        cand, score = _credit_type_homes(corpus, cand, score, allowed, config.type_home)
+
     return _select(corpus, cand, score, k, config)
 
 
@@ -632,6 +645,92 @@ def _minmax_known(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     lo, hi = float(values[known].min()), float(values[known].max())
     spread = max(hi - lo, MIN_SUMMARY_SPREAD)
     return np.where(known, (np.where(known, values, lo) - lo) / spread, 0.0)
+
+
+def _type_homes(corpus: Corpus) -> IntArray:
+    """Per file, the file of the type it extends, else -1: for a language with
+    ``extension_files`` ("+"), ``Deque+Codable.swift`` -> ``Deque.swift`` in the same folder, or
+    the only file of that name under the same root."""
+    number = {key: f for f, key in enumerate(corpus.files)}
+    by_name: dict[tuple[str, str], list[int]] = {}
+    for f, (root, path) in enumerate(corpus.files):
+        by_name.setdefault((root, path.rpartition("/")[2]), []).append(f)
+    homes = np.full(len(corpus.files), -1, dtype=np.int64)
+    for f, (root, path) in enumerate(corpus.files):
+        spec = language_for_path(path)
+        joiner = spec.extension_files if spec is not None else None
+        folder, _, name = path.rpartition("/")
+        base, dot, ext = name.rpartition(".")
+        if joiner is None or not dot or joiner not in base:
+            continue
+        home_name = f"{base.split(joiner, 1)[0]}.{ext}"
+        if home_name.startswith("."):
+            continue
+        beside = number.get((root, f"{folder}/{home_name}" if folder else home_name))
+        same_name = by_name.get((root, home_name), [])
+        home = beside if beside is not None else (same_name[0] if len(same_name) == 1 else f)
+        if home != f:
+            homes[f] = home
+    return homes
+
+
+def _credit_type_homes(
+    corpus: Corpus,
+    cand: IntArray,
+    score: npt.NDArray[np.float64],
+    allowed: BoolArray | None,
+    share: float,
+) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Give each type's own file ``share`` x the best score among the candidates of the files
+    extending it, when its own best is lower: on its best candidate, or, with none, on the chunk
+    declaring the type (else its first allowed chunk), which joins the candidates."""
+    homes = corpus.derived("type_homes", _type_homes)
+    home_of = homes[corpus.file_of[cand]]
+    extending = np.flatnonzero(home_of >= 0)
+    if not extending.size:
+        return cand, score
+    target: dict[int, float] = {}
+    for j in extending.tolist():
+        h = int(home_of[j])
+        target[h] = max(target.get(h, 0.0), share * float(score[j]))
+    own_best: dict[int, int] = {}  # home file -> its best candidate's place in ``cand``
+    for j in np.flatnonzero(np.isin(corpus.file_of[cand], list(target))).tolist():
+        h = int(corpus.file_of[cand[j]])
+        if h not in own_best or score[j] > score[own_best[h]]:
+            own_best[h] = j
+    score = score.copy()
+    added: list[int] = []
+    gains: list[float] = []
+    for h in sorted(target):
+        best = own_best.get(h)
+        if best is not None:
+            score[best] = max(score[best], target[h])
+            continue
+        chunk = _home_chunk(corpus, h, allowed)
+        if chunk is not None:
+            added.append(chunk)
+            gains.append(target[h])
+    if added:
+        cand = np.concatenate([cand, np.asarray(added, dtype=np.int64)])
+        score = np.concatenate([score, np.asarray(gains, dtype=np.float64)])
+    return cand, score
+
+
+def _home_chunk(corpus: Corpus, file: int, allowed: BoolArray | None) -> int | None:
+    """The allowed chunk of a type's own file that declares the type (named after the file),
+    else its first allowed chunk; None if the filters allow none."""
+    offsets, members = corpus.file_members()
+    own = members[offsets[file] : offsets[file + 1]]
+    if allowed is not None:
+        own = own[allowed[own]]
+    if not own.size:
+        return None
+    own = own[np.argsort(corpus.position[own], kind="stable")]
+    type_name = file_stem(corpus.files[file][1])
+    for i in own.tolist():
+        if symbol_name(corpus.symbols[i]) == type_name:
+            return int(i)
+    return int(own[0])
 
 
 def _union_in_order(first: IntArray, second: IntArray) -> tuple[IntArray, IntArray, IntArray]:
