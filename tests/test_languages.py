@@ -13,6 +13,7 @@ from lapce_ai.parsing.languages import (
     Definition,
     LanguageSpec,
     _extension_files,
+    _flag,
     all_languages,
     definitions,
     has_grammar,
@@ -2165,10 +2166,15 @@ def test_language_aliases_are_unique_and_kinds_come_from_the_queries() -> None:
     assert {"function", "method", "class", "impl", "macro", "module", "window"} <= chunk_kinds()
 
 
-def test_extension_files_name_one_punctuation_character() -> None:
+def test_extension_files_and_file_is_type_are_checked() -> None:
     swift, python = language_by_name("swift"), language_by_name("python")
     assert swift is not None and swift.extension_files == "+"
-    assert python is not None and python.extension_files is None
+    assert python is not None and python.extension_files is None and not python.file_is_type
+    zig = language_by_name("zig")
+    assert zig is not None and zig.file_is_type
+    assert _flag("zig", "file_is_type", True) is True
+    with pytest.raises(ValueError, match=r"\[zig\] file_is_type must be true or false"):
+        _flag("zig", "file_is_type", "yes")
     assert _extension_files("swift", None) is None and _extension_files("swift", "+") == "+"
     for bad in ("", "++", "a", "1", ".", "/", "\\", 3):
         with pytest.raises(ValueError, match=r"\[swift\] extension_files"):

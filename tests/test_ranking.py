@@ -190,12 +190,31 @@ def test_test_example_and_vendored_paths(path: str, penalized: bool) -> None:
         ("struct Widget final : Base {", "Widget", True),
         ("type Engine struct {", "Engine", True),  # Go: the tag keyword comes after the name
         ("createProcess_Internal fun\n    CreateProcess{ cmdspec = cmd }", "CreateProcess", False),
+        # A name bound to an import, or to the same name in another module, is an alias.
+        ("const Order = std.math.Order;", "Order", False),
+        ("const heap = std.heap;", "heap", False),
+        ('pub const Random = @import("Random.zig");', "Random", False),
+        ('const Router = require("./router")', "Router", False),
+        ("val Foo = pkg.Foo", "Foo", False),
+        ("pub const Order = enum { lt, eq, gt };", "Order", True),
+        ("const Allocator = @This();", "Allocator", True),
+        ("const Handler = std.http.Server;", "Handler", True),  # a new name for another type
+        ("let router = createRouter()", "router", True),
     ],
 )
 def test_declarations_are_recognised_in_the_text(content: str, name: str, declares: bool) -> None:
     from lapce_ai.search.ranking import _declares
 
     assert _declares(content, name) is declares
+
+
+def test_an_alias_is_where_a_name_defined_elsewhere_is_brought_in() -> None:
+    from lapce_ai.search.ranking import _reexports
+
+    assert _reexports("const Order = std.math.Order;", "Order")
+    assert _reexports('const Thing = @import("thing");', "Thing")
+    assert not _reexports("pub const Order = enum { lt, eq, gt };", "Order")
+    assert not _reexports("const OrderBy = std.math.OrderBy;", "Order")
 
 
 class _Summaries:

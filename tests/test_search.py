@@ -601,6 +601,32 @@ def test_a_name_defined_in_a_dependency_is_found_where_it_is_reexported(
     assert eng.search("Json", 3)[0].path == "src/extract/json.rs"
 
 
+def test_a_zig_file_is_the_type_it_is_named_after_and_an_alias_is_not_a_definition(
+    tmp_path: Path, search_embedder: Embedder
+) -> None:
+    root = tmp_path / "ws"
+    (root / "std" / "mem").mkdir(parents=True)
+    (root / "std" / "heap").mkdir()
+    # A Zig file is a struct: `Allocator.zig` is the type `Allocator`, with no declaration of it.
+    (root / "std" / "mem" / "Allocator.zig").write_text(
+        "//! The interface every allocator implements.\n\nptr: *anyopaque,\nvtable: *const VTable,\n\n"
+        "pub const VTable = struct {\n    alloc: *const fn (*anyopaque, usize) ?[*]u8,\n};\n"
+    )
+    (root / "std" / "heap" / "BufferFirstAllocator.zig").write_text(
+        'const std = @import("std");\nconst Allocator = std.mem.Allocator;\nconst Order = std.math.Order;\n\n'
+        "buffer: []u8,\nfallback: Allocator,\n\n"
+        "pub fn allocator(self: *BufferFirstAllocator) Allocator {\n    return .{ .ptr = self };\n}\n\n"
+        "fn compare(a: usize, b: usize) Order {\n    return std.math.order(a, b);\n}\n"
+    )
+    (root / "std" / "math.zig").write_text(
+        "pub const Order = enum {\n    lt,\n    eq,\n    gt,\n};\n\n"
+        "pub fn order(a: anytype, b: anytype) Order {\n    return if (a < b) .lt else if (a > b) .gt else .eq;\n}\n"
+    )
+    eng = _hybrid_engine(tmp_path, root, search_embedder)
+    assert eng.search("Allocator", 3)[0].path == "std/mem/Allocator.zig"
+    assert eng.search("Order", 3)[0].path == "std/math.zig"
+
+
 def test_lua_methods_are_found_by_name(tmp_path: Path, search_embedder: Embedder) -> None:
     # Lua names a method ``Lang:parse_extra``: its last segment is the method's name.
     root = tmp_path / "ws"

@@ -5,7 +5,7 @@ only; the docs corpora hold none. Here each query is a name that exactly one fil
 corpus defines, and the answer is that file, scored like the docs evaluation (NDCG@10 of one
 whole-file target). The names are read from the index itself: a definition chunk's symbol (its
 last segment), counted over every chunk of the corpus, kept when it names chunks of one file
-only. So the set checks ranking (the definition signal, the declaration scan, file names), not
+only (a file that is itself a type, Zig's ``Allocator.zig``, defines its name too). So the set checks ranking (the definition signal, the declaration scan, file names), not
 naming: a name the chunker garbles never becomes a query. Methods, macros, namespaces and impl
 blocks are left out (an `impl`/`extension`/`instance` is named after a type defined elsewhere),
 as are test files, names under 4 characters and names that are not identifiers (Zig's test
@@ -19,12 +19,14 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docs_eval
 
 from lapce_ai.index.store import IndexStore
+from lapce_ai.parsing.languages import language_for_path
 from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.named_files import module_segments
 from lapce_ai.search.ranking import path_penalized
@@ -37,14 +39,23 @@ _MODULE_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SEED = 3
 
 
+def _named(corpus: Any) -> Iterator[tuple[str, str, str]]:
+    """(name, kind, path) of every named chunk, and of every file that is itself a type named
+    after it (``file_is_type``: Zig's ``Allocator.zig``), as kind ``file``."""
+    for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
+        if symbol:
+            yield symbol_segment(symbol), kind, path
+    for _root, path in corpus.files:
+        spec = language_for_path(path)
+        if spec is not None and spec.file_is_type:
+            yield path.rpartition("/")[2].split(".", 1)[0], "file", path
+
+
 def queries(index: Path) -> list[docs_eval.DocQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
     files_of: dict[str, set[str]] = defaultdict(set)  # every chunk's name -> the files naming one
     defined: dict[str, str] = {}  # name -> a file with a definition chunk of a kept kind
-    for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
-        if not symbol:
-            continue
-        name = symbol_segment(symbol)
+    for name, kind, path in _named(corpus):
         files_of[name].add(path)
         if kind not in SKIPPED_KINDS and _IDENTIFIER.fullmatch(name) and not path_penalized(path):
             defined[name] = path
@@ -61,9 +72,8 @@ def qualified_queries(index: Path) -> list[docs_eval.DocQuery]:
     most ``PER_LANGUAGE`` a language, a fixed-seed sample."""
     corpus: Any = load_corpus(IndexStore.open(index))
     defined: dict[str, set[str]] = defaultdict(set)
-    for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
-        name = symbol_segment(symbol) if symbol else ""
-        if name and kind not in SKIPPED_KINDS and _IDENTIFIER.fullmatch(name) and not path_penalized(path):
+    for name, kind, path in _named(corpus):
+        if kind not in SKIPPED_KINDS and _IDENTIFIER.fullmatch(name) and not path_penalized(path):
             defined[name].add(path)
     modules = {path: module_segments(root, path) for root, path in corpus.files}
     counts = Counter("/".join(m[-n:]).lower() for m in modules.values() for n in range(1, len(m) + 1))

@@ -61,6 +61,12 @@ def _extension_files(language: str, raw: object) -> str | None:
     return raw
 
 
+def _flag(language: str, key: str, raw: object) -> bool:
+    if not isinstance(raw, bool):
+        raise ValueError(f"languages.toml: [{language}] {key} must be true or false")
+    return raw
+
+
 @dataclass(frozen=True)
 class LanguageSpec:
     name: str
@@ -77,6 +83,8 @@ class LanguageSpec:
     # Joins a type's name to a feature's in the name of a file extending the type ("+" in
     # Swift's ``Deque+Codable.swift``); None where the language has no such convention.
     extension_files: str | None = None
+    # A file is itself a type named after its stem (Zig's ``Allocator.zig``).
+    file_is_type: bool = False
 
 
 @dataclass(frozen=True)
@@ -248,6 +256,7 @@ def _index() -> _Index:
             aliases=tuple(str(a) for a in table.get("aliases", ())),
             macro_lines=_macro_lines(name, table.get("macro_lines")),
             extension_files=_extension_files(name, table.get("extension_files")),
+            file_is_type=_flag(name, "file_is_type", table.get("file_is_type", False)),
         )
         languages[name] = spec
         for alias in (name, *spec.aliases):

@@ -12,8 +12,9 @@
 3. Code-aware signals, each switchable in ``RankConfig`` and measured in ``bench/quality``
    (ablation table in the bench README): definition of the queried symbol (found even outside
    the pools, by its symbol or by the declaration in its text; only the declaring piece of a
-   split definition; tiered up when the file is named after it; for a name defined in a
-   dependency, where it is re-exported), query words in the file name or
+   split definition; tiered up when the file is named after it; a file that is itself a type,
+   Zig's `Allocator.zig`, defines it; an alias, `const Order = std.math.Order`, does not; for a
+   name defined in a dependency, where it is re-exported or aliased), query words in the file name or
    folder, test/example/vendored path penalty, documentation/config penalty, file similarity
    (the mean similarity of all a file's chunks: the file *about* the question), file summary (the
    query's cosine to an embedding of the file's path words and defined names; the files closest
@@ -358,6 +359,27 @@ _TAG_KEYWORDS = frozenset({"struct", "union", "enum"})
 _TAG_USE_AFTER = re.compile(r"\s*(?:[*&]|(?!where\b|final\b|__attribute__\b|alignas\b)[A-Za-z_])")
 
 
+# `const Order = std.math.Order;`, `const heap = std.heap;`, `const Random = @import("Random.zig");`,
+# `const Router = require("./router")`: a name bound to a module or to the same name elsewhere
+# is an alias, a use of what is defined there.
+_ASSIGNED = re.compile(r"[ \t]*=[ \t]*([^;\n]*)")
+_IMPORT_CALL = re.compile(r"(?:@import|require|import)\s*\(")
+_QUALIFIED_TAIL = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::))+([A-Za-z_][A-Za-z0-9_]*)[ \t]*")
+
+
+def _aliases(content: str, end: int, name: str) -> bool:
+    """Whether the declaration of ``name`` ending at ``end`` only binds it to an import or to
+    the same name in another module."""
+    assigned = _ASSIGNED.match(content, end)
+    if assigned is None:
+        return False
+    value = assigned.group(1)
+    if _IMPORT_CALL.match(value):
+        return True
+    tail = _QUALIFIED_TAIL.fullmatch(value)
+    return tail is not None and tail.group(1) == name
+
+
 def _declares(content: str, name: str) -> bool:
     """Whether ``content`` declares ``name`` (``class Builder``, ``def parse``): each occurrence
     is checked against the text just before it, so long chunks cost a few string searches."""
@@ -366,14 +388,18 @@ def _declares(content: str, name: str) -> bool:
         end = at + len(name)
         if end == len(content) or content[end] in _AFTER_NAME:
             keyword = _DECLARED_BEFORE.search(content[max(0, at - 160) : at])
-            if keyword and not (keyword.group(1) in _TAG_KEYWORDS and _TAG_USE_AFTER.match(content, end)):
+            if (
+                keyword
+                and not (keyword.group(1) in _TAG_KEYWORDS and _TAG_USE_AFTER.match(content, end))
+                and not _aliases(content, end, name)
+            ):
                 return True
         at = content.find(name, at + 1)
     return False
 
 
 # Where a name defined elsewhere (a dependency) is re-exported: Rust ``pub use a::{B, Name``,
-# TypeScript ``export { B, Name``, Elixir ``defdelegate name``.
+# TypeScript ``export { B, Name``, Elixir ``defdelegate name``; or aliased (``_aliases``).
 _REEXPORTED_BEFORE = re.compile(
     r"(?:\bpub(?:\([^)]*\))?\s+use\s+[\w:]*(?:\{[^;{}]*)?|\bexport\s+(?:type\s+)?\{[^;{}]*|\bdefdelegate\s+)\Z"
 )
@@ -385,6 +411,8 @@ def _reexports(content: str, name: str) -> bool:
         end = at + len(name)
         whole = (at == 0 or not _is_word(content[at - 1])) and (end == len(content) or not _is_word(content[end]))
         if whole and _REEXPORTED_BEFORE.search(content[max(0, at - 400) : at]):
+            return True
+        if whole and _DECLARED_BEFORE.search(content[max(0, at - 160) : at]) and _aliases(content, end, name):
             return True
         at = content.find(name, at + 1)
     return False
@@ -403,6 +431,7 @@ def _definers(
     pieces that all carry its symbol; where a chunk of the file declares the name, the other
     pieces do not count (they are the class's fields or its closing lines, not its definition)."""
     declares = {i for i in chunks if any(_declares(corpus.contents[i], n) for n in names)}
+    declares |= _files_as_types(corpus, chunks, names)
     declaring_files = {int(corpus.file_of[i]) for i in declares}
     found = dict.fromkeys(declares, True)
     for i in chunks:
@@ -410,6 +439,31 @@ def _definers(
         if sym and i not in found and symbol_name(sym) in names_lower and int(corpus.file_of[i]) not in declaring_files:
             found[i] = symbol_segment(sym) in names
     return dict(sorted(found.items()))
+
+
+def _files_as_types(corpus: Corpus, chunks: list[int], names: tuple[str, ...]) -> set[int]:
+    """The first chunk of each file among ``chunks`` that is itself the type a name spells, in a
+    language where a file is a type (``file_is_type``: Zig's ``Allocator.zig``)."""
+    heads = corpus.derived("file_heads", _file_heads)
+    found: set[int] = set()
+    for i in chunks:
+        path = corpus.paths[i]
+        if heads[corpus.file_of[i]] != i or path.rpartition("/")[2].split(".", 1)[0] not in names:
+            continue
+        spec = language_for_path(path)
+        if spec is not None and spec.file_is_type:
+            found.add(i)
+    return found
+
+
+def _file_heads(corpus: Corpus) -> IntArray:
+    """Each file's first chunk (in position order)."""
+    order = np.lexsort((corpus.position, corpus.file_of))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = corpus.file_of[order[1:]] != corpus.file_of[order[:-1]]
+    heads = np.full(len(corpus.files), -1, dtype=np.int64)
+    heads[corpus.file_of[order[first]]] = order[first]
+    return heads
 
 
 # -- the pipeline ---------------------------------------------------------------------------
