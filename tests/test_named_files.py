@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from lapce_ai.search.corpus import Corpus
-from lapce_ai.search.named_files import module_path, named_files, snake_case
+from lapce_ai.search.named_files import mentioned_files, module_path, named_files, snake_case
 
 FILES = [
     "starlette/middleware/__init__.py",
@@ -20,6 +20,10 @@ FILES = [
     "axum/src/routing/mod.rs",
     "Sources/BitSet/BitSet+SetAlgebra isSuperset.swift",
     ".github/ci.yml",
+    "gin/context.go",
+    "web/node.js",
+    "src/ImmutableList_1.Builder.cs",
+    "src/ImmutableList_1.cs",
 ]
 
 
@@ -115,3 +119,27 @@ def test_tables_are_built_once_per_corpus() -> None:
     named_files("cors.py", corpus)
     tables = corpus.derived("named_files", lambda c: None)
     assert tables is not None and np.asarray(tables.modules).size == len(FILES)
+
+
+@pytest.mark.parametrize(
+    ("query", "paths"),
+    [
+        ("how does Abort work in context.go", ["gin/context.go"]),
+        ("what is exported in routing/mod.rs?", ["axum/src/routing/mod.rs"]),
+        (
+            "headers set inside `cors.py` or in the file routing.py",
+            ["starlette/middleware/cors.py", "starlette/routing.py"],
+        ),
+        ("Within gin\\context.go, where is Abort", ["gin/context.go"]),
+        ("where is the builder in ImmutableList_1.Builder.cs.", ["src/ImmutableList_1.Builder.cs"]),
+        ("Generate data for context.go", []),  # a mention that is not the place to look
+        ("is it in BitSet+SetAlgebra isSuperset.swift", []),  # a name with a space is not read inside a sentence
+        ("run in a Node.js HTTP server", []),  # prose spells it `Node.js`; the file is `node.js`
+        ("how does Abort work in Context.go", []),
+        ("how does Abort work in context.rb", []),
+        ("how does Abort work", []),
+    ],
+)
+def test_a_sentence_mentions_files_by_name_in_their_own_case(query: str, paths: list[str]) -> None:
+    corpus = _corpus()
+    assert sorted(corpus.files[f][1] for f in mentioned_files(query, corpus)) == paths

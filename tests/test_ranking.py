@@ -469,3 +469,18 @@ def test_type_homes_follow_the_languages_extension_file_convention() -> None:
     assert home["objc/NSString+Path.m"] == "objc/NSString.m"
     for path in ("A/Deque.swift", "A/Ext/Tree+X.swift", "A/+Plus.swift", "py/a+b.py", "B/Heap.swift"):
         assert home[path] is None, path
+
+
+def test_a_file_mentioned_in_a_sentence_is_lifted() -> None:
+    corpus, sims = _corpus({"a.py": [0.9], "b.py": [0.5], "c.py": [0.7], **{f"f{i}.py": [0.1] for i in range(9)}})
+    config = RankConfig(**{**NO_SIGNALS.__dict__, "pool": 9})
+
+    def top(query: str, cfg: RankConfig = config) -> list[str]:
+        ranked = rank(corpus, analyze(query, corpus), None, (sims, None), 3, None, cfg)
+        return [corpus.paths[r.index] for r in ranked]
+
+    lifted = RankConfig(**{**config.__dict__, "mentioned_file": 1.0})
+    assert top("where is the retry scheduled in b.py") == ["a.py", "c.py", "b.py"]
+    assert top("where is the retry scheduled in b.py", lifted) == ["b.py", "a.py", "c.py"]
+    assert top("where is the retry scheduled", lifted) == ["a.py", "c.py", "b.py"]
+    assert RankConfig().mentioned_file > 0 and RankConfig().without("mentioned_file").mentioned_file == 0

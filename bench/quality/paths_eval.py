@@ -30,7 +30,8 @@ MAX_FOLDERS = 3
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _suffixes(path: str) -> list[str]:
+def suffixes(path: str) -> list[str]:
+    """A path's tails, lower-case: its name, then ``folder/name``, up to ``MAX_FOLDERS`` folders."""
     parts = path.split("/")
     return ["/".join(parts[-n:]).lower() for n in range(1, min(len(parts), MAX_FOLDERS + 1) + 1)]
 
@@ -38,21 +39,21 @@ def _suffixes(path: str) -> list[str]:
 def _module_suffixes(module: list[str]) -> list[str]:
     """Dotted suffixes of a module path whose segments are all identifiers (a folder named
     `System.Collections.Immutable` cannot be told from three segments once dotted)."""
-    suffixes = [module[-n:] for n in range(2, min(len(module), MAX_FOLDERS + 1) + 1)]
-    return [".".join(s) for s in suffixes if all(_IDENTIFIER.fullmatch(p) for p in s)]
+    tails = [module[-n:] for n in range(2, min(len(module), MAX_FOLDERS + 1) + 1)]
+    return [".".join(s) for s in tails if all(_IDENTIFIER.fullmatch(p) for p in s)]
 
 
 def queries(index: Path) -> list[docs_eval.DocQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
     files = sorted({(path, root) for root, path in corpus.files})
-    counts = Counter(s for p, _r in files for s in _suffixes(p))
+    counts = Counter(s for p, _r in files for s in suffixes(p))
     modules = {p: module_segments(r, p) for p, r in files}
     module_counts = Counter(s.lower() for m in modules.values() for s in _module_suffixes(m))
     out: list[docs_eval.DocQuery] = []
     kept = [p for p, _r in files if not path_penalized(p)]
     step = max(1, len(kept) // PER_LANGUAGE)
     for path in kept[::step][:PER_LANGUAGE]:
-        unique = next((s for s in _suffixes(path) if counts[s] == 1), None)
+        unique = next((s for s in suffixes(path) if counts[s] == 1), None)
         if unique is not None:
             out.append(docs_eval.DocQuery(path[len(path) - len(unique) :], path))
         module = next((s for s in _module_suffixes(modules[path]) if module_counts[s.lower()] == 1), None)

@@ -48,12 +48,14 @@ from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
 DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "symbols": symbols_eval.queries,
     "qualified": symbols_eval.qualified_queries,
+    "mentioned": symbols_eval.mentioned_queries,
     "paths": paths_eval.queries,
 }
 
 ABLATIONS = [
     "definition",
     "named_file",
+    "mentioned_file",
     "module_scope",
     "path_match",
     "name_cover",

@@ -5,8 +5,9 @@ only; the docs corpora hold none. Here each query is a name that exactly one fil
 corpus defines, and the answer is that file, scored like the docs evaluation (NDCG@10 of one
 whole-file target). The names are read from the index itself: a definition chunk's symbol (its
 last segment), counted over every chunk of the corpus, kept when it names chunks of one file
-only (a file that is itself a type, Zig's ``Allocator.zig``, defines its name too). So the set checks ranking (the definition signal, the declaration scan, file names), not
-naming: a name the chunker garbles never becomes a query. Methods, macros, namespaces and impl
+only (a file that is itself a type, Zig's ``Allocator.zig``, defines its name too). So the set
+checks ranking (the definition signal, the declaration scan, file names), not naming: a name
+the chunker garbles never becomes a query. Methods, macros, namespaces and impl
 blocks are left out (an `impl`/`extension`/`instance` is named after a type defined elsewhere),
 as are test files, names under 4 characters and names that are not identifiers (Zig's test
 strings). Like semble's (a repository's central types), the names taken are the most used: the
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import docs_eval
+import paths_eval
 
 from lapce_ai.index.store import IndexStore
 from lapce_ai.parsing.languages import language_for_path
@@ -71,18 +73,41 @@ def qualified_queries(index: Path) -> list[docs_eval.DocQuery]:
     that file, its segments identifiers, in the path's own case. The answer is that file. At
     most ``PER_LANGUAGE`` a language, a fixed-seed sample."""
     corpus: Any = load_corpus(IndexStore.open(index))
+    modules = {path: module_segments(root, path) for root, path in corpus.files}
+    counts = Counter("/".join(m[-n:]).lower() for m in modules.values() for n in range(1, len(m) + 1))
+    found: list[docs_eval.DocQuery] = []
+    for name, path in _defined_in_several(corpus):
+        qualifier = _unique_module_suffix(modules[path], counts)
+        if qualifier is not None:
+            found.append(docs_eval.DocQuery(f"{qualifier}.{name}", path))
+    return _sample(found)
+
+
+def mentioned_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``mentioned``: the same names as ``qualified``, asked in a sentence that places them
+    in one defining file (``where is Router in routing.py``), by the shortest path suffix that
+    names only that file. The answer is that file."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    counts = Counter(s for _root, path in corpus.files for s in paths_eval.suffixes(path))
+    found: list[docs_eval.DocQuery] = []
+    for name, path in _defined_in_several(corpus):
+        unique = next((s for s in paths_eval.suffixes(path) if counts[s] == 1), None)
+        if unique is not None and " " not in unique:
+            found.append(docs_eval.DocQuery(f"where is {name} in {path[len(path) - len(unique) :]}", path))
+    return _sample(found)
+
+
+def _defined_in_several(corpus: Any) -> list[tuple[str, str]]:
+    """(name, path) for each file defining a name that more than one file defines."""
     defined: dict[str, set[str]] = defaultdict(set)
     for name, kind, path in _named(corpus):
         if kind not in SKIPPED_KINDS and _IDENTIFIER.fullmatch(name) and not path_penalized(path):
             defined[name].add(path)
-    modules = {path: module_segments(root, path) for root, path in corpus.files}
-    counts = Counter("/".join(m[-n:]).lower() for m in modules.values() for n in range(1, len(m) + 1))
-    found: list[docs_eval.DocQuery] = []
-    for name in sorted(defined):
-        for path in sorted(defined[name]) if len(defined[name]) > 1 else ():
-            qualifier = _unique_module_suffix(modules[path], counts)
-            if qualifier is not None:
-                found.append(docs_eval.DocQuery(f"{qualifier}.{name}", path))
+    return [(n, p) for n in sorted(defined) if len(defined[n]) > 1 for p in sorted(defined[n])]
+
+
+def _sample(found: list[docs_eval.DocQuery]) -> list[docs_eval.DocQuery]:
+    """At most ``PER_LANGUAGE``, a fixed-seed sample, in query order."""
     random.Random(SEED).shuffle(found)
     return sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
 

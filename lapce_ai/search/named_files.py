@@ -43,6 +43,29 @@ def named_files(query: str, corpus: Corpus) -> NamedFiles | None:
     return NamedFiles(by_module, False) if by_module else None
 
 
+# A sentence that places its question in a file: "in context.go", "inside `routing/mod.rs`",
+# "within the file BitSet+Sorted.swift". Other mentions are context, not the place to look:
+# "Generate data for fpioconst.c" is answered by gen-fpioconst.c, "functions for stdlib.h" by a
+# header stdlib.h includes.
+_MENTIONED = re.compile(
+    r"\b(?i:in|inside|within)\s+(?i:the\s+)?(?i:file\s+)?[`'\"]?"
+    r"((?:[\w+-]+[/\\])*[\w+-]+(?:\.[\w+-]+)*\.[A-Za-z][A-Za-z0-9]{0,9})(?![\w/\\])"
+)
+
+
+def mentioned_files(query: str, corpus: Corpus) -> tuple[int, ...]:
+    """The files a sentence places its question in ("how does Abort work in context.go"). The
+    file name must be written in its own case: prose says `Node.js`, not the file `node.js`."""
+    found: dict[int, None] = {}
+    for m in _MENTIONED.finditer(query):
+        written = m.group(1).replace("\\", "/")
+        name = written.rsplit("/", 1)[-1]
+        for f in _by_path(written, corpus):
+            if corpus.files[f][1].rsplit("/", 1)[-1] == name:
+                found[f] = None
+    return tuple(found)
+
+
 def _by_path(query: str, corpus: Corpus) -> tuple[int, ...]:
     if not any(mark in query for mark in "./\\"):
         return ()

@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from lapce_ai.parsing.languages import language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
-from lapce_ai.search.named_files import FOLDER_NAMED, module_files, named_files
+from lapce_ai.search.named_files import FOLDER_NAMED, mentioned_files, module_files, named_files
 from lapce_ai.search.tokenize import (
     QUERY_STOPWORDS,
     code_tokens,
@@ -70,6 +70,9 @@ class RankConfig:
     # + max score for the chunks of the file a file-name query names: more than every other
     # signal can add (~3.6), as the name leaves no doubt.
     named_file: float = 4.0
+    # + max score for the chunks of a file a sentence mentions ("how does Abort work in
+    # context.go"): as much as a path match of every query word, not the whole query's answer.
+    mentioned_file: float = 1.0
     module_scope: bool = True  # a module-qualified name (routing.Router) counts definitions in that module
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
     name_cover: float = 0.2  # + max score x share of the file name's words in the query
@@ -93,6 +96,7 @@ class RankConfig:
         table: dict[str, dict[str, Any]] = {
             "definition": {"definition": 0.0},
             "named_file": {"named_file": 0.0},
+            "mentioned_file": {"mentioned_file": 0.0},
             "module_scope": {"module_scope": False},
             "path_match": {"path_match": 0.0},
             "name_cover": {"name_cover": 0.0},
@@ -117,6 +121,7 @@ class RankConfig:
 NO_SIGNALS = RankConfig(
     definition=0.0,
     named_file=0.0,
+    mentioned_file=0.0,
     path_match=0.0,
     name_cover=0.0,
     test_penalty=1.0,
@@ -159,6 +164,7 @@ class QueryInfo:
     symbols: tuple[str, ...]  # identifiers the user named (last segment, original case)
     keywords: tuple[str, ...]  # lower-case content words for file-name matching
     files: tuple[int, ...] = ()  # files the query names by path ("router.go", "routing/mod.rs")
+    mentioned: tuple[int, ...] = ()  # files a sentence mentions ("how does Abort work in context.go")
     scope: tuple[int, ...] = ()  # files a qualified name's module names (axum::routing::Router)
 
 
@@ -194,11 +200,13 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     if named is not None and named.by_path:  # `router.go` is a file, not the member `go` of `router`
         return QueryInfo(q, False, False, (), keywords, named.files)
     files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
+    mentioned = mentioned_files(q, corpus) if corpus is not None and named is None and " " in q else ()
     scope: tuple[int, ...] = ()
     if is_symbol and not files and corpus is not None:  # `starlette.routing.Router`: in routing.py
         qualifier = _qualifier(name)
         scope = module_files(qualifier, corpus) if qualifier else ()
-    return QueryInfo(q, is_symbol, is_question, tuple(dict.fromkeys(symbols)), keywords, files, scope)
+    symbols_named = tuple(dict.fromkeys(symbols))
+    return QueryInfo(q, is_symbol, is_question, symbols_named, keywords, files, mentioned=mentioned, scope=scope)
 
 
 def _qualifier(name: str) -> str:
@@ -555,6 +563,8 @@ def rank(
         cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score, within, scope)
     if config.named_file > 0 and info.files:
         cand, score = _add_named_files(corpus, info.files, cand, score, allowed, config.named_file * max_score)
+    if config.mentioned_file > 0 and info.mentioned:
+        cand, score = _add_named_files(corpus, info.mentioned, cand, score, allowed, config.mentioned_file * max_score)
     if not cand.size:
         return []
     # Files whose summary is closest to the query, with no chunk in either pool: their best chunk
