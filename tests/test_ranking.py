@@ -484,3 +484,42 @@ def test_a_file_mentioned_in_a_sentence_is_lifted() -> None:
     assert top("where is the retry scheduled in b.py", lifted) == ["b.py", "a.py", "c.py"]
     assert top("where is the retry scheduled", lifted) == ["a.py", "c.py", "b.py"]
     assert RankConfig().mentioned_file > 0 and RankConfig().without("mentioned_file").mentioned_file == 0
+
+
+def test_a_member_named_with_its_owner_is_that_owners() -> None:
+    corpus, sims = _corpus(
+        {
+            "Deque/Deque+Extras.swift": [0.30],
+            "UniqueDeque/UniqueDeque+Prepend.swift": [0.90],
+            "BitSet/BitSet.Counted.swift": [0.95],
+            "BitSet/BitSet+Basics.swift": [0.20],
+            "gin/response_writer.go": [0.85],
+            "gin/handlers.go": [0.25],
+            **{f"f{i}.py": [0.1] for i in range(4)},
+        },
+        {
+            "Deque/Deque+Extras.swift": ("Deque.prepend", "mutating func prepend(_ x: Element) {}"),
+            "UniqueDeque/UniqueDeque+Prepend.swift": ("UniqueDeque.prepend", "mutating func prepend(_ x: Element) {}"),
+            # A type that declares the name inside is the owner of that member, not its parent.
+            "BitSet/BitSet.Counted.swift": ("BitSet.Counted", "struct Counted {\n  func insert(_ x: Int) {}\n}"),
+            "BitSet/BitSet+Basics.swift": ("BitSet.insert", "func insert(_ x: Int) {}"),
+            # Go names a method without its receiver; the receiver is in the text.
+            "gin/response_writer.go": ("Header", "func (w *responseWriter) Header() http.Header {"),
+            "gin/handlers.go": ("Header", "func (c *Context) Header(key, value string) {"),
+        },
+    )
+
+    def top(query: str, config: RankConfig | None = None) -> str:
+        ranked = rank(corpus, analyze(query, corpus), None, (sims, None), 1, None, config or RankConfig())
+        return corpus.paths[ranked[0].index]
+
+    off = RankConfig().without("member_scope")
+    assert top("Deque.prepend") == "Deque/Deque+Extras.swift"
+    assert top("Deque.prepend", off) == "UniqueDeque/UniqueDeque+Prepend.swift"
+    assert top("BitSet.insert") == "BitSet/BitSet+Basics.swift"
+    assert top("BitSet.insert", off) == "BitSet/BitSet.Counted.swift"
+    assert top("Context.Header") == "gin/handlers.go"
+    assert top("Context.Header", off) == "gin/response_writer.go"
+    assert top("context.Header") == "gin/handlers.go"  # any case
+    # An owner with no such member: every definition counts.
+    assert top("Nowhere.prepend") == "UniqueDeque/UniqueDeque+Prepend.swift"

@@ -49,6 +49,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "symbols": symbols_eval.queries,
     "qualified": symbols_eval.qualified_queries,
     "mentioned": symbols_eval.mentioned_queries,
+    "members": symbols_eval.member_queries,
     "paths": paths_eval.queries,
 }
 
@@ -57,6 +58,7 @@ ABLATIONS = [
     "named_file",
     "mentioned_file",
     "module_scope",
+    "member_scope",
     "path_match",
     "name_cover",
     "test_penalty",

@@ -32,7 +32,7 @@ from lapce_ai.parsing.languages import language_for_path
 from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.named_files import module_segments
 from lapce_ai.search.ranking import path_penalized
-from lapce_ai.search.tokenize import symbol_segment
+from lapce_ai.search.tokenize import symbol_path_segments, symbol_segment
 
 PER_LANGUAGE = 100
 SKIPPED_KINDS = frozenset({"method", "macro", "namespace", "impl"})
@@ -94,6 +94,34 @@ def mentioned_queries(index: Path) -> list[docs_eval.DocQuery]:
         unique = next((s for s in paths_eval.suffixes(path) if counts[s] == 1), None)
         if unique is not None and " " not in unique:
             found.append(docs_eval.DocQuery(f"where is {name} in {path[len(path) - len(unique) :]}", path))
+    return _sample(found)
+
+
+def member_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``members``: a member asked with its owner (``Deque.prepend``, ``Builder.use``), where
+    members of other types share its name (``UniqueDeque.prepend``) and only one file defines the
+    owner's. The owner and the name are the last two segments of a definition chunk's symbol
+    path. The answer is that file."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    files_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+    owners: dict[str, set[str]] = defaultdict(set)
+    spelled: dict[tuple[str, str], str] = {}
+    for symbol, path in zip(corpus.symbols, corpus.paths, strict=True):
+        segments = symbol_path_segments(symbol)
+        if len(segments) < 2 or path_penalized(path):
+            continue
+        owner, name = segments[-2], segments[-1]
+        if not (_IDENTIFIER.fullmatch(owner) and _IDENTIFIER.fullmatch(name)):
+            continue
+        key = (owner.lower(), name.lower())
+        files_of[key].add(path)
+        owners[name.lower()].add(owner.lower())
+        spelled.setdefault(key, f"{owner}.{name}")
+    found = [
+        docs_eval.DocQuery(spelled[key], next(iter(paths)))
+        for key, paths in sorted(files_of.items())
+        if len(paths) == 1 and len(owners[key[1]]) > 1
+    ]
     return _sample(found)
 
 

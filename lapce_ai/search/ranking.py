@@ -48,6 +48,7 @@ from lapce_ai.search.tokenize import (
     identifier_parts,
     stem_key,
     symbol_name,
+    symbol_path_segments,
     symbol_segment,
 )
 
@@ -74,6 +75,7 @@ class RankConfig:
     # context.go"): as much as a path match of every query word, not the whole query's answer.
     mentioned_file: float = 1.0
     module_scope: bool = True  # a module-qualified name (routing.Router) counts definitions in that module
+    member_scope: bool = True  # a member named with its owner (Deque.prepend) counts that owner's members
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
     name_cover: float = 0.2  # + max score x share of the file name's words in the query
     test_penalty: float = 0.3  # x for tests, examples, fixtures, vendored copies (1 = off)
@@ -98,6 +100,7 @@ class RankConfig:
             "named_file": {"named_file": 0.0},
             "mentioned_file": {"mentioned_file": 0.0},
             "module_scope": {"module_scope": False},
+            "member_scope": {"member_scope": False},
             "path_match": {"path_match": 0.0},
             "name_cover": {"name_cover": 0.0},
             "test_penalty": {"test_penalty": 1.0},
@@ -166,6 +169,7 @@ class QueryInfo:
     files: tuple[int, ...] = ()  # files the query names by path ("router.go", "routing/mod.rs")
     mentioned: tuple[int, ...] = ()  # files a sentence mentions ("how does Abort work in context.go")
     scope: tuple[int, ...] = ()  # files a qualified name's module names (axum::routing::Router)
+    owner: str = ""  # what a qualified name is a member of: `Deque` of `Deque.prepend`
 
 
 def last_segment(name: str) -> str:
@@ -202,11 +206,14 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
     mentioned = mentioned_files(q, corpus) if corpus is not None and named is None and " " in q else ()
     scope: tuple[int, ...] = ()
-    if is_symbol and not files and corpus is not None:  # `starlette.routing.Router`: in routing.py
-        qualifier = _qualifier(name)
-        scope = module_files(qualifier, corpus) if qualifier else ()
+    qualifier = _qualifier(name) if is_symbol else ""
+    if qualifier and not files and corpus is not None:  # `starlette.routing.Router`: in routing.py
+        scope = module_files(qualifier, corpus)
+    owner = last_segment(qualifier) if qualifier else ""
     symbols_named = tuple(dict.fromkeys(symbols))
-    return QueryInfo(q, is_symbol, is_question, symbols_named, keywords, files, mentioned=mentioned, scope=scope)
+    return QueryInfo(
+        q, is_symbol, is_question, symbols_named, keywords, files, mentioned=mentioned, scope=scope, owner=owner
+    )
 
 
 def _qualifier(name: str) -> str:
@@ -560,7 +567,10 @@ def rank(
         # a name qualified by a module (`starlette.routing.Router`) is defined there if it can be.
         within = frozenset(info.files) or None
         scope = (frozenset(info.scope) or None) if config.module_scope else None
-        cand, score = _add_definitions(corpus, info.symbols, cand, score, allowed, weight * max_score, within, scope)
+        owner = info.owner if config.member_scope else ""
+        cand, score = _add_definitions(
+            corpus, info.symbols, cand, score, allowed, weight * max_score, within, scope, owner
+        )
     if config.named_file > 0 and info.files:
         cand, score = _add_named_files(corpus, info.files, cand, score, allowed, config.named_file * max_score)
     if config.mentioned_file > 0 and info.mentioned:
@@ -821,10 +831,12 @@ def _add_definitions(
     boost: float,
     within: frozenset[int] | None = None,
     scope: frozenset[int] | None = None,
+    owner: str = "",
 ) -> tuple[IntArray, npt.NDArray[np.float64]]:
     """Boost candidates defining a queried symbol; add definers found outside the pools (files
     named after it are tiered up). ``within``: only definitions in these files count; ``scope``:
-    only those in these files, if there are any (else the name is re-exported there)."""
+    only those in these files, if there are any (else the name is re-exported there); ``owner``:
+    only the members of that type or module, if there are any (`Deque.prepend`)."""
     lower = frozenset(n.lower() for n in symbols)
     extra: set[int] = set()
     for name in lower:
@@ -852,6 +864,9 @@ def _add_definitions(
     # (`values()` methods) is not the one meant; where it is not, any case is.
     if any(definers.values()):
         definers = {i: True for i, as_queried in definers.items() if as_queried}
+    if owner:
+        owned = {i: ok for i, ok in definers.items() if _member_of(corpus, i, owner, symbols)}
+        definers = owned or definers
     if within is not None:
         definers = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in within}
     elif scope is not None:
@@ -870,6 +885,25 @@ def _add_definitions(
         cand = np.concatenate([cand, np.asarray(added, dtype=np.int64)])
         score = np.concatenate([score, np.asarray(gains, dtype=np.float64)])
     return cand, score
+
+
+def _member_of(corpus: Corpus, chunk: int, owner: str, names: tuple[str, ...]) -> bool:
+    """Whether a definition is a member of ``owner`` (any case): its symbol path says so
+    (`Deque.prepend`, `Rack.Builder.use`; a chunk named after a type that declares the name
+    inside, `Deque`, is that type), or, where symbols carry no owner, a Go receiver does
+    (`func (c *Context) Header`)."""
+    segments = symbol_path_segments(corpus.symbols[chunk])
+    lower = {n.lower() for n in names}
+    if segments and segments[-1].lower() not in lower:
+        segments = [*segments, ""]  # the chunk is the owner itself
+    if len(segments) >= 2 and segments[-2].lower() == owner.lower():
+        return True
+    receiver = _GO_RECEIVER.search(corpus.contents[chunk])
+    return bool(receiver and receiver.group(1).lower() == owner.lower() and receiver.group(2) in names)
+
+
+# `func (c *Context) Header(`: the receiver's type and the method's name.
+_GO_RECEIVER = re.compile(r"\bfunc\s*\(\s*\w*\s*\*?\s*([A-Za-z_]\w*)(?:\[[^\]\n]*\])?\s*\)\s*([A-Za-z_]\w*)")
 
 
 def _add_named_files(

@@ -98,6 +98,11 @@ def file_stem(path: str) -> str:
 _SYMBOL_SEPARATORS = re.compile(r"[.:]")  # Router.add_route, Foo::bar, Lua's obj:method
 
 
+def symbol_path_segments(symbol: str) -> list[str]:
+    """``Rack.Builder.use`` → ``["Rack", "Builder", "use"]`` (also ``::`` and Lua's ``:``)."""
+    return [s for s in _SYMBOL_SEPARATORS.split(symbol) if s] if symbol else []
+
+
 def symbol_segment(symbol: str) -> str:
     """The last segment of a symbol path: ``Router.add_route`` → ``add_route``,
     ``Lang:parse_extra`` (a Lua method) → ``parse_extra``."""
