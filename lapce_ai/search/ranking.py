@@ -21,8 +21,10 @@
    by it join the candidates even when no chunk of theirs made a pool), file coherence (a
    file with several strong chunks lifts its best one; questions and symbol queries only), a
    type's own file ranked with the files extending it (Swift's `Deque.swift` next to
-   `Deque+Codable.swift`), per-file saturation decay (diversity) and overlap de-duplication. Signals that measured no
-   gain were removed (definitions of identifiers embedded in questions; pulling files named
+   `Deque+Codable.swift`), per-file saturation decay (diversity) and overlap de-duplication.
+   Query forms narrow the definitions: a module path names files (`routing.Router`), an owner
+   names members (`Deque.prepend`), a sentence can place itself in a file ("... in context.go").
+   Signals that measured no gain were removed (definitions of identifiers embedded in questions; pulling files named
    after a query word into the pool; more in the bench README).
    Ties break on (root, path, start_line): stable.
 """
@@ -864,12 +866,12 @@ def _add_definitions(
     # (`values()` methods) is not the one meant; where it is not, any case is.
     if any(definers.values()):
         definers = {i: True for i, as_queried in definers.items() if as_queried}
-    if owner:
-        owned = {i: ok for i, ok in definers.items() if _member_of(corpus, i, owner, symbols)}
-        definers = owned or definers
     if within is not None:
         definers = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in within}
-    elif scope is not None:
+    if owner:  # the owner's members before a module's definitions: `BitSet.insert` is no `BitSet.Counted`'s
+        owned = {i: ok for i, ok in definers.items() if _member_of(corpus, i, owner, symbols)}
+        definers = owned or definers
+    if scope is not None and within is None:
         scoped = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in scope}
         definers = scoped or definers
     for i in definers:
