@@ -40,7 +40,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from lapce_ai.parsing.languages import language_for_path
+from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.named_files import FOLDER_NAMED, mentioned_files, module_files, named_files
 from lapce_ai.search.tokenize import (
@@ -732,12 +732,15 @@ def _type_homes(corpus: Corpus) -> IntArray:
     for f, (root, path) in enumerate(corpus.files):
         by_name.setdefault((root, path.rpartition("/")[2]), []).append(f)
     homes = np.full(len(corpus.files), -1, dtype=np.int64)
+    joiners = _extension_joiners()
     for f, (root, path) in enumerate(corpus.files):
-        spec = language_for_path(path)
-        joiner = spec.extension_files if spec is not None else None
         folder, _, name = path.rpartition("/")
         base, dot, ext = name.rpartition(".")
-        if joiner is None or not dot or joiner not in base:
+        if not dot or not any(j in base for j in joiners):  # most files: no language lookup
+            continue
+        spec = language_for_path(path)
+        joiner = spec.extension_files if spec is not None else None
+        if joiner is None or joiner not in base:
             continue
         home_name = f"{base.split(joiner, 1)[0]}.{ext}"
         if home_name.startswith("."):
@@ -748,6 +751,11 @@ def _type_homes(corpus: Corpus) -> IntArray:
         if home != f:
             homes[f] = home
     return homes
+
+
+@functools.cache
+def _extension_joiners() -> frozenset[str]:
+    return frozenset(spec.extension_files for spec in all_languages().values() if spec.extension_files)
 
 
 def _credit_type_homes(
