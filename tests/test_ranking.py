@@ -440,6 +440,7 @@ def test_a_types_own_file_ranks_with_the_files_that_extend_it() -> None:
     allowed = np.asarray([p != "Sources/Deque.swift" for p in corpus.paths])
     assert "Sources/Deque.swift" not in top(question, on, allowed)
     assert top("Deque+Codable.swift", on)[:2] == ["Sources/Deque+Codable.swift", "Sources/Other.swift"]
+    assert "Sources/Deque.swift" not in top("where is it encoded in Deque+Codable.swift", on)
     assert RankConfig().type_home == 1.0 and RankConfig().without("type_home").type_home == 0.0
 
 

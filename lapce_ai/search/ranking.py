@@ -633,8 +633,9 @@ def rank(
         score = np.where(prose, score * config.prose_penalty, score)
 
     # A type's own file, where its declaration lives, ranks next to the files that extend it
-    # (natural-language queries: a name or a file name has its own answer).
-    if config.type_home > 0 and not info.is_symbol and not info.files:
+    # (natural-language queries: a name, a file name or a file the sentence is placed in has
+    # its own answer).
+    if config.type_home > 0 and not info.is_symbol and not info.files and not info.mentioned:
         cand, score = _credit_type_homes(corpus, cand, score, allowed, config.type_home)
 
     return _select(corpus, cand, score, k, config)
