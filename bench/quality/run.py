@@ -1,8 +1,8 @@
 """Search quality: CoSQA dev (MRR, R@1, R@10), semble-dev (NDCG@10), the docs evaluation and
 its symbol queries (NDCG@10), side by side per mode.
 
-    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols,qualified,paths] [--embedder transformer]
-        [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
+    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,paths]
+        [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
 ``$LAPCE_BENCH_DIR``; queries run in-process through ``SearchEngine.search`` (the code the CLI
