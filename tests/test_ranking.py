@@ -368,19 +368,20 @@ def test_a_definition_spelled_as_queried_outranks_one_in_another_case() -> None:
 
 
 def test_a_module_path_is_defined_in_the_file_it_names() -> None:
-    # `Io.fiber` names Io/fiber.zig; Uring.zig's `fiber()` is another thing of the same name.
+    # `Io.fiber` names Io/fiber.py; Uring.py's `fiber()` is another thing of the same name. (In
+    # Zig the file would itself define `fiber`: test_search covers files that are types.)
     corpus, sims = _corpus(
-        {"Io/fiber.zig": [0.30], "Uring.zig": [0.90], **{f"f{i}.zig": [0.2] for i in range(4)}},
-        {"Uring.zig": ("Uring.fiber", "pub fn fiber(self: *Uring) void {}")},
+        {"Io/fiber.py": [0.30], "Uring.py": [0.90], **{f"f{i}.py": [0.2] for i in range(4)}},
+        {"Uring.py": ("Uring.fiber", "def fiber(self):\n    pass")},
     )
     info = analyze("Io.fiber", corpus)
     assert info.is_symbol and info.symbols == ("fiber",) and len(info.files) == 1
     config = RankConfig(named_file=2.0)  # no more than the definition boost: `within` decides
     ranked = rank(corpus, info, None, (sims, None), 2, None, config)
-    assert [corpus.paths[r.index] for r in ranked] == ["Io/fiber.zig", "Uring.zig"]
+    assert [corpus.paths[r.index] for r in ranked] == ["Io/fiber.py", "Uring.py"]
     # The same name without the module is Uring's function.
     ranked = rank(corpus, analyze("fiber", corpus), None, (sims, None), 1, None, config)
-    assert corpus.paths[ranked[0].index] == "Uring.zig"
+    assert corpus.paths[ranked[0].index] == "Uring.py"
 
 
 def test_a_name_qualified_by_a_module_is_the_one_that_module_defines() -> None:
