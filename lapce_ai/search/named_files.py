@@ -66,6 +66,12 @@ def mentioned_files(query: str, corpus: Corpus) -> tuple[int, ...]:
     return tuple(found)
 
 
+def files_named(name: str, corpus: Corpus) -> list[int]:
+    """The files whose name (the last path segment) is ``name``, as written."""
+    tables = corpus.derived("named_files", _Tables.build)
+    return [f for f in tables.by_name.get(name.lower(), ()) if corpus.files[f][1].rpartition("/")[2] == name]
+
+
 def _by_path(query: str, corpus: Corpus) -> tuple[int, ...]:
     if not any(mark in query for mark in "./\\"):
         return ()

@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
-from lapce_ai.search.named_files import FOLDER_NAMED, mentioned_files, module_files, named_files
+from lapce_ai.search.named_files import FOLDER_NAMED, files_named, mentioned_files, module_files, named_files
 from lapce_ai.search.tokenize import (
     QUERY_STOPWORDS,
     code_tokens,
@@ -731,10 +731,6 @@ def _type_homes(corpus: Corpus) -> IntArray:
     """Per file, the file of the type it extends, else -1: for a language with
     ``extension_files`` ("+"), ``Deque+Codable.swift`` -> ``Deque.swift`` in the same folder, or
     the only file of that name under the same root."""
-    number = {key: f for f, key in enumerate(corpus.files)}
-    by_name: dict[tuple[str, str], list[int]] = {}
-    for f, (root, path) in enumerate(corpus.files):
-        by_name.setdefault((root, path.rpartition("/")[2]), []).append(f)
     homes = np.full(len(corpus.files), -1, dtype=np.int64)
     joiners = _extension_joiners()
     for f, (root, path) in enumerate(corpus.files):
@@ -749,11 +745,11 @@ def _type_homes(corpus: Corpus) -> IntArray:
         home_name = f"{base.split(joiner, 1)[0]}.{ext}"
         if home_name.startswith("."):
             continue
-        beside = number.get((root, f"{folder}/{home_name}" if folder else home_name))
-        same_name = by_name.get((root, home_name), [])
-        home = beside if beside is not None else (same_name[0] if len(same_name) == 1 else f)
-        if home != f:
-            homes[f] = home
+        same_name = [h for h in files_named(home_name, corpus) if corpus.files[h][0] == root]
+        beside = [h for h in same_name if corpus.files[h][1].rpartition("/")[0] == folder]
+        found = beside or (same_name if len(same_name) == 1 else [])
+        if found and found[0] != f:
+            homes[f] = found[0]
     return homes
 
 
@@ -798,10 +794,7 @@ def _credit_type_homes(
         if chunk is not None:
             added.append(chunk)
             gains.append(target[h])
-    if added:
-        cand = np.concatenate([cand, np.asarray(added, dtype=np.int64)])
-        score = np.concatenate([score, np.asarray(gains, dtype=np.float64)])
-    return cand, score
+    return _with_candidates(cand, score, added, gains)
 
 
 def _home_chunk(corpus: Corpus, file: int, allowed: BoolArray | None) -> int | None:
@@ -819,6 +812,18 @@ def _home_chunk(corpus: Corpus, file: int, allowed: BoolArray | None) -> int | N
         if symbol_name(corpus.symbols[i]) == type_name:
             return int(i)
     return int(own[0])
+
+
+def _with_candidates(
+    cand: IntArray, score: npt.NDArray[np.float64], added: list[int], gains: list[float]
+) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """The candidates with ``added`` joined at ``gains``."""
+    if not added:
+        return cand, score
+    return (
+        np.concatenate([cand, np.asarray(added, dtype=np.int64)]),
+        np.concatenate([score, np.asarray(gains, dtype=np.float64)]),
+    )
 
 
 def _union_in_order(first: IntArray, second: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -895,10 +900,7 @@ def _add_definitions(
             gains.append(0.0 + boost * tier)
         else:
             score[j] += boost * tier
-    if added:
-        cand = np.concatenate([cand, np.asarray(added, dtype=np.int64)])
-        score = np.concatenate([score, np.asarray(gains, dtype=np.float64)])
-    return cand, score
+    return _with_candidates(cand, score, added, gains)
 
 
 def _member_of(corpus: Corpus, chunk: int, owner: str, names: tuple[str, ...]) -> bool:
@@ -942,10 +944,7 @@ def _add_named_files(
             own = chunks[corpus.file_of[chunks] == f]
             if own.size:
                 heads.append(int(own[np.argmin(corpus.position[own])]))
-    if heads:
-        cand = np.concatenate([cand, np.asarray(heads, dtype=np.int64)])
-        score = np.concatenate([score, np.full(len(heads), boost)])
-    return cand, score
+    return _with_candidates(cand, score, heads, [boost] * len(heads))
 
 
 def _select(corpus: Corpus, cand: IntArray, score: npt.NDArray[np.float64], k: int, config: RankConfig) -> list[Ranked]:
