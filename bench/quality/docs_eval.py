@@ -34,6 +34,10 @@ JAVA_PACKAGES = ("java/util/", "java/util/concurrent/", "java/nio/file/")
 class DocQuery:
     query: str
     path: str  # relative to the corpus root
+    line: int | None = None  # the answer is the chunk holding this line of the file (else any chunk of it)
+
+    def answered_by(self, path: str, start_line: int, end_line: int) -> bool:
+        return path == self.path and (self.line is None or start_line <= self.line <= end_line)
 
 
 def first_sentence(text: str) -> str:

@@ -1,7 +1,7 @@
 """Search quality: CoSQA dev (MRR, R@1, R@10), semble-dev (NDCG@10), the docs evaluation and
 its symbol queries (NDCG@10), side by side per mode.
 
-    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,paths]
+    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,paths,messages]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docs_eval
 import docs_fetched
 import docs_registry
+import messages_eval
 import paths_eval
 import symbols_eval
 from common import (
@@ -51,12 +52,14 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "mentioned": symbols_eval.mentioned_queries,
     "members": symbols_eval.member_queries,
     "paths": paths_eval.queries,
+    "messages": messages_eval.queries,
 }
 
 ABLATIONS = [
     "definition",
     "named_file",
     "mentioned_file",
+    "verbatim",
     "module_scope",
     "member_scope",
     "path_match",
@@ -214,8 +217,8 @@ def docs_run(search_for: Callable[[str], SearchFn], prepared: dict[str, tuple[Pa
         vals = []
         search = search_for(lang)
         for q in queries:
-            paths = [h.path for h in search(q.query, 10)]
-            rank = paths.index(q.path) + 1 if q.path in paths else None
+            hits = search(q.query, 10)
+            rank = next((i for i, h in enumerate(hits, 1) if q.answered_by(h.path, h.start_line, h.end_line)), None)
             vals.append(docs_eval.ndcg_single(rank))
             rr.append(1.0 / rank if rank else 0.0)
         per_lang[lang] = mean(vals)

@@ -1,0 +1,122 @@
+"""Suite ``messages``: "where does this message come from?" in the 12 docs languages.
+
+A user, or an agent reading a log, pastes a message the program printed or raised
+(``Command "deploy" is not defined.``) and wants the line that produces it. Each query is a
+string literal of the code base as it would be printed: its format placeholders (``%s``, ``{}``,
+``{0}``, ``${name}``, ``$name``, ``\\(name)``) filled with sample values, or the literal as written
+when it has none. The answer is the chunk holding that literal: the result must be in that file and
+its lines must include the literal's line (NDCG@10 of one target, as in the docs evaluation).
+
+Literals are read from the indexed chunks: double-quoted strings in every language, single-quoted
+ones where they are strings (Python, PHP, JavaScript, Lua, Dart), not on comment lines, of 4 words
+or more that read as a message (letters and spaces, not code or markup), found once in the whole
+corpus (no other literal prints the same words), outside tests. ``PER_LANGUAGE`` a language, a fixed-seed sample.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import docs_eval
+
+from lapce_ai.index.store import IndexStore
+from lapce_ai.search.engine import load_corpus
+from lapce_ai.search.ranking import path_penalized
+
+PER_LANGUAGE = 100
+SEED = 5
+SINGLE_QUOTED_STRINGS = frozenset({"python", "php", "javascript", "lua", "dart"})
+_CHAR_LITERAL = re.compile(r"'(?:\\.|[^'\\\n])'")  # 'x', '\n' where single quotes are characters
+_COMMENT_START = ("//", "#", "*", "/*", "--", "{-")
+_PLACEHOLDER = re.compile(
+    r"%\([A-Za-z_]\w*\)[-#+ 0-9.]*[a-zA-Z]"  # %(name)s
+    r"|%[-#+ 0-9.*]*[sdifrxXgeEcbuo@]"  # %s %5.2f %@
+    r"|\$\{[^{}]*\}|\$[A-Za-z_]\w*"  # ${x} $x
+    r"|\\\([^()]*\)"  # Swift's \(x)
+    r"|\{[^{}\s]{0,20}\}"  # {} {0} {name} {s} {d:>5}
+)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_CODE_CHARS = re.compile(r"[(){}\[\]=;<>$|&\\/#@*+~^`]")
+SAMPLE_VALUES = ("deploy", "42", "/tmp/report.csv", "user_id", "3.5", "orders")
+
+
+def message_of(literal: str) -> str | None:
+    """The literal as printed (placeholders filled), or None when it does not read as a message."""
+    bare = _PLACEHOLDER.sub(" ", literal)
+    words = _WORD.findall(bare)
+    if len(literal.split()) < 4 or len(words) < 4 or sum(len(w) >= 3 for w in words) < 3:
+        return None
+    if _CODE_CHARS.search(bare):
+        return None
+    letters = sum(c.isalpha() or c.isspace() for c in bare)
+    if letters < 0.8 * len(bare):
+        return None
+    values = iter(SAMPLE_VALUES * 8)
+    return " ".join(_PLACEHOLDER.sub(lambda _m: next(values), literal).split())
+
+
+def _skeleton(literal: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(_PLACEHOLDER.sub(" ", literal).lower()))
+
+
+def _literals(content: str, language: str) -> list[tuple[int, str]]:
+    """(line offset in the chunk, text) of the chunk's one-line string literals outside comment
+    lines, read left to right so one literal's quotes never pair with another's."""
+    quotes = "\"'" if language in SINGLE_QUOTED_STRINGS else '"'
+    found = []
+    for offset, line in enumerate(content.split("\n")):
+        if line.lstrip().startswith(_COMMENT_START):
+            continue
+        if "'" not in quotes:
+            line = _CHAR_LITERAL.sub("_", line)
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if line.startswith(("//", " -- ", " # "), i):
+                break
+            if c not in quotes:
+                i += 1
+                continue
+            if line.startswith(c * 3, i):  # a docstring or multi-line string: not a message
+                break
+            j = i + 1
+            while j < len(line) and line[j] != c:
+                j += 2 if line[j] == "\\" else 1
+            if j >= len(line):
+                break
+            if 15 <= j - i - 1 <= 160:
+                found.append((offset, line[i + 1 : j]))
+            i = j + 1
+    return found
+
+
+def queries(index: Path) -> list[docs_eval.DocQuery]:
+    corpus: Any = load_corpus(IndexStore.open(index))
+    where: dict[str, set[tuple[str, int]]] = defaultdict(set)  # literal -> (path, line) holding it
+    for path, start, language, content in zip(
+        corpus.paths, corpus.start_lines.tolist(), corpus.languages, corpus.contents, strict=True
+    ):
+        for offset, literal in _literals(content, language):
+            where[literal].add((path, start + offset))
+    # Literals that differ only in placeholders or punctuation print the same message.
+    skeletons = Counter(_skeleton(literal) for literal, places in where.items() for _ in places)
+    candidates = []
+    for literal, places in sorted(where.items()):
+        path, line = next(iter(places))
+        message = message_of(literal)
+        unique = len(places) == 1 and skeletons[_skeleton(literal)] == 1
+        if unique and message is not None and not path_penalized(path):
+            candidates.append((literal, docs_eval.DocQuery(message, path, line)))
+    random.Random(SEED).shuffle(candidates)
+    found: list[docs_eval.DocQuery] = []
+    for literal, query in candidates:
+        # Found once in the whole corpus's text, comments included: one right answer.
+        if sum(literal in content for content in corpus.contents) == 1:
+            found.append(query)
+            if len(found) == PER_LANGUAGE:
+                break
+    return sorted(found, key=lambda q: q.query)

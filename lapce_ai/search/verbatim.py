@@ -1,0 +1,148 @@
+"""Chunks that hold a query as written: a pasted error or log message, a quoted phrase.
+
+``Command "deploy" is not defined.`` is answered by the line that prints it, which BM25 cannot
+tell from the hundreds of chunks sharing its common words, and the dense side even less. Two
+ways a chunk holds such a query:
+
+- *the phrase*: the query's words, in order, separated only by punctuation and spaces
+  (``is not defined`` inside a longer message, a sentence of a comment);
+- *a message it fills*: a string literal of the chunk whose fixed words appear in the query in
+  order, its format placeholders (``%s``, ``{}``, ``{0}``, ``${name}``, ``$name``, ``\\(name)``)
+  standing for any text: ``Command "%s" is not defined.`` for the message above. The literal
+  may be only part of the query (a log line's timestamp and level around it).
+
+The share of the query's words a chunk holds that way is its strength; ranking adds it.
+Placeholder syntaxes differ by language but none is spelled like a message's words, so one
+pattern serves every language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from itertools import pairwise
+
+from lapce_ai.search.corpus import Corpus
+
+MIN_WORDS = 3  # "is not defined" and longer: fewer words are a phrase any code might hold
+MAX_QUERY_WORDS = 64  # a phrase regex stays small whatever is pasted
+_WORD = re.compile(r"\w+")
+# A one-line string literal of three words or more (prose, not a MIME type or a path), in any
+# of the usual quotes.
+_LITERAL = re.compile(
+    r'"((?:[^"\\\n ]|\\.)*(?: (?:[^"\\\n ]|\\.)*){2,})"'
+    r"|'((?:[^'\\\n ]|\\.)*(?: (?:[^'\\\n ]|\\.)*){2,})'"
+    r"|`([^`\n ]*(?: [^`\n ]*){2,})`"
+)
+_PLACEHOLDER = re.compile(
+    r"%\(\w+\)[-#+ 0-9.]*[A-Za-z]"  # %(name)s
+    r"|%[-#+ 0-9.*]*(?:l{0,2}|h{0,2}|[zjtLq])[sdifuxXoeEgGcpaAr@]"  # %s %5.2f %lu %@
+    r"|\$\{[^{}]*\}|\$\w+"  # ${name} $name
+    r"|#\{[^{}]*\}"  # #{name}
+    r"|\\\([^()]*\)"  # \(name)
+    r"|\{\{|\}\}"  # escaped braces
+    r"|\{[^{}\s]{0,24}\}"  # {} {0} {name} {d:>5}
+)
+
+
+def _spelled_out(pieces: list[list[str]], query: str) -> tuple[int, int] | None:
+    """Where ``query`` spells out the pieces' words in order, each piece's words side by side and
+    something between two pieces (the value of a placeholder), or None. Each piece is taken at
+    its first place after the one before: linear, where one pattern with a gap per placeholder
+    backtracks without bound on a hostile query."""
+    start = end = 0
+    for n, piece in enumerate(pieces):
+        pattern = r"\W+".join(map(re.escape, piece))
+        if n == 0:
+            pattern = r"(?<!\w)" + pattern
+        if n == len(pieces) - 1:
+            pattern += r"(?!\w)"
+        found = re.compile(pattern).search(query, end + (n > 0))
+        if found is None:
+            return None
+        if n == 0:
+            start = found.start()
+        end = found.end()
+    return start, end
+
+
+def _counted(words: list[str]) -> int:
+    """Words that count for a message's share: numbers (a timestamp's, a line's) say little."""
+    return sum(not w.isdigit() for w in words)
+
+
+def _value_before(text: str) -> str:
+    """The value a message starting with a placeholder printed first: ``text``'s last token."""
+    return text[len(text.rstrip()) :] if not text.strip() else text[len(text.rstrip().rpartition(" ")[0]) :]
+
+
+def _value_after(text: str) -> str:
+    """The value a message ending with a placeholder printed last: ``text``'s first token."""
+    stripped = text.lstrip()
+    return text[: len(text) - len(stripped) + len(stripped.partition(" ")[0])]
+
+
+def query_words(query: str) -> list[str]:
+    return _WORD.findall(query.lower())[:MAX_QUERY_WORDS]
+
+
+def verbatim_matches(
+    query: str, corpus: Corpus, chunks: Iterable[int], message_chunks: Iterable[int] = ()
+) -> dict[int, float]:
+    """For the chunks holding the query as written: the share of the query's words they hold
+    (1.0 for the whole phrase). ``chunks`` are checked for the phrase, ``message_chunks`` (fewer:
+    reading a chunk's literals costs more) for a message the query fills too. Empty for queries
+    of fewer than ``MIN_WORDS`` words."""
+    words = query_words(query)
+    if len(words) < MIN_WORDS:
+        return {}
+    vocabulary = frozenset(words)
+    phrase = r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)"  # compiled when needed
+    found: dict[int, float] = {}
+    lowered_chunks: dict[int, str] = {}
+    for i in chunks:
+        content = lowered_chunks[i] = corpus.contents[i].lower()
+        if all(w in content for w in vocabulary) and re.search(phrase, content):
+            found[i] = 1.0
+    lowered = query.lower()
+    # A message of three words or more has two of them side by side, as the query has them
+    # (unless a placeholder parts every two): a chunk holding no such pair is not read.
+    spans = [m.span() for m in _WORD.finditer(lowered)]
+    pairs = {lowered[a[0] : b[1]] for a, b in pairwise(spans)}
+    for i in message_chunks:
+        if i in found:
+            continue
+        content = lowered_chunks.get(i) or corpus.contents[i].lower()
+        if not any(pair in content for pair in pairs):
+            continue
+        strength = _filled_message(content, lowered, _counted(words))
+        if strength > 0:
+            found[i] = strength
+    return found
+
+
+def _filled_message(content: str, query: str, n_words: int) -> float:
+    """How much of ``query`` the best of ``content``'s string literals accounts for, spelled out
+    in order with its placeholders filled by anything (both in lower case): its fixed words
+    over the query's words that fill no placeholder (a log line's level and logger count against
+    it, the values it prints and numbers do not). 0 when none does, with ``MIN_WORDS`` fixed words or more."""
+    best = 0.0
+    for m in _LITERAL.finditer(content):
+        literal = m.group(1) or m.group(2) or m.group(3)
+        pieces = _PLACEHOLDER.split(literal)
+        words = [_WORD.findall(piece) for piece in pieces]
+        fixed = sum(_counted(w) for w in words)
+        # A fixed word may run into the value after it (`argument%s`): substrings, not words.
+        if fixed < MIN_WORDS or not all(w in query for piece in words for w in piece):
+            continue
+        span = _spelled_out([piece for piece in words if piece], query)
+        if span is None:
+            continue
+        start, end = span
+        if len(pieces) > 1 and not words[0]:  # the message starts with a value
+            start -= len(_value_before(query[:start]))
+        if len(pieces) > 1 and not words[-1]:  # ... or ends with one
+            end += len(_value_after(query[end:]))
+        values = _counted(_WORD.findall(query[start:end])) - fixed
+        best = max(best, min(1.0, fixed / max(1, n_words - values)))
+    return best
