@@ -1,7 +1,8 @@
 """Search quality: CoSQA dev (MRR, R@1, R@10), semble-dev (NDCG@10), the docs evaluation and
 its symbol queries (NDCG@10), side by side per mode.
 
-    .venv/bin/python bench/quality/run.py [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,paths,messages]
+    .venv/bin/python bench/quality/run.py
+        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,paths,messages,lines]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docs_eval
 import docs_fetched
 import docs_registry
+import lines_eval
 import messages_eval
 import paths_eval
 import symbols_eval
@@ -53,6 +55,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "members": symbols_eval.member_queries,
     "paths": paths_eval.queries,
     "messages": messages_eval.queries,
+    "lines": lines_eval.queries,
 }
 
 ABLATIONS = [
