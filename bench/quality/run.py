@@ -2,7 +2,7 @@
 its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
-        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,paths,messages,lines]
+        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,paths,messages,lines,frames]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import docs_eval
 import docs_fetched
 import docs_registry
+import frames_eval
 import lines_eval
 import messages_eval
 import paths_eval
@@ -56,6 +57,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "paths": paths_eval.queries,
     "messages": messages_eval.queries,
     "lines": lines_eval.queries,
+    "frames": frames_eval.queries,
 }
 
 ABLATIONS = [
@@ -63,6 +65,7 @@ ABLATIONS = [
     "named_file",
     "mentioned_file",
     "verbatim",
+    "location",
     "module_scope",
     "member_scope",
     "path_match",

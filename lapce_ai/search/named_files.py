@@ -72,6 +72,11 @@ def files_named(name: str, corpus: Corpus) -> list[int]:
     return [f for f in tables.by_name.get(name.lower(), ()) if corpus.files[f][1].rpartition("/")[2] == name]
 
 
+def files_named_any_case(name: str, corpus: Corpus) -> list[int]:
+    """The files whose name (the last path segment) is ``name``, in any case."""
+    return list(corpus.derived("named_files", _Tables.build).by_name.get(name.lower(), ()))
+
+
 def _by_path(query: str, corpus: Corpus) -> tuple[int, ...]:
     if not any(mark in query for mark in "./\\"):
         return ()

@@ -42,6 +42,7 @@ import numpy.typing as npt
 
 from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
+from lapce_ai.search.locations import located_chunks
 from lapce_ai.search.named_files import FOLDER_NAMED, files_named, mentioned_files, module_files, named_files
 from lapce_ai.search.tokenize import (
     QUERY_STOPWORDS,
@@ -80,6 +81,9 @@ class RankConfig:
     # + max score for the chunks of a file a sentence mentions ("how does Abort work in
     # context.go"): as much as a path match of every query word, not the whole query's answer.
     mentioned_file: float = 1.0
+    # + max score for the chunk holding a line the query places in a file (a stack frame,
+    # `decoder.py", line 355`, `mod.rs:42:5`): as much as a file name, as the line leaves no doubt.
+    location: float = 4.0
     # + max score x the share of the query's words a chunk holds as written: a pasted message
     # (`Command "deploy" is not defined.`), or a phrase (search.verbatim).
     verbatim: float = 2.0
@@ -109,6 +113,7 @@ class RankConfig:
             "named_file": {"named_file": 0.0},
             "mentioned_file": {"mentioned_file": 0.0},
             "verbatim": {"verbatim": 0.0},
+            "location": {"location": 0.0},
             "module_scope": {"module_scope": False},
             "member_scope": {"member_scope": False},
             "path_match": {"path_match": 0.0},
@@ -136,6 +141,7 @@ NO_SIGNALS = RankConfig(
     named_file=0.0,
     mentioned_file=0.0,
     verbatim=0.0,
+    location=0.0,
     path_match=0.0,
     name_cover=0.0,
     test_penalty=1.0,
@@ -181,6 +187,7 @@ class QueryInfo:
     mentioned: tuple[int, ...] = ()  # files a sentence mentions ("how does Abort work in context.go")
     scope: tuple[int, ...] = ()  # files a qualified name's module names (axum::routing::Router)
     owner: str = ""  # what a qualified name is a member of: `Deque` of `Deque.prepend`
+    located: tuple[int, ...] = ()  # chunks holding a line it places in a file (a stack frame, `mod.rs:42`)
 
 
 def last_segment(name: str) -> str:
@@ -193,6 +200,7 @@ def last_segment(name: str) -> str:
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     q = query.strip()
     named = named_files(q, corpus) if corpus is not None else None
+    located = located_chunks(q, corpus) if corpus is not None and any(c.isdigit() for c in q) else ()
     name = _USE_MARKS.sub("", _ARITY.sub("", q))  # _ARITY: Elixir's and Erlang's scope/2
     is_symbol = bool(_SYMBOL_QUERY.match(name))
     if not is_symbol and corpus is not None and re.fullmatch(r"[a-z][a-z0-9]*", name) and name in corpus.by_symbol:
@@ -213,7 +221,7 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     first = words[0].lower() if words else ""
     is_question = not is_symbol and (first in QUESTION_WORDS or q.endswith("?"))
     if named is not None and named.by_path:  # `router.go` is a file, not the member `go` of `router`
-        return QueryInfo(q, False, False, (), keywords, named.files)
+        return QueryInfo(q, False, False, (), keywords, named.files, located=located)
     files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
     mentioned = mentioned_files(q, corpus) if corpus is not None and named is None and " " in q else ()
     scope: tuple[int, ...] = ()
@@ -223,7 +231,16 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     owner = last_segment(qualifier) if qualifier else ""
     symbols_named = tuple(dict.fromkeys(symbols))
     return QueryInfo(
-        q, is_symbol, is_question, symbols_named, keywords, files, mentioned=mentioned, scope=scope, owner=owner
+        q,
+        is_symbol,
+        is_question,
+        symbols_named,
+        keywords,
+        files,
+        mentioned=mentioned,
+        scope=scope,
+        owner=owner,
+        located=located,
     )
 
 
@@ -586,6 +603,8 @@ def rank(
         cand, score = _add_named_files(corpus, info.files, cand, score, allowed, config.named_file * max_score)
     if config.mentioned_file > 0 and info.mentioned:
         cand, score = _add_named_files(corpus, info.mentioned, cand, score, allowed, config.mentioned_file * max_score)
+    if config.location > 0 and info.located:
+        cand, score = _add_located(corpus, info.located, cand, score, allowed, config.location * max_score)
     written = False  # some candidate holds the query as written
     if config.verbatim > 0 and not info.is_symbol and not info.files:
         written = _add_verbatim(corpus, info.text, cand, score, lex_idx, config.verbatim * max_score)
@@ -645,9 +664,10 @@ def rank(
         score = np.where(prose, score * config.prose_penalty, score)
 
     # A type's own file, where its declaration lives, ranks next to the files that extend it
-    # (natural-language queries: a name, a file name or a file the sentence is placed in has
-    # its own answer, and so has a message a chunk prints).
-    if config.type_home > 0 and not info.is_symbol and not info.files and not info.mentioned and not written:
+    # (natural-language queries: a name, a file name, a file the sentence is placed in, a line
+    # a frame names and a message a chunk prints have their own answer).
+    placed = bool(info.files or info.mentioned or info.located or written)
+    if config.type_home > 0 and not info.is_symbol and not placed:
         cand, score = _credit_type_homes(corpus, cand, score, allowed, config.type_home)
 
     return _select(corpus, cand, score, k, config)
@@ -881,10 +901,7 @@ def _add_definitions(
                 extra.update(in_file)
     if allowed is not None:
         extra = {i for i in extra if allowed[i]}
-    place = {i: j for j, i in enumerate(cand.tolist())}
-    added: list[int] = []
-    gains: list[float] = []
-    considered = sorted(place.keys() | extra)
+    considered = sorted(set(cand.tolist()) | extra)
     definers = _definers(corpus, considered, lower, symbols)
     if not definers:  # defined outside this code base: where it is re-exported is the answer
         definers = {i: True for i in considered if any(_reexports(corpus.contents[i], n) for n in symbols)}
@@ -900,16 +917,11 @@ def _add_definitions(
     if scope is not None and within is None:
         scoped = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in scope}
         definers = scoped or definers
+    tiers: dict[int, float] = {}
     for i in definers:
         stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
-        tier = 1.5 if stem in lower or stem.replace("_", "") in lower else 1.0
-        j = place.get(i)
-        if j is None:
-            added.append(i)
-            gains.append(0.0 + boost * tier)
-        else:
-            score[j] += boost * tier
-    return _with_candidates(cand, score, added, gains)
+        tiers[i] = boost * (1.5 if stem in lower or stem.replace("_", "") in lower else 1.0)
+    return _credit(cand, score, tiers)
 
 
 def _member_of(corpus: Corpus, chunk: int, owner: str, names: tuple[str, ...]) -> bool:
@@ -979,6 +991,31 @@ def _add_verbatim(
         for i, share in matches.items():
             score[place[i]] += boost * share
     return bool(matches)
+
+
+def _add_located(
+    corpus: Corpus,
+    chunks: tuple[int, ...],
+    cand: IntArray,
+    score: npt.NDArray[np.float64],
+    allowed: BoolArray | None,
+    boost: float,
+) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Boost the chunks holding the lines a query places in files; those outside the pools join."""
+    return _credit(cand, score, {i: boost for i in chunks if allowed is None or allowed[i]})
+
+
+def _credit(
+    cand: IntArray, score: npt.NDArray[np.float64], gains: dict[int, float]
+) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Each chunk of ``gains`` credited with its gain: added to its score (in place) when it is a
+    candidate, else joining the candidates at that gain."""
+    place = {i: j for j, i in enumerate(cand.tolist())}
+    added = [i for i in gains if i not in place]
+    for i, gain in gains.items():
+        if i in place:
+            score[place[i]] += gain
+    return _with_candidates(cand, score, added, [gains[i] for i in added])
 
 
 def _select(corpus: Corpus, cand: IntArray, score: npt.NDArray[np.float64], k: int, config: RankConfig) -> list[Ranked]:

@@ -1,0 +1,127 @@
+"""Places a query gives as a file and a line: a stack frame, a compiler or linter message, words.
+
+A pasted frame names the line that failed, in every language's own way:
+
+    File "/srv/app/lib/python3.11/json/decoder.py", line 355, in raw_decode
+    at java.util.HashMap.resize(HashMap.java:704)
+    at debounce (/app/node_modules/lodash/debounce.js:12:9)
+    at System.Text.Json.Utf8JsonReader.Read() in /_/src/Utf8JsonReader.cs:line 123
+    /home/ci/go/src/app/context.go:123 +0x1d
+    #0 /var/www/src/Yaml/Parser.php(223): Parser->parse()
+    src/routing/mod.rs:42:5: warning: unused variable
+
+and a person may write ``line 42 of router.go``. All of them are a file path (as the other
+machine saw it) and a line number, read by one pattern. The file is the indexed one whose path
+shares the longest tail with the written one; where the frame gives only a file name, a dotted
+name before it (`java.util.HashMap.resize(`) tells its folders. The answer is the chunk holding
+that line.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.named_files import files_named_any_case
+
+MAX_PLACES = 16  # a pasted trace's first frames: enough to place it, bounded work
+MAX_SPACES = 3  # spaces read back into a file name
+
+# The line part of a place, after its file: `", line 355`, `:line 123`, `:42:5`, `(223)`.
+_LINE_AFTER = re.compile(r"(?:\"?,? line |:line |:|\()(\d{1,7})(?!\d)")
+# ... or before it, in words: `line 42 of router.go`.
+_LINE_BEFORE = re.compile(r"\bline (\d{1,7}),? (?:of|in) (?:the file )?[`'\"]?", re.IGNORECASE)
+_PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$@+~/\\-")
+_PATH_FORWARD = re.compile(r"[\w.$@+~/\\-]+")
+_FILE_NAME = re.compile(r"[^/\\]*\.[A-Za-z][A-Za-z0-9]{0,9}")
+_QUALIFIED_CALL = re.compile(r"([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+)\s*\(\s*$")
+
+
+def located_chunks(query: str, corpus: Corpus) -> tuple[int, ...]:
+    """The chunks holding the lines the query places in files, in the order it names them."""
+    found: dict[int, None] = {}
+    for start, end, line in _places(query)[:MAX_PLACES]:
+        qualifier = _QUALIFIED_CALL.search(query[max(0, start - 200) : start])
+        files = _files_at(query[start:end], qualifier.group(1) if qualifier else "", corpus)
+        # A file name with spaces in it (Swift's `BitSet+SetAlgebra isDisjoint.swift`): only its
+        # last word was read; the words before it, one at a time.
+        for _ in range(MAX_SPACES):
+            if files or start < 2 or query[start - 1] != " ":
+                break
+            start = query.rfind(" ", 0, start - 1) + 1
+            files = _files_at(query[start:end].lstrip("\"'(`"), "", corpus)
+        for f in files:
+            chunk = _chunk_at(corpus, f, line)
+            if chunk is not None:
+                found[chunk] = None
+    return tuple(found)
+
+
+def _places(query: str) -> list[tuple[int, int, int]]:
+    """(start, end, line) of each file path the query gives a line of, in order. The line is
+    found first and the path read from it, backwards or forwards, so a long hostile query
+    costs linear time (one pattern for the whole place backtracks over every start)."""
+    places = []
+    for m in _LINE_AFTER.finditer(query):
+        start = m.start()
+        while start > 0 and query[start - 1] in _PATH_CHARS:
+            start -= 1
+        if _ends_with_file_name(query[start : m.start()]):
+            places.append((start, m.start(), int(m.group(1))))
+        if len(places) >= MAX_PLACES:
+            break
+    for m in _LINE_BEFORE.finditer(query):
+        path = _PATH_FORWARD.match(query, m.end())
+        if path is not None and _ends_with_file_name(path.group().rstrip(".")):
+            places.append((path.start(), path.start() + len(path.group().rstrip(".")), int(m.group(1))))
+    return sorted(places)
+
+
+def _ends_with_file_name(path: str) -> bool:
+    name = path.replace("\\", "/").rpartition("/")[2]
+    return bool(name) and _FILE_NAME.fullmatch(name) is not None
+
+
+def _files_at(path: str, qualifier: str, corpus: Corpus) -> list[int]:
+    """The indexed files whose path shares the longest tail of segments with ``path`` (any
+    case); a bare file name is given folders by a dotted name ending with its stem."""
+    written = [s for s in path.replace("\\", "/").lower().split("/") if s and s != "."]
+    if not written:
+        return []
+    name = written[-1]
+    if len(written) == 1 and qualifier:
+        segments = qualifier.lower().split(".")
+        stem = name.split(".", 1)[0]
+        if stem in segments:
+            written = [*segments[: segments.index(stem)], name]
+    best: list[int] = []
+    longest = 0
+    for f in files_named_any_case(name, corpus):
+        path_segments = corpus.files[f][1].lower().split("/")
+        shared = 0
+        while shared < min(len(written), len(path_segments)) and written[-1 - shared] == path_segments[-1 - shared]:
+            shared += 1
+        if shared > longest:
+            best, longest = [f], shared
+        elif shared == longest:
+            best.append(f)
+    return best
+
+
+def _chunk_at(corpus: Corpus, file: int, line: int) -> int | None:
+    """The file's chunk holding ``line`` (the smallest, where chunks nest), else the last one
+    starting before it."""
+    offsets, members = corpus.file_members()
+    chunks = members[offsets[file] : offsets[file + 1]]
+    if corpus.alive is not None:  # a changed file's old chunks stay in a layered corpus
+        chunks = chunks[corpus.alive[chunks]]
+    if not chunks.size:
+        return None
+    starts, ends = corpus.start_lines[chunks], corpus.end_lines[chunks]
+    holding = np.flatnonzero((starts <= line) & (line <= ends))
+    if holding.size:
+        return int(chunks[holding[np.argmin(ends[holding] - starts[holding])]])
+    before = np.flatnonzero(starts <= line)
+    return int(chunks[before[np.argmax(starts[before])]]) if before.size else None

@@ -1,0 +1,128 @@
+"""A file and a line in a query (a stack frame, a compiler message, words) find the chunk there."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import settings_for
+
+from lapce_ai.embedding.base import Embedder
+from lapce_ai.index.indexer import Indexer
+from lapce_ai.index.store import IndexStore
+from lapce_ai.parsing.router import ParserRouter
+from lapce_ai.search.engine import SearchEngine, load_corpus
+from lapce_ai.search.filters import SearchFilters
+from lapce_ai.search.locations import _places, located_chunks
+from lapce_ai.search.ranking import RankConfig
+
+
+def _functions(names: list[str]) -> str:
+    """Python functions of 10 lines each: ``names[i]`` spans lines 10 i + 1 .. 10 i + 9."""
+    return "\n".join(
+        f"def {name}(data):\n" + "".join(f"    data = data + {n}  # step {n}\n" for n in range(7)) + "    return data\n"
+        for name in names
+    )
+
+
+def _java(package: str) -> str:
+    return (
+        f"package {package};\n\npublic class HashMap {{\n"
+        + "".join(
+            f"    int method{n}(int x) {{\n        int y = x + {n};\n        return y;\n    }}\n\n" for n in range(6)
+        )
+        + "}\n"
+    )
+
+
+SWIFT_FILE = "Sources/BitSet/BitSet+SetAlgebra isDisjoint.swift"  # a space in a file name
+FILES = {
+    "lib/json/decoder.py": _functions(["scan_once", "raw_decode", "decode"]),
+    "tools/json/decoder.py": _functions(["helper_one", "helper_two", "helper_three"]),
+    "src/java/util/HashMap.java": _java("java.util"),
+    "src/org/other/HashMap.java": _java("org.other"),
+    SWIFT_FILE: "extension BitSet {\n"
+    + "".join(f"  func check{n}() -> Bool {{\n    return {n} > 0\n  }}\n" for n in range(5))
+    + "}\n",
+}
+
+
+@pytest.fixture(scope="module")
+def located_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
+    tmp = tmp_path_factory.mktemp("locations")
+    root = tmp / "ws"
+    for rel, text in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    settings = settings_for(tmp)
+    store = IndexStore.open(tmp / "index", embedder.model_id, embedder.dim, create=True)
+    summary = Indexer(settings, store, embedder, ParserRouter(settings.features, settings.performance)).index(root)
+    assert summary.files_failed == 0
+    return store
+
+
+def _at(store: IndexStore, query: str) -> list[tuple[str, int, int]]:
+    corpus = load_corpus(store)
+    chunks = located_chunks(query, corpus)
+    return [(corpus.paths[i], int(corpus.start_lines[i]), int(corpus.end_lines[i])) for i in chunks]
+
+
+def _holds(place: tuple[str, int, int], path: str, line: int) -> bool:
+    return place[0] == path and place[1] <= line <= place[2]
+
+
+@pytest.mark.parametrize(
+    ("query", "path", "line"),
+    [
+        ('File "/usr/lib/python3.11/json/decoder.py", line 15, in raw_decode', "lib/json/decoder.py", 15),
+        ("lib/json/decoder.py:25", "lib/json/decoder.py", 25),
+        ("C:\\build\\tools\\json\\decoder.py:line 14", "tools/json/decoder.py", 14),
+        ("what does line 5 of tools/json/decoder.py do?", "tools/json/decoder.py", 5),
+        ("at java.util.HashMap.method2(HashMap.java:14)", "src/java/util/HashMap.java", 14),
+        ("at org.other.HashMap.method4(HashMap.java:26)", "src/org/other/HashMap.java", 26),
+        ("#2 /var/www/src/java/util/HashMap.java(9): HashMap->method1()", "src/java/util/HashMap.java", 9),
+        ("Sources/BitSet/BitSet+SetAlgebra isDisjoint.swift:8: Fatal error", SWIFT_FILE, 8),
+    ],
+)
+def test_a_frame_places_its_line(located_index: IndexStore, query: str, path: str, line: int) -> None:
+    places = _at(located_index, query)
+    assert places and _holds(places[0], path, line), places
+
+
+def test_what_places_nothing(located_index: IndexStore) -> None:
+    assert _at(located_index, "decoder.py") == []  # a file name without a line is a file query
+    assert _at(located_index, "python 3.11: json decode error at position 15") == []
+    assert _at(located_index, "missing.py:12") == []
+    # Only the folders it names tell the two decoder.py apart; a bare name is both.
+    assert {p[0] for p in _at(located_index, "decoder.py:5")} == {"lib/json/decoder.py", "tools/json/decoder.py"}
+
+
+def test_a_pasted_frame_finds_its_chunk_first(located_index: IndexStore, embedder: Embedder) -> None:
+    frame = 'File "/srv/app/lib/json/decoder.py", line 5, in wrapper'  # the line, not the name
+    for mode in ("hybrid", "lexical", "dense"):
+        top = SearchEngine(located_index, embedder, mode=mode).search(frame, 3)
+        assert (top[0].path, top[0].symbol) == ("lib/json/decoder.py", "scan_once"), (mode, top[0])
+    frames = [("lib/json/decoder.py", 5), ("tools/json/decoder.py", 15)]
+    trace = "Traceback (most recent call last):\n" + "\n".join(f'  File "/x/{p}", line {n}, in f' for p, n in frames)
+    top = SearchEngine(located_index, embedder).search(trace, 2)
+    expected = {("lib/json/decoder.py", "scan_once"), ("tools/json/decoder.py", "helper_two")}
+    assert {(r.path, r.symbol) for r in top} == expected
+    off = SearchEngine(located_index, embedder, config=RankConfig().without("location")).search(frame, 1)
+    assert off[0].symbol != "scan_once"  # the words alone do not find it: the test can tell
+    filtered = SearchEngine(located_index, embedder).search(frame, 3, SearchFilters(path="tools"))
+    assert filtered and all(r.path.startswith("tools/") for r in filtered)
+    assert RankConfig().location > 0 and RankConfig().without("location").location == 0
+
+
+def test_hostile_queries_are_read_in_linear_time() -> None:
+    for query in ("a." * 1000 + ":1", "a/" * 1000 + "(1", "x.py:1" * 330, "line 1 of " * 200, "." * 1999 + "1"):
+        started = time.perf_counter()
+        _places(query)
+        assert time.perf_counter() - started < 0.5, query[:20]
+
+
+def test_an_unknown_path_on_disk_is_not_read(located_index: IndexStore, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.py"
+    secret.write_text("password = 'x'\n")
+    assert _at(located_index, f"{secret}:1") == []  # only indexed files are places
