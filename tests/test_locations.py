@@ -42,6 +42,9 @@ FILES = {
     "tools/json/decoder.py": _functions(["helper_one", "helper_two", "helper_three"]),
     "src/java/util/HashMap.java": _java("java.util"),
     "src/org/other/HashMap.java": _java("org.other"),
+    "gin/context.go": "package gin\n\n"
+    + "".join(f"func (c *Context) Step{n}() int {{\n\tx := {n}\n\treturn x\n}}\n\n" for n in range(5)),
+    "axum/src/routing/mod.rs": "".join(f"pub fn route{n}() -> u32 {{\n    {n}\n}}\n\n" for n in range(5)),
     SWIFT_FILE: "extension BitSet {\n"
     + "".join(f"  func check{n}() -> Bool {{\n    return {n} > 0\n  }}\n" for n in range(5))
     + "}\n",
@@ -83,6 +86,8 @@ def _holds(place: tuple[str, int, int], path: str, line: int) -> bool:
         ("at org.other.HashMap.method4(HashMap.java:26)", "src/org/other/HashMap.java", 26),
         ("#2 /var/www/src/java/util/HashMap.java(9): HashMap->method1()", "src/java/util/HashMap.java", 9),
         ("Sources/BitSet/BitSet+SetAlgebra isDisjoint.swift:8: Fatal error", SWIFT_FILE, 8),
+        ("\t/home/ci/go/pkg/mod/github.com/gin-gonic/gin/context.go:14 +0x1d", "gin/context.go", 14),
+        ("  --> axum/src/routing/mod.rs:10:5", "axum/src/routing/mod.rs", 10),
     ],
 )
 def test_a_frame_places_its_line(located_index: IndexStore, query: str, path: str, line: int) -> None:
