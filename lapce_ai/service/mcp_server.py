@@ -34,8 +34,9 @@ from lapce_ai.service.schemas import MAX_QUERY_LENGTH
 
 INSTRUCTIONS = (
     "Semantic code search over one indexed code base. Ask `search` where the code that does "
-    "something is, in words ('how are routes registered') or by name ('HTTPException'); results "
-    "come best first with path, lines, symbol and the code itself."
+    "something is, in words ('how are routes registered') or by name ('HTTPException'), or paste "
+    'what you saw: an error message, a line of code, a stack frame (\'File "app/routes.py", line '
+    "42'); results come best first with path, lines, symbol and the code itself."
 )
 
 SearchRunner = Callable[[str, int, SearchFilters], list[dict[str, Any]]]
@@ -59,7 +60,9 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
     ) -> dict[str, Any]:
         """Find the code that does what the query says, best first.
 
-        query: words ("parse multipart form data"), a question, an identifier or a snippet.
+        query: words ("parse multipart form data"), a question, an identifier, a snippet, or
+        what a run printed: an error or log message (the line printing it comes first), a stack
+        frame or compiler message naming a file and line ("at Foo.bar(Foo.java:42)").
         k: how many results. path: a path prefix or glob relative to the workspace root
         ("src/", "src/**/*.go"). language / kind: only chunks of this language ("python", or
         an alias: "py", "js", "golang") or kind ("function", "class", "method"); an unknown
