@@ -14,7 +14,7 @@ from lapce_ai.index.store import IndexStore
 from lapce_ai.parsing.router import ParserRouter
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
-from lapce_ai.search.locations import _places, located_chunks
+from lapce_ai.search.locations import _places, located_chunks, named_test
 from lapce_ai.search.ranking import RankConfig
 
 
@@ -39,7 +39,7 @@ def _java(package: str) -> str:
 SWIFT_FILE = "Sources/BitSet/BitSet+SetAlgebra isDisjoint.swift"  # a space in a file name
 FILES = {
     "lib/json/decoder.py": _functions(["scan_once", "raw_decode", "decode"]),
-    "tools/json/decoder.py": _functions(["helper_one", "helper_two", "helper_three"]),
+    "tools/json/decoder.py": _functions(["helper_one", "helper_two", "decode"]),
     "src/java/util/HashMap.java": _java("java.util"),
     "src/org/other/HashMap.java": _java("org.other"),
     "gin/context.go": "package gin\n\n"
@@ -131,3 +131,20 @@ def test_an_unknown_path_on_disk_is_not_read(located_index: IndexStore, tmp_path
     secret = tmp_path / "secret.py"
     secret.write_text("password = 'x'\n")
     assert _at(located_index, f"{secret}:1") == []  # only indexed files are places
+
+
+def test_a_test_id_names_a_file_and_its_definition(located_index: IndexStore, embedder: Embedder) -> None:
+    corpus = load_corpus(located_index)
+
+    def node(query: str) -> tuple[list[str], tuple[str, ...]] | None:
+        found = named_test(query, corpus)
+        return None if found is None else ([corpus.files[f][1] for f in found[0]], found[1])
+
+    assert node("FAILED tools/json/decoder.py::decode - AssertionError") == (["tools/json/decoder.py"], ("decode",))
+    assert node("root/lib/json/decoder.py::Json::decode[x]") == (["lib/json/decoder.py"], ("Json", "decode"))
+    assert node("missing.py::decode") is None and node("decoder.py") is None and node("a::b::c") is None
+    # Two files define `decode`: the test id's file says which one failed.
+    engine = SearchEngine(located_index, embedder)
+    for path in ("lib/json/decoder.py", "tools/json/decoder.py"):
+        top = engine.search(f"FAILED ci/{path}::decode - AssertionError: assert 1 == 2", 3)
+        assert (top[0].path, top[0].symbol) == (path, "decode"), top[0]

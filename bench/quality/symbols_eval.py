@@ -125,6 +125,28 @@ def member_queries(index: Path) -> list[docs_eval.DocQuery]:
     return _sample(found)
 
 
+def node_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``nodes`` (Python): a pytest ``FAILED`` line naming a definition by its test id,
+    ``FAILED Lib/argparse.py::ArgumentParser::print_usage - AssertionError``, for the names
+    several files define (the path under a ``Lib/`` folder the index does not have, as a
+    project's rootdir may differ from the indexed folder). The answer is that file."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    owners = {
+        (path, symbol_segment(symbol)): symbol_path_segments(symbol)
+        for symbol, path in zip(corpus.symbols, corpus.paths, strict=True)
+        if symbol
+    }
+    found = []
+    for name, path in _defined_in_several(corpus):
+        spec = language_for_path(path)
+        if spec is None or spec.name != "python":
+            continue
+        segments = owners.get((path, name), [name])
+        node = "::".join(segments[-2:])
+        found.append(docs_eval.DocQuery(f"FAILED Lib/{path}::{node} - AssertionError", path))
+    return _sample(found)
+
+
 def _defined_in_several(corpus: Any) -> list[tuple[str, str]]:
     """(name, path) for each file defining a name that more than one file defines."""
     defined: dict[str, set[str]] = defaultdict(set)

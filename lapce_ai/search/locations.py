@@ -59,6 +59,29 @@ def located_chunks(query: str, corpus: Corpus) -> tuple[int, ...]:
     return tuple(found)
 
 
+_NODE_NAMES = re.compile(r"(?:::[A-Za-z_]\w*)+")
+
+
+def named_test(query: str, corpus: Corpus) -> tuple[tuple[int, ...], tuple[str, ...]] | None:
+    """The file and names of a test id the query holds, as pytest prints one in a ``FAILED``
+    line (``tests/test_app.py::TestRouter::test_add[case]``): the indexed files of that path (by
+    its longest tail, as a frame's) and the names after it, or None. The path is read back from
+    each ``::``, as in ``_places``."""
+    at = query.find("::")
+    for _ in range(MAX_PLACES):
+        if at <= 0:
+            break
+        start = at
+        while start > 0 and query[start - 1] in _PATH_CHARS:
+            start -= 1
+        names = _NODE_NAMES.match(query, at)
+        files = _files_at(query[start:at], "", corpus) if _ends_with_file_name(query[start:at]) else []
+        if names is not None and files:
+            return tuple(files), tuple(names.group().split("::")[1:])
+        at = query.find("::", at + 2)
+    return None
+
+
 def _places(query: str) -> list[tuple[int, int, int]]:
     """(start, end, line) of each file path the query gives a line of, in order. The line is
     found first and the path read from it, backwards or forwards, so a long hostile query

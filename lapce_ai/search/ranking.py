@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
-from lapce_ai.search.locations import located_chunks
+from lapce_ai.search.locations import located_chunks, named_test
 from lapce_ai.search.named_files import FOLDER_NAMED, files_named, mentioned_files, module_files, named_files
 from lapce_ai.search.tokenize import (
     QUERY_STOPWORDS,
@@ -220,6 +220,11 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     )
     first = words[0].lower() if words else ""
     is_question = not is_symbol and (first in QUESTION_WORDS or q.endswith("?"))
+    node = named_test(q, corpus) if corpus is not None and "::" in q else None
+    if node is not None:  # `FAILED tests/test_app.py::TestRouter::test_add`: that file's definition
+        files, names = node
+        owner = names[-2] if len(names) > 1 else ""
+        return QueryInfo(q, True, False, (names[-1],), keywords, files, owner=owner, located=located)
     if named is not None and named.by_path:  # `router.go` is a file, not the member `go` of `router`
         return QueryInfo(q, False, False, (), keywords, named.files, located=located)
     files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
