@@ -88,6 +88,9 @@ def _holds(place: tuple[str, int, int], path: str, line: int) -> bool:
         ("Sources/BitSet/BitSet+SetAlgebra isDisjoint.swift:8: Fatal error", SWIFT_FILE, 8),
         ("\t/home/ci/go/pkg/mod/github.com/gin-gonic/gin/context.go:14 +0x1d", "gin/context.go", 14),
         ("  --> axum/src/routing/mod.rs:10:5", "axum/src/routing/mod.rs", 10),
+        ("src/org/other/HashMap.java(26,9): error TS2322", "src/org/other/HashMap.java", 26),
+        ("[ERROR] /ci/src/org/other/HashMap.java:[26,9] cannot find symbol", "src/org/other/HashMap.java", 26),
+        ("PHP Fatal error:  Uncaught in /srv/tools/json/decoder.py on line 14", "tools/json/decoder.py", 14),
     ],
 )
 def test_a_frame_places_its_line(located_index: IndexStore, query: str, path: str, line: int) -> None:

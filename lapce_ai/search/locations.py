@@ -8,6 +8,7 @@ A pasted frame names the line that failed, in every language's own way:
     at System.Text.Json.Utf8JsonReader.Read() in /_/src/Utf8JsonReader.cs:line 123
     /home/ci/go/src/app/context.go:123 +0x1d
     #0 /var/www/src/Yaml/Parser.php(223): Parser->parse()
+    PHP Fatal error:  Uncaught Error in /var/www/src/Yaml/Parser.php on line 223
     src/routing/mod.rs:42:5: warning: unused variable
 
 and a person may write ``line 42 of router.go``. All of them are a file path (as the other
@@ -29,8 +30,9 @@ from lapce_ai.search.named_files import files_named_any_case
 MAX_PLACES = 16  # a pasted trace's first frames: enough to place it, bounded work
 MAX_SPACES = 3  # spaces read back into a file name
 
-# The line part of a place, after its file: `", line 355`, `:line 123`, `:42:5`, `(223)`.
-_LINE_AFTER = re.compile(r"(?:\"?,? line |:line |:|\()(\d{1,7})(?!\d)")
+# The line part of a place, after its file: `", line 355`, `:line 123`, `:42:5`, `(223)`,
+# `:[12,5]` (Maven), ` on line 42` (PHP).
+_LINE_AFTER = re.compile(r"(?:\"?,? line |:line | on line |:\[?|\()(\d{1,7})(?!\d)")
 # ... or before it, in words: `line 42 of router.go`.
 _LINE_BEFORE = re.compile(r"\bline (\d{1,7}),? (?:of|in) (?:the file )?[`'\"]?", re.IGNORECASE)
 _PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$@+~/\\-")
