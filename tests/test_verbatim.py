@@ -72,6 +72,24 @@ def test_a_message_the_query_fills(code: str, message: str) -> None:
     assert _matches(message, [code, "def unknown_key(section): pass"]) == {0: 1.0}
 
 
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ('throw new IllegalArgumentException("Illegal capacity: " + initialCapacity);', "Illegal capacity: -1"),
+        ('quit("Could not copy "..original.." to "..f)', "Could not copy a.txt to b.txt"),
+        ("throw new E('Unknown key ' . $key . ' in section');", "Unknown key timeout in section"),
+        ('raise IOError(path + " could not be read")', "/etc/app.toml could not be read"),
+    ],
+)
+def test_a_message_built_by_concatenation(code: str, message: str) -> None:
+    assert _matches(message, [code, "capacity = read(key)"]) == {0: 1.0}
+
+
+def test_two_words_are_a_message_only_around_a_value() -> None:
+    assert _matches("not found anywhere today", ['raise KeyError("not found")']) == {}
+    assert _matches("Illegal capacity today", ['raise E("Illegal capacity")']) == {}
+
+
 def test_words_around_the_message_count_against_it_and_values_do_not() -> None:
     code = 'raise OSError("Config file %s could not be read" % path)'
     assert _matches("Config file /etc/app/settings.toml could not be read", [code]) == {0: 1.0}

@@ -120,3 +120,58 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
             if len(found) == PER_LANGUAGE:
                 break
     return sorted(found, key=lambda q: q.query)
+
+
+# `"Illegal capacity: " + n`, PHP's `'Unknown key ' . $key`, Lua's `"bad arg " .. n .. " here"`:
+# a literal, then operators and operands (literals or simple expressions).
+_OPERAND = r"(?:\"[^\"\\\n]*\"|'[^'\\\n]*'|[\w$]+(?:\.[\w$]+|\(\)|\[[\w$]*\])*)"
+_CHAIN = re.compile(r"([\"'])([^\"'\\\n]{6,80})\1((?:\s*(?:\+|\.\.?)\s*" + _OPERAND + r")+)")
+_LINK = re.compile(r"\s*(?:\+|\.\.?)\s*(" + _OPERAND + r")")
+
+
+def _printed(first: str, tail: str) -> tuple[str, str]:
+    """The message a concatenation prints, sample values for its operands, and its fixed text."""
+    printed, fixed = [first], [first]
+    for n, link in enumerate(_LINK.finditer(tail)):
+        operand = link.group(1)
+        if operand[0] in "\"'":
+            printed.append(operand[1:-1])
+            fixed.append(operand[1:-1])
+        else:
+            printed.append(SAMPLE_VALUES[n % len(SAMPLE_VALUES)])
+            fixed.append(" ")
+    return "".join(printed), "".join(fixed)
+
+
+def concatenated_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``concatenated``: a message the code builds by concatenation, a literal of two words
+    or more and what follows it (`"Could not copy " .. src .. " to " .. dst`), as printed, with
+    sample values for the operands: `Could not copy deploy to 42`. Found once in the corpus (no
+    other concatenation holds the same words), outside tests, not on comment lines; the answer is
+    the chunk holding the line."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    where: dict[tuple[str, ...], set[tuple[str, int, str, str]]] = defaultdict(set)
+    for path, start, content in zip(corpus.paths, corpus.start_lines.tolist(), corpus.contents, strict=True):
+        for offset, line in enumerate(content.split("\n")):
+            if line.lstrip().startswith(_COMMENT_START):
+                continue
+            for m in _CHAIN.finditer(line):
+                message, fixed = _printed(m.group(2), m.group(3))
+                where[_skeleton(fixed)].add((path, start + offset, message, m.group(2)))
+    candidates = []
+    for skeleton, places in sorted(where.items()):
+        if len(places) != 1 or len(skeleton) < 2:
+            continue
+        path, line, message, first = next(iter(places))
+        bare = first.strip(" :=,-")
+        if (
+            path_penalized(path)
+            or _CODE_CHARS.search(bare)
+            or sum(c.isalpha() or c.isspace() for c in bare) < 0.8 * len(bare)
+        ):
+            continue
+        if " " not in bare or sum(len(w) >= 3 for w in _WORD.findall(bare)) < 2:
+            continue
+        candidates.append(docs_eval.DocQuery(" ".join(message.split()), path, line))
+    random.Random(SEED).shuffle(candidates)
+    return sorted(candidates[:PER_LANGUAGE], key=lambda q: q.query)

@@ -2,7 +2,7 @@
 its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
-        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,lines,frames]
+        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,frames]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -57,6 +57,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "nodes": symbols_eval.node_queries,
     "paths": paths_eval.queries,
     "messages": messages_eval.queries,
+    "concatenated": messages_eval.concatenated_queries,
     "lines": lines_eval.queries,
     "frames": frames_eval.queries,
 }

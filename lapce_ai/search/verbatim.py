@@ -9,7 +9,8 @@ ways a chunk holds such a query:
 - *a message it fills*: a string literal of the chunk whose fixed words appear in the query in
   order, its format placeholders (``%s``, ``{}``, ``{0}``, ``${name}``, ``$name``, ``\\(name)``)
   standing for any text: ``Command "%s" is not defined.`` for the message above. The literal
-  may be only part of the query (a log line's timestamp and level around it).
+  may be only part of the query (a log line's timestamp and level around it), and a message
+  built by concatenation counts as one literal (``"Illegal capacity: " + n``).
 
 The share of the query's words a chunk holds that way is its strength; ranking adds it.
 Placeholder syntaxes differ by language but none is spelled like a message's words, so one
@@ -25,6 +26,7 @@ from itertools import pairwise
 from lapce_ai.search.corpus import Corpus
 
 MIN_WORDS = 3  # "is not defined" and longer: fewer words are a phrase any code might hold
+MIN_FILLED_WORDS = 2  # ... or two around a value: "Illegal capacity: %d"
 MAX_QUERY_WORDS = 64  # a phrase regex stays small whatever is pasted
 _WORD = re.compile(r"\w+")
 # A one-line string literal of three words or more (prose, not a MIME type or a path), in any
@@ -34,6 +36,11 @@ _LITERAL = re.compile(
     r"|'((?:[^'\\\n ]|\\.)*(?: (?:[^'\\\n ]|\\.)*){2,})'"
     r"|`([^`\n ]*(?: [^`\n ]*){2,})`"
 )
+# Concatenation (`+`, PHP's `.`, Lua's `..`) around a literal, in the usual quotes.
+_CONCAT = r"\s*(?:\+|\.\.?)\s*"
+_CONCAT_MIDDLE = re.compile(r"([\"'])" + _CONCAT + r"[^\"'\n;,]{1,60}?" + _CONCAT + r"\1")
+_CONCAT_TAIL = re.compile(r"([\"'])(?=" + _CONCAT + r"[\w$(])")
+_CONCAT_HEAD = re.compile(r"(?<=[\w)\]])(" + _CONCAT + r")([\"'])")
 _PLACEHOLDER = re.compile(
     r"%\(\w+\)[-#+ 0-9.]*[A-Za-z]"  # %(name)s
     r"|%[-#+ 0-9.*]*(?:l{0,2}|h{0,2}|[zjtLq])[sdifuxXoeEgGcpaAr@]"  # %s %5.2f %lu %@
@@ -43,6 +50,15 @@ _PLACEHOLDER = re.compile(
     r"|\{\{|\}\}"  # escaped braces
     r"|\{[^{}\s]{0,24}\}"  # {} {0} {name} {d:>5}
 )
+
+
+def _joined(content: str) -> str:
+    """``content`` with each message built by concatenation written as one literal, its
+    operands as placeholders: `"Illegal capacity: " + n` -> `"Illegal capacity: {}" + n`,
+    `"File " + f + " not found"` -> `"File {} not found"`, `n + " items"` -> `n + "{} items"`."""
+    if "+" not in content and "." not in content:
+        return content
+    return _CONCAT_HEAD.sub(r"\1\2{}", _CONCAT_TAIL.sub(r"{}\1", _CONCAT_MIDDLE.sub("{}", content)))
 
 
 def _spelled_out(pieces: list[list[str]], query: str) -> tuple[int, int] | None:
@@ -127,13 +143,16 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
     over the query's words that fill no placeholder (a log line's level and logger count against
     it, the values it prints and numbers do not). 0 when none does, with ``MIN_WORDS`` fixed words or more."""
     best = 0.0
-    for m in _LITERAL.finditer(content):
+    for m in _LITERAL.finditer(_joined(content)):
         literal = m.group(1) or m.group(2) or m.group(3)
         pieces = _PLACEHOLDER.split(literal)
         words = [_WORD.findall(piece) for piece in pieces]
         fixed = sum(_counted(w) for w in words)
+        # A value makes two words a message (`Illegal capacity: %d`); without one, three.
+        if fixed < (MIN_FILLED_WORDS if len(pieces) > 1 else MIN_WORDS):
+            continue
         # A fixed word may run into the value after it (`argument%s`): substrings, not words.
-        if fixed < MIN_WORDS or not all(w in query for piece in words for w in piece):
+        if not all(w in query for piece in words for w in piece):
             continue
         span = _spelled_out([piece for piece in words if piece], query)
         if span is None:
