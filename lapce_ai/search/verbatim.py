@@ -38,9 +38,21 @@ _LITERAL = re.compile(
 )
 # Concatenation (`+`, PHP's `.`, Lua's `..`) around a literal, in the usual quotes.
 _CONCAT = r"\s*(?:\+|\.\.?)\s*"
-_CONCAT_MIDDLE = re.compile(r"([\"'])" + _CONCAT + r"[^\"'\n;,]{1,60}?" + _CONCAT + r"\1")
-_CONCAT_TAIL = re.compile(r"([\"'])(?=" + _CONCAT + r"[\w$(])")
-_CONCAT_HEAD = re.compile(r"(?<=[\w)\]])(" + _CONCAT + r")([\"'])")
+# Each pattern starts with a quote or an operator: one starting with a look-behind costs
+# six times as much (350 us on 4 KB).
+_CONCAT_MIDDLE = re.compile(r"([\"'])" + _CONCAT + r"[^\"'\n;,]{1,60}?" + _CONCAT + r"\1")  # "a " + x + " b"
+_CONCAT_TAIL = re.compile(r"([\"'])(?=" + _CONCAT + r"[\w$(])")  # "a: " + x
+_CONCAT_HEAD = re.compile(r"(\+|\.\.?)(\s*)([\"'])")  # x + " b"
+
+
+def _head_placeholder(m: re.Match[str]) -> str:
+    """`x + " b"` -> `x + "{} b"`: an operand before the operator, not another literal."""
+    before = m.string[max(0, m.start() - 32) : m.start()].rstrip()
+    if before and (before[-1].isalnum() or before[-1] in "_)]"):
+        return m.group(1) + m.group(2) + m.group(3) + "{}"
+    return m.group()
+
+
 _PLACEHOLDER = re.compile(
     r"%\(\w+\)[-#+ 0-9.]*[A-Za-z]"  # %(name)s
     r"|%[-#+ 0-9.*]*(?:l{0,2}|h{0,2}|[zjtLq])[sdifuxXoeEgGcpaAr@]"  # %s %5.2f %lu %@
@@ -58,7 +70,8 @@ def _joined(content: str) -> str:
     `"File " + f + " not found"` -> `"File {} not found"`, `n + " items"` -> `n + "{} items"`."""
     if "+" not in content and "." not in content:
         return content
-    return _CONCAT_HEAD.sub(r"\1\2{}", _CONCAT_TAIL.sub(r"{}\1", _CONCAT_MIDDLE.sub("{}", content)))
+    joined = _CONCAT_TAIL.sub(r"{}\1", _CONCAT_MIDDLE.sub("{}", content))
+    return _CONCAT_HEAD.sub(_head_placeholder, joined)
 
 
 def _spelled_out(pieces: list[list[str]], query: str) -> tuple[int, int] | None:
