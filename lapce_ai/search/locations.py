@@ -12,7 +12,8 @@ A pasted frame names the line that failed, in every language's own way:
     src/routing/mod.rs:42:5: warning: unused variable
 
 and a person may write ``line 42 of router.go``. All of them are a file path (as the other
-machine saw it) and a line number, read by one pattern. The file is the indexed one whose path
+machine saw it) and a line number, read by one rule for every language: the line part, then
+the path next to it. The file is the indexed one whose path
 shares the longest tail with the written one; where the frame gives only a file name, a dotted
 name before it (`java.util.HashMap.resize(`) tells its folders. The answer is the chunk holding
 that line.

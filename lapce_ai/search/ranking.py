@@ -23,7 +23,10 @@
    type's own file ranked with the files extending it (Swift's `Deque.swift` next to
    `Deque+Codable.swift`), per-file saturation decay (diversity) and overlap de-duplication.
    Query forms narrow the definitions: a module path names files (`routing.Router`), an owner
-   names members (`Deque.prepend`), a sentence can place itself in a file ("... in context.go").
+   names members (`Deque.prepend`), a sentence can place itself in a file ("... in context.go"),
+   a pytest id names its file (`tests/test_app.py::test_add`). What a run printed finds its
+   line: a message or a line of code the chunk holding it as written (``search.verbatim``), a
+   stack frame or `file:line` the chunk at that line (``search.locations``).
    Signals that measured no gain were removed (definitions of identifiers embedded in questions; pulling files named
    after a query word into the pool; more in the bench README).
    Ties break on (root, path, start_line): stable.
