@@ -74,9 +74,7 @@ def named_test(query: str, corpus: Corpus) -> tuple[tuple[int, ...], tuple[str, 
     for _ in range(MAX_PLACES):
         if at <= 0:
             break
-        start = at
-        while start > 0 and query[start - 1] in _PATH_CHARS:
-            start -= 1
+        start = _path_start(query, at)
         names = _NODE_NAMES.match(query, at)
         files = _files_at(query[start:at], "", corpus) if _ends_with_file_name(query[start:at]) else []
         if names is not None and files:
@@ -91,9 +89,7 @@ def _places(query: str) -> list[tuple[int, int, int]]:
     costs linear time (one pattern for the whole place backtracks over every start)."""
     places = []
     for m in _LINE_AFTER.finditer(query):
-        start = m.start()
-        while start > 0 and query[start - 1] in _PATH_CHARS:
-            start -= 1
+        start = _path_start(query, m.start())
         if _ends_with_file_name(query[start : m.start()]):
             places.append((start, m.start(), int(m.group(1))))
         if len(places) >= MAX_PLACES:
@@ -103,6 +99,14 @@ def _places(query: str) -> list[tuple[int, int, int]]:
         if path is not None and _ends_with_file_name(path.group().rstrip(".")):
             places.append((path.start(), path.start() + len(path.group().rstrip(".")), int(m.group(1))))
     return sorted(places)
+
+
+def _path_start(query: str, end: int) -> int:
+    """Where the path that ends at ``end`` starts: read back over path characters."""
+    start = end
+    while start > 0 and query[start - 1] in _PATH_CHARS:
+        start -= 1
+    return start
 
 
 def _ends_with_file_name(path: str) -> bool:

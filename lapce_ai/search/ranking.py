@@ -995,10 +995,7 @@ def _add_verbatim(
     share of its words they hold; whether any does. ``lexical_best``: the lexical pool, best
     first (all in ``cand``)."""
     matches = verbatim_matches(query, corpus, cand.tolist(), lexical_best[:MESSAGE_CHECKS].tolist())
-    if matches:
-        place = {i: j for j, i in enumerate(cand.tolist())}
-        for i, share in matches.items():
-            score[place[i]] += boost * share
+    _credit(cand, score, {i: boost * share for i, share in matches.items()})  # all candidates: in place
     return bool(matches)
 
 

@@ -102,7 +102,7 @@ def _counted(words: list[str]) -> int:
 
 def _value_before(text: str) -> str:
     """The value a message starting with a placeholder printed first: ``text``'s last token."""
-    return text[len(text.rstrip()) :] if not text.strip() else text[len(text.rstrip().rpartition(" ")[0]) :]
+    return text[len(text.rstrip().rpartition(" ")[0]) :]
 
 
 def _value_after(text: str) -> str:
@@ -111,7 +111,7 @@ def _value_after(text: str) -> str:
     return text[: len(text) - len(stripped) + len(stripped.partition(" ")[0])]
 
 
-def query_words(query: str) -> list[str]:
+def _query_words(query: str) -> list[str]:
     return _WORD.findall(query.lower())[:MAX_QUERY_WORDS]
 
 
@@ -122,7 +122,7 @@ def verbatim_matches(
     (1.0 for the whole phrase). ``chunks`` are checked for the phrase, ``message_chunks`` (fewer:
     reading a chunk's literals costs more) for a message the query fills too. Empty for queries
     of fewer than ``MIN_WORDS`` words."""
-    words = query_words(query)
+    words = _query_words(query)
     if len(words) < MIN_WORDS:
         return {}
     vocabulary = frozenset(words)
