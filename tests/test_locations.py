@@ -14,7 +14,7 @@ from lapce_ai.index.store import IndexStore
 from lapce_ai.parsing.router import ParserRouter
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
-from lapce_ai.search.locations import _places, located_chunks, named_test
+from lapce_ai.search.locations import OTHER_OVERLOAD, _frame_function, _places, located_chunks, named_test
 from lapce_ai.search.ranking import RankConfig
 
 
@@ -45,6 +45,18 @@ FILES = {
     "gin/context.go": "package gin\n\n"
     + "".join(f"func (c *Context) Step{n}() int {{\n\tx := {n}\n\treturn x\n}}\n\n" for n in range(5)),
     "axum/src/routing/mod.rs": "".join(f"pub fn route{n}() -> u32 {{\n    {n}\n}}\n\n" for n in range(5)),
+    # `run` twice (two classes, long enough to be cut into methods): a moved frame naming it is
+    # read as the nearer one first.
+    "lib/codec.py": "".join(
+        f"class Codec{n}:\n"
+        + "".join(
+            f"    def {name}(self, data):\n"
+            + "".join(f"        data = data * {m} + 1  # {name} step {m}\n" for m in range(7))
+            + "        return data\n\n"
+            for name in (*(f"step{n}{m}" for m in range(9)), "run")
+        )
+        for n in range(2)
+    ),
     SWIFT_FILE: "extension BitSet {\n"
     + "".join(f"  func check{n}() -> Bool {{\n    return {n} > 0\n  }}\n" for n in range(5))
     + "}\n",
@@ -68,7 +80,7 @@ def located_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
 def _at(store: IndexStore, query: str) -> list[tuple[str, int, int]]:
     corpus = load_corpus(store)
     chunks = located_chunks(query, corpus)
-    return [(corpus.paths[i], int(corpus.start_lines[i]), int(corpus.end_lines[i])) for i in chunks]
+    return [(corpus.paths[i], int(corpus.start_lines[i]), int(corpus.end_lines[i])) for i, _share in chunks]
 
 
 def _holds(place: tuple[str, int, int], path: str, line: int) -> bool:
@@ -121,6 +133,70 @@ def test_a_pasted_frame_finds_its_chunk_first(located_index: IndexStore, embedde
     filtered = SearchEngine(located_index, embedder).search(frame, 3, SearchFilters(path="tools"))
     assert filtered and all(r.path.startswith("tools/") for r in filtered)
     assert RankConfig().location > 0 and RankConfig().without("location").location == 0
+
+
+@pytest.mark.parametrize(
+    ("frame", "path", "symbol"),
+    [
+        # The line now lies in another function (`decode`, 21-29) or past the end of the file.
+        ('File "/srv/app/lib/json/decoder.py", line 25, in raw_decode', "lib/json/decoder.py", "raw_decode"),
+        ('File "/srv/app/lib/json/decoder.py", line 999, in raw_decode', "lib/json/decoder.py", "raw_decode"),
+        (
+            "goroutine 1 [running]:\ngithub.com/gin-gonic/gin.(*Context).Step1(...)\n"
+            "\t/home/ci/go/pkg/mod/github.com/gin-gonic/gin/context.go:20 +0x1d",
+            "gin/context.go",
+            "Step1",
+        ),
+    ],
+)
+def test_a_frame_from_moved_code_finds_its_function_by_name(
+    located_index: IndexStore, embedder: Embedder, frame: str, path: str, symbol: str
+) -> None:
+    # Read by its line alone, the frame would put the chunk now at that line first.
+    top = SearchEngine(located_index, embedder).search(frame, 3)
+    assert (top[0].path, top[0].symbol) == (path, symbol), top[0]
+
+
+def test_a_moved_frame_reads_overloads_nearest_first(located_index: IndexStore) -> None:
+    corpus = load_corpus(located_index)
+    runs = sorted(
+        i
+        for i, (p, s) in enumerate(zip(corpus.paths, corpus.symbols, strict=True))
+        if p == "lib/codec.py" and s.endswith(".run")
+    )
+    assert len(runs) == 2
+    near_second = int(corpus.start_lines[runs[1]]) - 2  # inside Codec1's step18, nearer its run
+    found = located_chunks(f'File "/x/lib/codec.py", line {near_second}, in run', corpus)
+    assert [(corpus.symbols[i], share) for i, share in found] == [("Codec1.run", 1.0), ("Codec0.run", OTHER_OVERLOAD)]
+    # A line inside a chunk of the frame's name is taken as it is.
+    found = located_chunks(f'File "/x/lib/codec.py", line {int(corpus.start_lines[runs[0]])}, in run', corpus)
+    assert [corpus.symbols[i] for i, _ in found] == ["Codec0.run"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "function"),
+    [
+        ('File "/srv/app/json/decoder.py", line 355, in raw_decode', "raw_decode"),
+        ("at java.util.HashMap.resize(HashMap.java:704)", "resize"),
+        ("at debounce (/app/node_modules/lodash/debounce.js:12:9)", "debounce"),
+        ("at System.Text.Json.Utf8JsonReader.Read() in /_/src/Utf8JsonReader.cs:line 123", "Read"),
+        ("#0 /var/www/src/Yaml/Parser.php(223): Parser->parse()", "parse"),
+        ("/usr/share/lua/5.4/list.lua:302: in function 'insert'", "insert"),
+        ("/usr/share/lua/5.4/list.lua:302: in function <list.lua:290>", ""),
+        ('/ci/lib/std/crypto/sha3.zig:667:25: 0x10a3f in "keccak-512 single" (test)', '"keccak-512 single"'),
+        ("#1  0x00007ffff7a4e8b4 in sysmalloc () at ../glibc/malloc/malloc.c:2688", "sysmalloc"),
+        ("#1      Parser.parse (package:yaml/src/parser.dart:42:7)", "parse"),
+        ("error, called at src/Data/Map.hs:42:15 in main:Data.Map", ""),
+        ("src/routing/mod.rs:42:5: warning: unused variable", ""),
+        ("what does line 5 of tools/json/decoder.py do?", ""),
+        ("app.(*Server).Serve(0xc000012345)\n\t/srv/app/server.go:88 +0x1d", "Serve"),  # Go
+        # The line above a Python frame is the code of the one before: not this frame's function.
+        ('    obj = self.raw_decode(s)\n  File "/srv/app/main.py", line 9, in <module>', ""),
+    ],
+)
+def test_the_function_a_frame_names(frame: str, function: str) -> None:
+    start, end, _line = _places(frame)[-1]  # the last: `.Serve(0` reads as a place too
+    assert _frame_function(frame, start, end) == function
 
 
 def test_hostile_queries_are_read_in_linear_time() -> None:

@@ -12,6 +12,11 @@ installation or CI folder before the corpus path) and the chunk's name as the fu
 The answer is the chunk holding that line (NDCG@10 of one target). The forms are written here
 from each ecosystem's documented output, not read from the engine. ``PER_LANGUAGE`` a
 language, a fixed-seed sample.
+
+Suite ``stale``: the same frames taken from another version of the code, whose lines have
+moved since (a trace from production read against a newer checkout): the frame's line is off by
+3 to 40 lines either way, and the answer is still the function it names. The Swift and Haskell
+forms name no function, so they are left out of it.
 """
 
 from __future__ import annotations
@@ -54,6 +59,20 @@ FRAMES: dict[str, Callable[[str, int, str, str], str]] = {
 
 
 def queries(index: Path) -> list[docs_eval.DocQuery]:
+    return _frames(index, drift=False)
+
+
+def stale_queries(index: Path) -> list[docs_eval.DocQuery]:
+    if index.parent.name in UNNAMED:
+        return []
+    return _frames(index, drift=True)
+
+
+UNNAMED = ("swift", "haskell")  # their frames name no function
+MAX_DRIFT = 40
+
+
+def _frames(index: Path, drift: bool) -> list[docs_eval.DocQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
     language = index.parent.name
     frame = FRAMES.get(language)
@@ -69,6 +88,7 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
             continue
         line = rng.randint(start, end)
         owner = segments[-2] if len(segments) > 1 else ""
-        found.append(docs_eval.DocQuery(frame(path, line, segments[-1], owner), path, line))
+        shown = max(1, line + rng.choice((-1, 1)) * rng.randint(3, MAX_DRIFT)) if drift else line
+        found.append(docs_eval.DocQuery(frame(path, shown, segments[-1], owner), path, line))
     random.Random(SEED).shuffle(found)
     return sorted(found[:PER_LANGUAGE], key=lambda q: (q.path, q.line or 0))

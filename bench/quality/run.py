@@ -2,7 +2,8 @@
 its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
-        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,frames]
+        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
+                 frames,stale]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -60,6 +61,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "concatenated": messages_eval.concatenated_queries,
     "lines": lines_eval.queries,
     "frames": frames_eval.queries,
+    "stale": frames_eval.stale_queries,
 }
 
 ABLATIONS = [

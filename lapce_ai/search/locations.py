@@ -17,6 +17,11 @@ the path next to it. The file is the indexed one whose path
 shares the longest tail with the written one; where the frame gives only a file name, a dotted
 name before it (`java.util.HashMap.resize(`) tells its folders. The answer is the chunk holding
 that line.
+
+A trace from another version of the code (production, an older build) points at lines that have
+moved since. Most frames also name their function, so where the chunk at the line does not bear
+that name and a chunk of the same file does, the named chunk (the nearest to the line) is the
+answer.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ import re
 
 import numpy as np
 
-from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.corpus import Corpus, IntArray
 from lapce_ai.search.named_files import files_named_any_case
+from lapce_ai.search.tokenize import symbol_name
 
 MAX_PLACES = 16  # a pasted trace's first frames: enough to place it, bounded work
 MAX_SPACES = 3  # spaces read back into a file name
+MAX_OVERLOADS = 4  # chunks of a moved frame's function name credited, the nearest first
+OTHER_OVERLOAD = 0.5  # their share of the boost after the nearest (still above the pools)
 
 # The line part of a place, after its file: `", line 355`, `:line 123`, `:42:5`, `(223)`,
 # `:[12,5]` (Maven), ` on line 42` (PHP).
@@ -40,11 +48,22 @@ _PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _PATH_FORWARD = re.compile(r"[\w.$@+~/\\-]+")
 _FILE_NAME = re.compile(r"[^/\\]*\.[A-Za-z][A-Za-z0-9]{0,9}")
 _QUALIFIED_CALL = re.compile(r"([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+)\s*\(\s*$")
+# The function a frame names: after ` in ` (`, in raw_decode`, Lua's `in function 'parse'`,
+# Zig's `in parse (std)` and `in "test name"`, gdb's `in parse () at`), else called on its line
+# (`.resize(File.java`, `at debounce (/app/`, `Read() in`, `->parse()`), else, for a line that
+# holds only its place, called on the line above (Go).
+_IN_FUNCTION = re.compile(
+    r"\bin (?:(?:function|method|local|upvalue|field) )?(?!(?:function|method|local|upvalue|field) )"
+    r"(\"[^\"\n]{1,200}\"|'?[A-Za-z_$][\w$]*'?)(?![\w$:.<])"
+)
+_CALLED = re.compile(r"([A-Za-z_$][\w$]*)\s*\(")
 
 
-def located_chunks(query: str, corpus: Corpus) -> tuple[int, ...]:
-    """The chunks holding the lines the query places in files, in the order it names them."""
-    found: dict[int, None] = {}
+def located_chunks(query: str, corpus: Corpus) -> tuple[tuple[int, float], ...]:
+    """The chunks holding the lines the query places in files, in the order it names them, each
+    with its share of the boost: 1, or ``OTHER_OVERLOAD`` for the further chunks of the frame's
+    function name when its line has moved (overloads: the nearest first)."""
+    found: dict[int, float] = {}
     for start, end, line in _places(query)[:MAX_PLACES]:
         qualifier = _QUALIFIED_CALL.search(query[max(0, start - 200) : start])
         files = _files_at(query[start:end], qualifier.group(1) if qualifier else "", corpus)
@@ -55,11 +74,52 @@ def located_chunks(query: str, corpus: Corpus) -> tuple[int, ...]:
                 break
             start = query.rfind(" ", 0, start - 1) + 1
             files = _files_at(query[start:end].lstrip("\"'(`"), "", corpus)
+        function = _frame_function(query, start, end)
         for f in files:
             chunk = _chunk_at(corpus, f, line)
-            if chunk is not None:
-                found[chunk] = None
-    return tuple(found)
+            if chunk is None:
+                continue
+            chunks = _named_near(corpus, f, line, function, chunk) if function else [chunk]
+            for share, c in zip((1.0, *[OTHER_OVERLOAD] * (MAX_OVERLOADS - 1)), chunks, strict=False):
+                found[c] = max(found.get(c, 0.0), share)
+    return tuple(found.items())
+
+
+def _frame_function(query: str, start: int, end: int) -> str:
+    """The function named by the frame whose path spans ``start:end``, or ""."""
+    line_start = query.rfind("\n", 0, start) + 1
+    line_end = query.find("\n", end)
+    line_end = len(query) if line_end < 0 else line_end
+    after = _IN_FUNCTION.search(query, end, line_end)
+    if after is not None:
+        return after.group(1).strip("'")
+    before = [m.group(1) for m in _CALLED.finditer(query, line_start, start)]
+    if before:
+        return before[-1]
+    called = _CALLED.search(query, end, line_end)
+    if called is not None:
+        return called.group(1)
+    if line_start > 0 and not query[line_start:start].strip():  # Go: the call, then its place
+        above = [m.group(1) for m in _CALLED.finditer(query, query.rfind("\n", 0, line_start - 1) + 1, line_start)]
+        return above[-1] if above else ""
+    return ""
+
+
+def _named_near(corpus: Corpus, file: int, line: int, function: str, at_line: int) -> list[int]:
+    """``[at_line]`` when it bears the frame's function name or no chunk of the file does; else
+    the file's chunks of that name, the nearest to ``line`` first (the code moved since the
+    trace; several where the name is overloaded)."""
+    name = function.lower()
+    if symbol_name(corpus.symbols[at_line]) == name:
+        return [at_line]
+    named = [c for c in _file_chunks(corpus, file).tolist() if symbol_name(corpus.symbols[c]) == name]
+    if not named:
+        return [at_line]
+    return sorted(named, key=lambda c: (_distance(corpus, c, line), corpus.position[c]))
+
+
+def _distance(corpus: Corpus, chunk: int, line: int) -> int:
+    return max(0, int(corpus.start_lines[chunk]) - line, line - int(corpus.end_lines[chunk]))
 
 
 _NODE_NAMES = re.compile(r"(?:::[A-Za-z_]\w*)+")
@@ -143,10 +203,7 @@ def _files_at(path: str, qualifier: str, corpus: Corpus) -> list[int]:
 def _chunk_at(corpus: Corpus, file: int, line: int) -> int | None:
     """The file's chunk holding ``line`` (the smallest, where chunks nest), else the last one
     starting before it."""
-    offsets, members = corpus.file_members()
-    chunks = members[offsets[file] : offsets[file + 1]]
-    if corpus.alive is not None:  # a changed file's old chunks stay in a layered corpus
-        chunks = chunks[corpus.alive[chunks]]
+    chunks = _file_chunks(corpus, file)
     if not chunks.size:
         return None
     starts, ends = corpus.start_lines[chunks], corpus.end_lines[chunks]
@@ -155,3 +212,11 @@ def _chunk_at(corpus: Corpus, file: int, line: int) -> int | None:
         return int(chunks[holding[np.argmin(ends[holding] - starts[holding])]])
     before = np.flatnonzero(starts <= line)
     return int(chunks[before[np.argmax(starts[before])]]) if before.size else None
+
+
+def _file_chunks(corpus: Corpus, file: int) -> IntArray:
+    offsets, members = corpus.file_members()
+    chunks = members[offsets[file] : offsets[file + 1]]
+    if corpus.alive is not None:  # a changed file's old chunks stay in a layered corpus
+        chunks = chunks[corpus.alive[chunks]]
+    return chunks

@@ -191,7 +191,8 @@ class QueryInfo:
     mentioned: tuple[int, ...] = ()  # files a sentence mentions ("how does Abort work in context.go")
     scope: tuple[int, ...] = ()  # files a qualified name's module names (axum::routing::Router)
     owner: str = ""  # what a qualified name is a member of: `Deque` of `Deque.prepend`
-    located: tuple[int, ...] = ()  # chunks holding a line it places in a file (a stack frame, `mod.rs:42`)
+    # chunks holding a line it places in a file (a stack frame, `mod.rs:42`), with their share of the boost
+    located: tuple[tuple[int, float], ...] = ()
 
 
 def last_segment(name: str) -> str:
@@ -1001,14 +1002,15 @@ def _add_verbatim(
 
 def _add_located(
     corpus: Corpus,
-    chunks: tuple[int, ...],
+    chunks: tuple[tuple[int, float], ...],
     cand: IntArray,
     score: npt.NDArray[np.float64],
     allowed: BoolArray | None,
     boost: float,
 ) -> tuple[IntArray, npt.NDArray[np.float64]]:
-    """Boost the chunks holding the lines a query places in files; those outside the pools join."""
-    return _credit(cand, score, {i: boost for i in chunks if allowed is None or allowed[i]})
+    """Boost the chunks holding the lines a query places in files by their share; those outside
+    the pools join."""
+    return _credit(cand, score, {i: boost * share for i, share in chunks if allowed is None or allowed[i]})
 
 
 def _credit(
