@@ -11,6 +11,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from lapce_ai.config.settings import EmbedderSettings, PathSettings, Settings
 from lapce_ai.embedding.base import Embedder
+from lapce_ai.index.indexer import Indexer
+from lapce_ai.index.store import IndexStore
+from lapce_ai.parsing.router import ParserRouter
 
 
 def settings_for(tmp_path: Path, **features: object) -> Settings:
@@ -22,6 +25,19 @@ def settings_for(tmp_path: Path, **features: object) -> Settings:
             "features": base.features.model_copy(update=features),
         }
     )
+
+
+def index_files(tmp: Path, files: dict[str, str], embedder: Embedder) -> IndexStore:
+    """A real index of these files (relative path -> text), written under ``tmp / "ws"``."""
+    root = tmp / "ws"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    settings = settings_for(tmp)
+    store = IndexStore.open(tmp / "index", embedder.model_id, embedder.dim, create=True)
+    summary = Indexer(settings, store, embedder, ParserRouter(settings.features, settings.performance)).index(root)
+    assert summary.files_failed == 0
+    return store
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import settings_for
+from conftest import index_files
 
 from lapce_ai.embedding.base import Embedder
-from lapce_ai.index.indexer import Indexer
 from lapce_ai.index.store import IndexStore
-from lapce_ai.parsing.router import ParserRouter
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.locations import OTHER_OVERLOAD, _frame_function, _places, located_chunks, named_test
@@ -65,16 +63,7 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def located_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
-    tmp = tmp_path_factory.mktemp("locations")
-    root = tmp / "ws"
-    for rel, text in FILES.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    settings = settings_for(tmp)
-    store = IndexStore.open(tmp / "index", embedder.model_id, embedder.dim, create=True)
-    summary = Indexer(settings, store, embedder, ParserRouter(settings.features, settings.performance)).index(root)
-    assert summary.files_failed == 0
-    return store
+    return index_files(tmp_path_factory.mktemp("locations"), FILES, embedder)
 
 
 def _at(store: IndexStore, query: str) -> list[tuple[str, int, int]]:

@@ -3,7 +3,7 @@ its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
         [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
-                 frames,stale]
+                 frames,stale,titles]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -33,6 +33,7 @@ import lines_eval
 import messages_eval
 import paths_eval
 import symbols_eval
+import titles_eval
 from common import (
     CORPORA,
     COSQA_DATA,
@@ -63,6 +64,9 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "frames": frames_eval.queries,
     "stale": frames_eval.stale_queries,
 }
+# Suites with corpora of their own (code bases with their tests).
+OWN_SUITES = ("titles",)
+SUITES = (*DERIVED_SUITES, *OWN_SUITES)
 
 ABLATIONS = [
     "definition",
@@ -70,6 +74,7 @@ ABLATIONS = [
     "mentioned_file",
     "verbatim",
     "location",
+    "test_title",
     "module_scope",
     "member_scope",
     "path_match",
@@ -216,6 +221,21 @@ def docs_prepare(provider: str, embedder: Any) -> dict[str, tuple[Path, list[doc
     return out
 
 
+def titles_prepare(provider: str, embedder: Any) -> dict[str, tuple[Path, list[docs_eval.DocQuery]]]:
+    out: dict[str, tuple[Path, list[docs_eval.DocQuery]]] = {}
+    for name, src in titles_eval.corpora().items():
+        index = WORK / "titles" / name / f"index-{provider}"
+        if not (index / "_complete").exists():
+            summary = build_index(src, index, provider, embedder, fresh=True)
+            print(f"  titles {name}: {summary['chunks_total']} chunks in {summary['wall']:.0f}s", file=sys.stderr)
+            (index / "_complete").write_text(json.dumps(summary))
+        ensure_summaries(index, embedder)
+        out[name] = (index, titles_eval.queries(index))
+    if not out:
+        print("  titles: no corpus on this machine (titles_eval.py --export), skipped", file=sys.stderr)
+    return out
+
+
 def searcher_for(engines: dict[str, Any]) -> Callable[[str], SearchFn]:
     return lambda lang: lambda q, k: engines[lang].search(q, k)
 
@@ -240,7 +260,7 @@ def docs_run(search_for: Callable[[str], SearchFn], prepared: dict[str, tuple[Pa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suite", default="cosqa,semble,docs," + ",".join(DERIVED_SUITES))
+    ap.add_argument("--suite", default="cosqa,semble,docs," + ",".join(SUITES))
     ap.add_argument("--embedder", default="transformer", help="static | transformer | null (lexical only)")
     ap.add_argument("--modes", default="lexical,dense,hybrid")
     ap.add_argument("--repos", default="gin,axum,trpc,rack,commons-lang,nlohmann-json,phoenix,exposed")
@@ -269,6 +289,8 @@ def main() -> None:
         for suite, make in DERIVED_SUITES.items()
         if suite in suites
     }
+    if "titles" in suites:
+        derived["titles"] = titles_prepare(provider, embedder)
     if "docs" not in suites:
         docs = {}
 
@@ -317,7 +339,7 @@ def print_row(name: str, r: dict[str, Any]) -> None:
         parts.append(f"semble {r['semble']['mean']:.3f}")
     if "docs" in r:
         parts.append(f"docs {r['docs']['mean']:.3f}")
-    for suite in DERIVED_SUITES:
+    for suite in SUITES:
         if suite in r:
             parts.append(f"{suite} {r[suite]['mean']:.3f}")
     parts.append(f"({r['seconds']:.0f}s)")
@@ -345,7 +367,7 @@ def print_table(modes: dict[str, Any], repos: list[str]) -> None:
         for lang in modes[names[0]]["docs"]["langs"]:
             print(f"| docs {lang} | " + " | ".join(f"{modes[m]['docs']['langs'][lang]:.3f}" for m in names) + " |")
         print("| **docs mean** | " + " | ".join(f"**{modes[m]['docs']['mean']:.3f}**" for m in names) + " |")
-    for suite in DERIVED_SUITES:
+    for suite in SUITES:
         if names and suite in modes[names[0]]:
             for lang in modes[names[0]][suite]["langs"]:
                 cells = [f"{modes[m][suite]['langs'][lang]:.3f}" for m in names]
@@ -357,7 +379,7 @@ def print_ablation(mode: str, ab: dict[str, Any], repos: list[str]) -> None:
     full = ab["full"]
     print(f"\nAblation ({mode}): each row switches one signal off; Δ = variant - full (negative: signal helps)")
     has_docs = "docs" in full
-    extra = [suite for suite in DERIVED_SUITES if suite in full]
+    extra = [suite for suite in SUITES if suite in full]
 
     def cell(value: float, base: float, name: str, with_value: bool = True) -> str:
         if name == "full":

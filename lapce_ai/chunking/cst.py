@@ -22,7 +22,7 @@ import tree_sitter
 import xxhash
 
 from lapce_ai.chunking.ids import chunk_id, content_hash
-from lapce_ai.chunking.model import PARSER_CST, Chunk
+from lapce_ai.chunking.model import PARSER_CST, TEST_KIND, Chunk
 from lapce_ai.parsing.languages import (
     Definition,
     DocNodes,
@@ -34,9 +34,9 @@ from lapce_ai.parsing.languages import (
 
 # Kinds whose nested functions are methods.
 CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
-# Kinds that only scope the names inside them (C++/C#/PHP/TypeScript namespaces): the
-# definitions inside are what a search asks for.
-SCOPE_KINDS = frozenset({"namespace"})
+# Kinds that only scope the names inside them (C++/C#/PHP/TypeScript namespaces) or group them
+# (a test block's `describe`): the definitions inside are what a search asks for.
+SCOPE_KINDS = frozenset({"namespace", TEST_KIND})
 MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow-ups
 # Bumped whenever the same tree gives other chunks: caches of chunked files must not serve the
 # old ones, and indexes re-chunk their files (2: documentation nodes join their definition;
@@ -47,8 +47,9 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # and a node is opened when its documentation is followed only by small nodes, a pragma say;
 # 6: also when small code outside it, a fixity or an annotation, sits before the definition;
 # 7: a namespace that fits in one chunk is named after its one definition, or opened where it
-# holds several, each then in its own chunk).
-CHUNKER_VERSION = 7
+# holds several, each then in its own chunk; 8: test blocks (`describe`, `it`, `test`) are named
+# definitions, and a block holding others is opened like a namespace).
+CHUNKER_VERSION = 8
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,13 @@ class CstChunker:
     def _emit_def(self, d: _Def, out: list[_Piece], source: bytes, depth: int) -> None:
         node = d.node
         fits = self._fits(node.start_byte, node.end_byte, source)
-        if d.kind in SCOPE_KINDS and len(d.children) == 1 and fits:
+        scope = _opened(d)
+        only = d.children[0] if len(d.children) == 1 else None
+        if scope and only is not None and fits and not (only.kind == TEST_KIND and _opened(only)):
             # A namespace only scopes names: one that holds a single definition (a C# file's
-            # class) is that definition's chunk, named after it.
-            only = d.children[0]
+            # class) is that definition's chunk, named after it (unless that is a block of tests).
             out.append(_Piece(node.start_byte, node.end_byte, only.kind, only.symbol))
-        elif d.kind in SCOPE_KINDS and d.children:
+        elif scope and d.children:
             # Several definitions each get their own chunk, even where the namespace would fit in one.
             self._emit_region(node, d.children, d.kind, d.symbol, out, source, depth + 1)
         elif fits:
@@ -243,6 +245,12 @@ class CstChunker:
             out.append((pos, stop))
             pos = stop
         return out
+
+
+def _opened(d: _Def) -> bool:
+    """A definition cut into its definitions even where it would fit in one chunk: a namespace,
+    a test block holding others, a class or module of tests (ExUnit's, minitest's)."""
+    return d.kind in SCOPE_KINDS or any(c.kind == TEST_KIND for c in d.children)
 
 
 def _nest(defs: list[Definition]) -> list[_Def]:

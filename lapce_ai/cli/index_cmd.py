@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--path", help="path prefix or glob, relative to the workspace root")
     p.add_argument("--language", help="a language or an alias: python / py, javascript / js, go / golang, cpp / c++")
-    p.add_argument("--kind", help="function, method, class, struct, interface, enum, impl, trait, type, module ...")
+    p.add_argument("--kind", help="function, method, class, struct, interface, enum, impl, type, module, test ...")
     p.add_argument("--mode", choices=["hybrid", "lexical", "dense"], default="hybrid")
     p.add_argument("--embedder", choices=EMBEDDERS)
     p.add_argument("--json", action="store_true")

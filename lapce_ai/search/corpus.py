@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from lapce_ai.chunking.model import TEST_KIND
 from lapce_ai.search.filters import SearchFilters, compile_path_filter
 from lapce_ai.search.tokenize import file_stem, stem_key, symbol_name
 
@@ -385,6 +386,7 @@ class Corpus:
         paths = table.column("path").to_pylist()
         starts = np.asarray(table.column("start_line").to_numpy(zero_copy_only=False), dtype=np.int64)
         symbols = [s or "" for s in table.column("symbol").to_pylist()]
+        kinds = [k or "" for k in table.column("kind").to_pylist()]
         vectors, space, first_stage = _vector_columns(table)
         files: list[tuple[str, str]] = []
         file_no: dict[tuple[str, str], int] = {}
@@ -406,7 +408,7 @@ class Corpus:
             by_stem.setdefault(stems[f], []).append(i)
             by_stem.setdefault(keys[f], []).append(i)
             name = symbol_name(symbols[i])
-            if name:
+            if name and kinds[i] != TEST_KIND:  # `describe Rack::Builder` uses the name, not defines it
                 by_symbol.setdefault(name, []).append(i)
         rowids = None
         if "_rowid" in table.column_names:
@@ -419,7 +421,7 @@ class Corpus:
             start_lines=starts,
             end_lines=np.asarray(table.column("end_line").to_numpy(zero_copy_only=False), dtype=np.int64),
             symbols=symbols,
-            kinds=[k or "" for k in table.column("kind").to_pylist()],
+            kinds=kinds,
             languages=[x or "" for x in table.column("language").to_pylist()],
             contents=table.column("content").to_pylist(),
             file_of=file_of,

@@ -47,6 +47,7 @@ from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.locations import located_chunks, named_test
 from lapce_ai.search.named_files import FOLDER_NAMED, files_named, mentioned_files, module_files, named_files
+from lapce_ai.search.test_titles import named_tests
 from lapce_ai.search.tokenize import (
     QUERY_STOPWORDS,
     code_tokens,
@@ -91,6 +92,10 @@ class RankConfig:
     # (`Command "deploy" is not defined.`), or a phrase (search.verbatim). 2 / 3 / 4: concatenated
     # messages 0.832 / 0.842 / 0.842, lines 0.988 / 0.989 / 0.989, docs 0.6375 / 0.6375 / 0.6371.
     verbatim: float = 3.0
+    # + max score x the share of the query's words a test block's title path holds, where the
+    # query names it as a runner prints a failure (`FAIL app.test.ts > Router > adds a route`;
+    # search.test_titles); tests are then what is asked for, and the test penalty is not applied.
+    test_title: float = 3.0
     module_scope: bool = True  # a module-qualified name (routing.Router) counts definitions in that module
     member_scope: bool = True  # a member named with its owner (Deque.prepend) counts that owner's members
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
@@ -118,6 +123,7 @@ class RankConfig:
             "mentioned_file": {"mentioned_file": 0.0},
             "verbatim": {"verbatim": 0.0},
             "location": {"location": 0.0},
+            "test_title": {"test_title": 0.0},
             "module_scope": {"module_scope": False},
             "member_scope": {"member_scope": False},
             "path_match": {"path_match": 0.0},
@@ -146,6 +152,7 @@ NO_SIGNALS = RankConfig(
     mentioned_file=0.0,
     verbatim=0.0,
     location=0.0,
+    test_title=0.0,
     path_match=0.0,
     name_cover=0.0,
     test_penalty=1.0,
@@ -193,6 +200,9 @@ class QueryInfo:
     owner: str = ""  # what a qualified name is a member of: `Deque` of `Deque.prepend`
     # chunks holding a line it places in a file (a stack frame, `mod.rs:42`), with their share of the boost
     located: tuple[tuple[int, float], ...] = ()
+    # test blocks it names as a runner prints a failure (`Router > adds a route`), with the
+    # share of its words their title paths hold
+    tests: tuple[tuple[int, float], ...] = ()
 
 
 def last_segment(name: str) -> str:
@@ -240,6 +250,7 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
         scope = module_files(qualifier, corpus)
     owner = last_segment(qualifier) if qualifier else ""
     symbols_named = tuple(dict.fromkeys(symbols))
+    tests = tuple(named_tests(q, corpus, sentences_only=is_symbol).items()) if corpus is not None else ()
     return QueryInfo(
         q,
         is_symbol,
@@ -251,6 +262,7 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
         scope=scope,
         owner=owner,
         located=located,
+        tests=tests,
     )
 
 
@@ -614,7 +626,9 @@ def rank(
     if config.mentioned_file > 0 and info.mentioned:
         cand, score = _add_named_files(corpus, info.mentioned, cand, score, allowed, config.mentioned_file * max_score)
     if config.location > 0 and info.located:
-        cand, score = _add_located(corpus, info.located, cand, score, allowed, config.location * max_score)
+        cand, score = _add_shares(corpus, info.located, cand, score, allowed, config.location * max_score)
+    if config.test_title > 0 and info.tests:
+        cand, score = _add_shares(corpus, info.tests, cand, score, allowed, config.test_title * max_score)
     written = False  # some candidate holds the query as written
     if config.verbatim > 0 and not info.is_symbol and not info.files:
         written = _add_verbatim(corpus, info.text, cand, score, lex_idx, config.verbatim * max_score)
@@ -666,7 +680,7 @@ def rank(
         score += config.file_summary * max_score * _minmax_known(summary_sims[file_ids])[file_of_cand]
 
     # Test / example / vendored paths; documentation and config text.
-    if config.test_penalty != 1.0:
+    if config.test_penalty != 1.0 and not (config.test_title > 0 and info.tests):
         penalized = corpus.derived("test_paths", _test_paths)[file_ids][file_of_cand]
         score = np.where(penalized, score * config.test_penalty, score)
     if config.prose_penalty != 1.0:
@@ -1000,7 +1014,7 @@ def _add_verbatim(
     return bool(matches)
 
 
-def _add_located(
+def _add_shares(
     corpus: Corpus,
     chunks: tuple[tuple[int, float], ...],
     cand: IntArray,
@@ -1008,8 +1022,8 @@ def _add_located(
     allowed: BoolArray | None,
     boost: float,
 ) -> tuple[IntArray, npt.NDArray[np.float64]]:
-    """Boost the chunks holding the lines a query places in files by their share; those outside
-    the pools join."""
+    """Boost each chunk by its share of ``boost`` (the lines a query places in files, the tests it
+    names); those outside the pools join."""
     return _credit(cand, score, {i: boost * share for i, share in chunks if allowed is None or allowed[i]})
 
 

@@ -73,3 +73,19 @@
   (assignment_expression
     left: (member_expression property: (property_identifier) @name)
     right: [(arrow_function) (function_expression) (generator_function)])) @definition.function
+
+; Test blocks (Jest, Vitest, Mocha, Jasmine, node:test): describe('Router', () => ...),
+; it('adds a route', function () ...), test.only(...): named by their title, so a test file is
+; cut along its tests and a failing test's title finds its code.
+(expression_statement
+  (call_expression
+    function: [
+      (identifier) @_fn
+      (member_expression object: (identifier) @_fn property: (property_identifier))
+    ]
+    arguments: (arguments
+      .
+      (string (string_fragment) @name)
+      .
+      [(arrow_function) (function_expression)]))
+  (#any-of? @_fn "describe" "context" "suite" "it" "test" "specify")) @definition.test

@@ -45,3 +45,11 @@
       (binary_operator left: (identifier) @name operator: "when")
     ])
   (#any-of? @_kw "defmacro" "defmacrop" "defguard" "defguardp")) @definition.macro
+
+; ExUnit test blocks: describe "call/2" do, test "invokes plugs", %{conn: conn} do: named by
+; their title, so a test file is cut along its tests and a failing test's title finds its code.
+(call
+  target: (identifier) @_kw
+  (arguments . (string (quoted_content) @name))
+  (do_block)
+  (#any-of? @_kw "describe" "test" "property")) @definition.test

@@ -1,0 +1,118 @@
+"""A failing test, as its runner names it, finds the test block.
+
+Runners name a failed test by the titles of its blocks, outermost first, in their own way:
+
+    ● prototype pollution › global prototype chain is not polluted       (Jest)
+    FAIL src/app.test.ts > Router > adds a route                         (Vitest)
+    1) Rack::Builder supports mapping                                     (RSpec)
+    test forward strips segments of the path (PlugTest)                  (ExUnit)
+    NokogiriTest#test_0004_renders with inline layouts                   (minitest)
+
+and Mocha puts each title on a line of its own. Test blocks are chunks of kind ``test`` named by
+their title path (``prototype pollution.global prototype chain is not polluted``). One rule
+reads every form, with no per-runner code: a test chunk whose title path ends with words the
+query holds in a row (two at least) is the failed test, credited by the share of the query's
+words its title path holds. The query's other words are the runner's marks (``FAIL``, ``test``,
+a number, a file): a sentence that merely shares a test's last words holds too many others.
+"""  # noqa: RUF002 (Jest's own separator)
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lapce_ai.chunking.model import TEST_KIND
+from lapce_ai.parsing.languages import language_for_path
+from lapce_ai.search.corpus import Corpus
+
+MIN_RUN = 2  # words in a row a title must end with: one word is any name
+MIN_SHARE = 0.6  # of the query's words the title path must hold (a runner adds a word or two)
+MAX_QUERY_WORDS = 64  # a pasted failure report's first words: enough to hold its titles
+FILE_BONUS = 0.1  # of the boost, for a test in the file the query names (`FAIL src/app.test.ts > ...`)
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class _Titles:
+    by_last_pair: dict[tuple[str, str], list[int]]  # the last two words of a title path -> test chunks
+    words: dict[int, tuple[str, ...]]  # test chunk -> its title path's words
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.lower()))
+
+
+def _titles(corpus: Corpus) -> _Titles:
+    by_last_pair: dict[tuple[str, str], list[int]] = {}
+    words: dict[int, tuple[str, ...]] = {}
+    for i, kind in enumerate(corpus.kinds):
+        if kind != TEST_KIND:
+            continue
+        path_words = _words(corpus.symbols[i])
+        if len(path_words) >= MIN_RUN:
+            words[i] = path_words
+            by_last_pair.setdefault((path_words[-2], path_words[-1]), []).append(i)
+    return _Titles(by_last_pair, words)
+
+
+def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dict[int, float]:
+    """The test chunks the query names as a runner prints a failure, each with its share of the
+    boost: the share of the query's words its title path holds (at least ``MIN_SHARE``) times
+    the share of its title path the query holds (of two tests with one title, the one whose
+    ``describe`` the query names too), a tenth more in the file the query names. A file the
+    query names (``FAIL src/app.test.ts``) is no title: its words do not count.
+    ``sentences_only``: only titles with a space, for a query that reads as a name (minitest's
+    ``RouterTest#test_adds_a_route`` names a test; ``Rack::Builder`` names the class, not the
+    ``describe Rack::Builder`` block)."""
+    titles = corpus.derived("test_titles", _titles)
+    if not titles.words:
+        return {}
+    files: list[str] = []
+    kept: list[str] = []
+    for token in query.split()[:MAX_QUERY_WORDS]:
+        name = token.strip("'\"(),:")
+        if _names_file(name):
+            files.append(name.replace("\\", "/"))
+        else:
+            kept.append(token)
+    query_words = _words(" ".join(kept))
+    in_query = frozenset(query_words)
+    found: dict[int, float] = {}
+    for end in range(MIN_RUN, len(query_words) + 1):
+        for chunk in titles.by_last_pair.get((query_words[end - 2], query_words[end - 1]), ()):
+            if chunk in found or (corpus.alive is not None and not corpus.alive[chunk]):
+                continue
+            if sentences_only and " " not in corpus.symbols[chunk]:
+                continue
+            path_words = titles.words[chunk]
+            if _common_run(path_words, query_words, end) < MIN_RUN:
+                continue
+            in_path = frozenset(path_words)
+            share = sum(1 for w in query_words if w in in_path) / len(query_words)
+            if share < MIN_SHARE:
+                continue
+            share *= sum(1 for w in path_words if w in in_query) / len(path_words)
+            if any(_same_file(corpus.paths[chunk], f) for f in files):
+                share *= 1.0 + FILE_BONUS
+            found[chunk] = share
+    return found
+
+
+def _names_file(token: str) -> bool:
+    """A token naming a source file (``src/app.test.ts``, ``router_test.rb``) by a known
+    extension (the language registry's); a slash alone is no file (``inspect/2``, ``GET /users``)."""
+    return "." in token.strip(".") and language_for_path(token) is not None
+
+
+def _same_file(path: str, written: str) -> bool:
+    written = written.lstrip("./")
+    return bool(written) and (path == written or path.endswith("/" + written) or written.endswith("/" + path))
+
+
+def _common_run(path_words: tuple[str, ...], query_words: tuple[str, ...], end: int) -> int:
+    """How many of the title path's last words the query holds in a row, ending at ``end``."""
+    run = 0
+    while run < min(len(path_words), end) and path_words[-1 - run] == query_words[end - 1 - run]:
+        run += 1
+    return run

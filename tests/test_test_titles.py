@@ -1,0 +1,219 @@
+"""Test blocks are chunks named by their titles, and a failing test, as its runner names it,
+finds its block."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import index_files
+
+from lapce_ai.chunking.model import TEST_KIND
+from lapce_ai.embedding.base import Embedder
+from lapce_ai.index.store import IndexStore
+from lapce_ai.parsing.languages import definitions, language_for_path, new_parser
+from lapce_ai.search.engine import SearchEngine, load_corpus
+from lapce_ai.search.filters import SearchFilters
+from lapce_ai.search.ranking import RankConfig
+from lapce_ai.search.test_titles import named_tests
+
+JEST = "\u203a"  # Jest's separator between titles
+
+
+def _steps(indent: str, n: int) -> str:
+    return "".join(f"{indent}const step{i} = compute({i}, 'value');\n" for i in range(n))
+
+
+def _jest() -> str:
+    def it(title: str) -> str:
+        return f"  it('{title}', () => {{\n{_steps('    ', 6)}    expect(step1).toBe(1);\n  }});\n\n"
+
+    return (
+        "import { Router } from '../src/router';\n\n"
+        "describe('Router', () => {\n"
+        "  const router = new Router();\n\n"
+        + it("adds a route")
+        + it("removes a route")
+        + "  describe('when empty', () => {\n"
+        + "".join(
+            f"    it('{t}', () => {{\n{_steps('      ', 6)}    }});\n\n" for t in ("adds a route", "lists no routes")
+        )
+        + "  });\n});\n"
+    )
+
+
+RSPEC = (
+    "RSpec.describe Rack::Builder do\n"
+    + "".join(
+        f'  it "{t}" do\n' + "".join(f"    app{i} = build({i})\n" for i in range(8)) + "  end\n\n"
+        for t in ("supports mapping", "supports run with block", "raises if run provided both app and block")
+    )
+    + "end\n"
+)
+
+EXUNIT = (
+    "defmodule Plug.RouterTest do\n  use ExUnit.Case\n\n"
+    + '  describe "forward" do\n'
+    + "".join(
+        f'    test "{t}" do\n' + "".join(f"      conn{i} = call({i})\n" for i in range(8)) + "    end\n\n"
+        for t in ("strips segments of the path", "keeps the query string")
+    )
+    + "  end\nend\n"
+)
+
+# The code the tests test: it shares their words, and is what a description asks for.
+ROUTER = "".join(
+    f"export function {name}(router, path) {{\n  // {words} a route to the router\n"
+    + _steps("  ", 6)
+    + "  return router;\n}\n\n"
+    for name, words in (("addRoute", "adds"), ("removeRoute", "removes"), ("listRoutes", "lists"))
+)
+
+FILES = {
+    "tests/router.test.ts": _jest(),
+    "src/router.ts": ROUTER,
+    "spec/builder_spec.rb": RSPEC,
+    "lib/builder.rb": "module Rack\n  class Builder\n    def map(path)\n      @map[path] = run\n    end\n  end\nend\n",
+    "test/router_test.exs": EXUNIT,
+}
+
+
+@pytest.fixture(scope="module")
+def titled_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
+    return index_files(tmp_path_factory.mktemp("titles"), FILES, embedder)
+
+
+def _defs(path: str, source: str) -> list[tuple[str, str]]:
+    spec = language_for_path(path)
+    assert spec is not None
+    tree = new_parser(spec).parse(source.encode())
+    return [(d.kind, d.name) for d in definitions(spec, tree.root_node)]
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "expected"),
+    [
+        (
+            "a.test.js",
+            "describe('Router', () => {\n  it('adds a route', function () {});\n"
+            '  test.only("removes it", async () => {});\n});\n',
+            [("test", "Router"), ("test", "adds a route"), ("test", "removes it")],
+        ),
+        ("a.test.tsx", "it('renders <App />', () => { render(<App />); });\n", [("test", "renders <App />")]),
+        (
+            "a_spec.rb",
+            'describe Rack::Builder do\n  context "when empty" do\n    it("maps") { expect(1) }\n  end\nend\n',
+            [("test", "Rack::Builder"), ("test", "when empty"), ("test", "maps")],
+        ),
+        (
+            "a_test.exs",
+            'defmodule ATest do\n  describe "call/2" do\n    test "invokes plugs", %{conn: conn} do\n'
+            "      conn\n    end\n  end\nend\n",
+            [("module", "ATest"), ("test", "call/2"), ("test", "invokes plugs")],
+        ),
+    ],
+)
+def test_test_blocks_are_definitions_named_by_their_title(
+    path: str, source: str, expected: list[tuple[str, str]]
+) -> None:
+    assert _defs(path, source) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("a.test.js", "it.todo('adds a route');\nhelper('adds a route', () => {});\ndescribe(title, () => {});\n"),
+        ("a.test.js", "const t = () => it('inside an expression', () => {});\n"),
+        ("a_spec.rb", 'it "has no block"\ncontext\nlog "message" do\nend\n'),
+        ("a_test.exs", 'test "no body"\nlog "message" do\n  :ok\nend\n'),
+    ],
+)
+def test_calls_that_are_no_test_blocks(path: str, source: str) -> None:
+    assert [d for d in _defs(path, source) if d[0] == TEST_KIND] == []
+
+
+def _chunks(store: IndexStore, path: str) -> list[tuple[str, str]]:
+    corpus = load_corpus(store)
+    return [(corpus.kinds[i], corpus.symbols[i]) for i in range(corpus.n) if corpus.paths[i] == path]
+
+
+def test_a_test_file_is_cut_along_its_tests(titled_index: IndexStore) -> None:
+    # The whole file would fit in one chunk; a `describe` is opened like a namespace.
+    assert len(FILES["tests/router.test.ts"]) < 2400
+    chunks = _chunks(titled_index, "tests/router.test.ts")
+    tests = [symbol for kind, symbol in chunks if kind == TEST_KIND]
+    assert "Router.adds a route" in tests and "Router.removes a route" in tests
+    assert "Router.when empty.adds a route" in tests and "Router.when empty.lists no routes" in tests
+    assert ("test", "Router") in chunks  # its own code between the tests (`const router = ...`)
+    assert "Rack::Builder.supports mapping" in [s for k, s in _chunks(titled_index, "spec/builder_spec.rb")]
+    exunit = [s for k, s in _chunks(titled_index, "test/router_test.exs") if k == TEST_KIND]
+    assert "Plug.RouterTest.forward.keeps the query string" in exunit
+
+
+def test_a_test_title_is_no_definition_of_a_name(titled_index: IndexStore) -> None:
+    corpus = load_corpus(titled_index)
+    assert all(corpus.kinds[i] != TEST_KIND for chunks in corpus.by_symbol.values() for i in chunks)
+    assert "builder" not in corpus.by_symbol  # `describe Rack::Builder` uses the class
+    assert any(corpus.symbols[i] == "Rack::Builder.supports mapping" for i in range(corpus.n))
+
+
+@pytest.mark.parametrize(
+    ("failure", "path", "symbol"),
+    [
+        (f"● Router {JEST} when empty {JEST} adds a route", "tests/router.test.ts", "Router.when empty.adds a route"),
+        ("FAIL  tests/router.test.ts > Router > adds a route", "tests/router.test.ts", "Router.adds a route"),
+        ("  1) Router\n       removes a route:", "tests/router.test.ts", "Router.removes a route"),
+        ("  1) Rack::Builder supports mapping", "spec/builder_spec.rb", "Rack::Builder.supports mapping"),
+        (
+            "  1) test forward keeps the query string (Plug.RouterTest)",
+            "test/router_test.exs",
+            "Plug.RouterTest.forward.keeps the query string",
+        ),
+        (
+            "BuilderTest#test_raises_if_run_provided_both_app_and_block",
+            "spec/builder_spec.rb",
+            "Rack::Builder.raises if run provided both app and block",
+        ),
+    ],
+)
+def test_a_failing_test_as_its_runner_names_it_finds_the_test(
+    titled_index: IndexStore, embedder: Embedder, failure: str, path: str, symbol: str
+) -> None:
+    for mode in ("hybrid", "lexical", "dense"):
+        top = SearchEngine(titled_index, embedder, mode=mode).search(failure, 3)
+        assert (top[0].path, top[0].symbol) == (path, symbol), (mode, top[0])
+
+
+def test_the_signal_is_what_finds_them(titled_index: IndexStore, embedder: Embedder) -> None:
+    engine = SearchEngine(titled_index, embedder, config=RankConfig().without("test_title"))
+    missed = 0
+    for failure in (
+        f"● Router {JEST} when empty {JEST} adds a route",
+        "FAIL  tests/router.test.ts > Router > adds a route",
+    ):
+        top = engine.search(failure, 1)
+        missed += top[0].symbol not in ("Router.when empty.adds a route", "Router.adds a route")
+    assert missed  # two tests share the title: the words alone do not tell them apart
+    assert RankConfig().test_title > 0 and RankConfig().without("test_title").test_title == 0
+
+
+def test_what_names_no_test(titled_index: IndexStore, embedder: Embedder) -> None:
+    corpus = load_corpus(titled_index)
+    assert named_tests("how does the router add a route to its table", corpus) == {}
+    assert named_tests("Rack::Builder", corpus, sentences_only=True) == {}
+    assert named_tests("adds a route", corpus) != {}  # the title alone: tests only hold it
+    # A description of the code finds the code, not its tests.
+    top = SearchEngine(titled_index, embedder).search("function that adds a route to the router", 1)
+    assert top[0].path == "src/router.ts"
+    filtered = SearchEngine(titled_index, embedder).search(
+        f"● Router {JEST} adds a route", 3, SearchFilters(path="src")
+    )
+    assert all(r.path.startswith("src/") for r in filtered)
+
+
+def test_a_long_hostile_query_is_read_quickly(titled_index: IndexStore) -> None:
+    corpus = load_corpus(titled_index)
+    for query in ("adds a route " * 700, "a" * 2000, f"{JEST} " * 1000):
+        started = time.perf_counter()
+        named_tests(query, corpus)
+        assert time.perf_counter() - started < 0.5
