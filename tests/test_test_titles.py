@@ -217,3 +217,10 @@ def test_a_long_hostile_query_is_read_quickly(titled_index: IndexStore) -> None:
         started = time.perf_counter()
         named_tests(query, corpus)
         assert time.perf_counter() - started < 0.5
+
+
+def test_tests_are_a_kind_to_filter_by(titled_index: IndexStore, embedder: Embedder) -> None:
+    results = SearchEngine(titled_index, embedder).search("adds a route", 10, SearchFilters(kind="test"))
+    assert results and all(r.kind == TEST_KIND for r in results)
+    code = SearchEngine(titled_index, embedder).search("adds a route", 10, SearchFilters(kind="function"))
+    assert code and all(r.path == "src/router.ts" for r in code)

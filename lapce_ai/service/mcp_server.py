@@ -36,7 +36,8 @@ INSTRUCTIONS = (
     "Semantic code search over one indexed code base. Ask `search` where the code that does "
     "something is, in words ('how are routes registered') or by name ('HTTPException'), or paste "
     'what you saw: an error message, a line of code, a stack frame (\'File "app/routes.py", line '
-    "42'); results come best first with path, lines, symbol and the code itself."
+    "42'), a failing test as the runner named it ('FAIL app.test.ts > Router > adds a route'); "
+    "results come best first with path, lines, symbol and the code itself."
 )
 
 SearchRunner = Callable[[str, int, SearchFilters], list[dict[str, Any]]]
@@ -62,10 +63,11 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
 
         query: words ("parse multipart form data"), a question, an identifier, a snippet, or
         what a run printed: an error or log message (the line printing it comes first), a stack
-        frame or compiler message naming a file and line ("at Foo.bar(Foo.java:42)").
+        frame or compiler message naming a file and line ("at Foo.bar(Foo.java:42)"), a failing
+        test's line ("FAILED tests/test_app.py::test_add", "Router > adds a route": that test).
         k: how many results. path: a path prefix or glob relative to the workspace root
         ("src/", "src/**/*.go"). language / kind: only chunks of this language ("python", or
-        an alias: "py", "js", "golang") or kind ("function", "class", "method"); an unknown
+        an alias: "py", "js", "golang") or kind ("function", "class", "method", "test"); an unknown
         one is an error that names the likely one.
         Each result: path, start_line, end_line (1-based, inclusive), symbol, kind, language,
         score, content."""
