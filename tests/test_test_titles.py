@@ -69,12 +69,32 @@ ROUTER = "".join(
     for name, words in (("addRoute", "adds"), ("removeRoute", "removes"), ("listRoutes", "lists"))
 )
 
+GO = (
+    "package router\n\nfunc TestRouter(t *testing.T) {\n\tr := New()\n"
+    + "".join(
+        f'\tt.Run("{t}", func(t *testing.T) {{\n' + "".join(f'\t\tr.Add("/{i}", nil)\n' for i in range(8)) + "\t})\n"
+        for t in ("adds a route", "removes a route")
+    )
+    + "}\n"
+)
+
+DART = (
+    "void main() {\n  group('RouteTable', () {\n"
+    + "".join(
+        f"    test('{t}', () {{\n" + "".join(f"      expect(route({i}), {i});\n" for i in range(8)) + "    });\n"
+        for t in ("grows on add", "shrinks on remove")
+    )
+    + "  });\n}\n"
+)
+
 FILES = {
     "tests/router.test.ts": _jest(),
     "src/router.ts": ROUTER,
     "spec/builder_spec.rb": RSPEC,
     "lib/builder.rb": "module Rack\n  class Builder\n    def map(path)\n      @map[path] = run\n    end\n  end\nend\n",
     "test/router_test.exs": EXUNIT,
+    "router_test.go": GO,
+    "test/router_test.dart": DART,
 }
 
 
@@ -104,6 +124,17 @@ def _defs(path: str, source: str) -> list[tuple[str, str]]:
             "a_spec.rb",
             'describe Rack::Builder do\n  context "when empty" do\n    it("maps") { expect(1) }\n  end\nend\n',
             [("test", "Rack::Builder"), ("test", "when empty"), ("test", "maps")],
+        ),
+        (
+            "a_test.go",
+            'package a\nfunc TestA(t *testing.T) {\n\tt.Run("adds", func(t *testing.T) {})\n'
+            "\tt.Run(`raw title`, func(t *testing.T) {})\n\tt.Run(tc.name, func(t *testing.T) {})\n}\n",
+            [("function", "TestA"), ("test", "adds"), ("test", "raw title")],
+        ),
+        (
+            "a_test.dart",
+            "void main() {\n  group('Router', () {\n    test(\"adds\", () {});\n  });\n}\n",
+            [("function", "main"), ("test", "'Router'"), ("test", '"adds"')],
         ),
         (
             "a_test.exs",
@@ -169,6 +200,8 @@ def test_a_test_title_is_no_definition_of_a_name(titled_index: IndexStore) -> No
             "test/router_test.exs",
             "Plug.RouterTest.forward.keeps the query string",
         ),
+        ("--- FAIL: TestRouter/removes_a_route (0.00s)", "router_test.go", "TestRouter.removes a route"),
+        ("00:01 +0 -1: RouteTable grows on add [E]", "test/router_test.dart", "main.'RouteTable'.'grows on add'"),
         (
             "BuilderTest#test_raises_if_run_provided_both_app_and_block",
             "spec/builder_spec.rb",
@@ -223,4 +256,4 @@ def test_tests_are_a_kind_to_filter_by(titled_index: IndexStore, embedder: Embed
     results = SearchEngine(titled_index, embedder).search("adds a route", 10, SearchFilters(kind="test"))
     assert results and all(r.kind == TEST_KIND for r in results)
     code = SearchEngine(titled_index, embedder).search("adds a route", 10, SearchFilters(kind="function"))
-    assert code and all(r.path == "src/router.ts" for r in code)
+    assert code[0].path == "src/router.ts" and all(r.kind == "function" for r in code)

@@ -89,7 +89,9 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
             if _common_run(path_words, query_words, end) < MIN_RUN:
                 continue
             in_path = frozenset(path_words)
-            share = sum(1 for w in query_words if w in in_path) / len(query_words)
+            # A runner's counts and times (`1)`, `(0.00s)`) do not count against a title.
+            held = sum(1 for w in query_words if w in in_path)
+            share = held / (held + sum(1 for w in query_words if w not in in_path and not w.isdigit()))
             if share < MIN_SHARE:
                 continue
             share *= sum(1 for w in path_words if w in in_query) / len(path_words)

@@ -56,3 +56,17 @@
 ; void inner() { ... } inside a body
 (local_function_declaration
   (lambda_expression parameters: (function_signature name: (identifier) @name))) @definition.function
+
+; package:test blocks: group('Router', () { ... }), test('adds a route', () { ... }), named by
+; their title (quotes included: Dart's grammar keeps no string content node), so a test file is
+; cut along its tests and a failing test's title finds its code.
+(expression_statement
+  (identifier) @_fn
+  (selector
+    (argument_part
+      (arguments
+        .
+        (argument (string_literal) @name)
+        .
+        (argument (function_expression)))))
+  (#any-of? @_fn "group" "test" "testWidgets")) @definition.test

@@ -19,3 +19,17 @@
 (type_spec name: (_) @name) @definition.type
 
 (type_alias name: (_) @name) @definition.type
+
+; Subtests: t.Run("adds a route", func(t *testing.T) { ... }), named by their title, so a test
+; function is cut along its subtests and `--- FAIL: TestRouter/adds_a_route` finds its code.
+(call_expression
+  function: (selector_expression field: (field_identifier) @_run)
+  arguments: (argument_list
+    .
+    [
+      (interpreted_string_literal (interpreted_string_literal_content) @name)
+      (raw_string_literal (raw_string_literal_content) @name)
+    ]
+    .
+    (func_literal))
+  (#eq? @_run "Run")) @definition.test
