@@ -42,23 +42,51 @@ def _jest() -> str:
     )
 
 
+def _blocks(opening: str, line: str, closing: str, titles: tuple[str, ...]) -> str:
+    """A test block per title: ``opening`` (formatted with the title), 8 lines of body
+    (``line`` formatted with 0..7), ``closing``."""
+    return "".join(opening.format(t) + "".join(line.format(i) for i in range(8)) + closing for t in titles)
+
+
 RSPEC = (
     "RSpec.describe Rack::Builder do\n"
-    + "".join(
-        f'  it "{t}" do\n' + "".join(f"    app{i} = build({i})\n" for i in range(8)) + "  end\n\n"
-        for t in ("supports mapping", "supports run with block", "raises if run provided both app and block")
+    + _blocks(
+        '  it "{}" do\n',
+        "    app{0} = build({0})\n",
+        "  end\n\n",
+        ("supports mapping", "supports run with block", "raises if run provided both app and block"),
     )
     + "end\n"
 )
 
 EXUNIT = (
-    "defmodule Plug.RouterTest do\n  use ExUnit.Case\n\n"
-    + '  describe "forward" do\n'
-    + "".join(
-        f'    test "{t}" do\n' + "".join(f"      conn{i} = call({i})\n" for i in range(8)) + "    end\n\n"
-        for t in ("strips segments of the path", "keeps the query string")
+    'defmodule Plug.RouterTest do\n  use ExUnit.Case\n\n  describe "forward" do\n'
+    + _blocks(
+        '    test "{}" do\n',
+        "      conn{0} = call({0})\n",
+        "    end\n\n",
+        ("strips segments of the path", "keeps the query string"),
     )
     + "  end\nend\n"
+)
+
+GO = (
+    "package router\n\nfunc TestRouter(t *testing.T) {\n\tr := New()\n"
+    + _blocks(
+        '\tt.Run("{}", func(t *testing.T) {{\n',
+        '\t\tr.Add("/{0}", nil)\n',
+        "\t})\n",
+        ("adds a route", "removes a route"),
+    )
+    + "}\n"
+)
+
+DART = (
+    "void main() {\n  group('RouteTable', () {\n"
+    + _blocks(
+        "    test('{}', () {{\n", "      expect(route({0}), {0});\n", "    });\n", ("grows on add", "shrinks on remove")
+    )
+    + "  });\n}\n"
 )
 
 # The code the tests test: it shares their words, and is what a description asks for.
@@ -67,24 +95,6 @@ ROUTER = "".join(
     + _steps("  ", 6)
     + "  return router;\n}\n\n"
     for name, words in (("addRoute", "adds"), ("removeRoute", "removes"), ("listRoutes", "lists"))
-)
-
-GO = (
-    "package router\n\nfunc TestRouter(t *testing.T) {\n\tr := New()\n"
-    + "".join(
-        f'\tt.Run("{t}", func(t *testing.T) {{\n' + "".join(f'\t\tr.Add("/{i}", nil)\n' for i in range(8)) + "\t})\n"
-        for t in ("adds a route", "removes a route")
-    )
-    + "}\n"
-)
-
-DART = (
-    "void main() {\n  group('RouteTable', () {\n"
-    + "".join(
-        f"    test('{t}', () {{\n" + "".join(f"      expect(route({i}), {i});\n" for i in range(8)) + "    });\n"
-        for t in ("grows on add", "shrinks on remove")
-    )
-    + "  });\n}\n"
 )
 
 FILES = {
