@@ -689,8 +689,8 @@ def rank(
 
     # A type's own file, where its declaration lives, ranks next to the files that extend it
     # (natural-language queries: a name, a file name, a file the sentence is placed in, a line
-    # a frame names and a message a chunk prints have their own answer).
-    placed = bool(info.files or info.mentioned or info.located or written)
+    # a frame names, a message a chunk prints and a test a runner names have their own answer).
+    placed = bool(info.files or info.mentioned or info.located or info.tests or written)
     if config.type_home > 0 and not info.is_symbol and not placed:
         cand, score = _credit_type_homes(corpus, cand, score, allowed, config.type_home)
 
