@@ -14,7 +14,7 @@ from lapce_ai.index.store import IndexStore
 from lapce_ai.parsing.languages import definitions, language_for_path, new_parser
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
-from lapce_ai.search.ranking import RankConfig
+from lapce_ai.search.ranking import RankConfig, path_penalized
 from lapce_ai.search.test_titles import named_tests
 
 JEST = "\u203a"  # Jest's separator between titles
@@ -267,3 +267,21 @@ def test_tests_are_a_kind_to_filter_by(titled_index: IndexStore, embedder: Embed
     assert results and all(r.kind == TEST_KIND for r in results)
     code = SearchEngine(titled_index, embedder).search("adds a route", 10, SearchFilters(kind="function"))
     assert code[0].path == "src/router.ts" and all(r.kind == "function" for r in code)
+
+
+def test_what_the_query_points_at_in_a_test_file_is_no_stray_test(titled_index: IndexStore, embedder: Embedder) -> None:
+    # Test files rank below code for descriptions; a line placed in one, or a test function the
+    # query names (`go test`'s failure line), is what is asked for.
+    assert path_penalized("router_test.go") and path_penalized("tests/router.test.ts")
+    engine = SearchEngine(titled_index, embedder)
+    top = engine.search("--- FAIL: TestRouter (0.00s)", 1)[0]
+    assert (top.path, top.symbol) == ("router_test.go", "TestRouter")
+    corpus = load_corpus(titled_index)
+    line = 20
+    holding = [
+        i
+        for i in range(corpus.n)
+        if corpus.paths[i] == "tests/router.test.ts" and corpus.start_lines[i] <= line <= corpus.end_lines[i]
+    ]
+    top = engine.search(f"    at Object.<anonymous> (tests/router.test.ts:{line}:12)", 1)[0]
+    assert (top.path, top.start_line) == ("tests/router.test.ts", int(corpus.start_lines[holding[0]]))

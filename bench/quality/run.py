@@ -3,7 +3,7 @@ its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
         [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
-                 frames,stale,titles]
+                 frames,stale,titles,testframes]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -65,7 +65,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "stale": frames_eval.stale_queries,
 }
 # Suites with corpora of their own (code bases with their tests).
-OWN_SUITES = ("titles",)
+OWN_SUITES = ("titles", "testframes")
 SUITES = (*DERIVED_SUITES, *OWN_SUITES)
 
 ABLATIONS = [
@@ -289,8 +289,12 @@ def main() -> None:
         for suite, make in DERIVED_SUITES.items()
         if suite in suites
     }
-    if "titles" in suites:
-        derived["titles"] = titles_prepare(provider, embedder)
+    if "titles" in suites or "testframes" in suites:
+        prepared = titles_prepare(provider, embedder)
+        if "titles" in suites:
+            derived["titles"] = prepared
+        if "testframes" in suites:
+            derived["testframes"] = {name: (ix, titles_eval.frame_queries(ix)) for name, (ix, _q) in prepared.items()}
     if "docs" not in suites:
         docs = {}
 

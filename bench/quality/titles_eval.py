@@ -115,6 +115,34 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
     return sorted(found[:PER_CORPUS], key=lambda q: (q.path, q.line or 0))
 
 
+# corpus -> (path, line) -> the runner's line pointing into a test (suite `testframes`)
+TEST_FRAMES: dict[str, Callable[[str, int], str]] = {
+    "zustand": lambda p, n: f" ❯ {p}:{n}:12",  # noqa: RUF001 (Vitest's own mark)
+    "express": lambda p, n: f"    at Context.<anonymous> ({p}:{n}:7)",
+    "sinatra": lambda p, n: (
+        f"# ./{p}:{n}:in 'block (2 levels) in <top (required)>'"
+        if p.endswith("_spec.rb")
+        else f"Expected: 200\n  Actual: 404 [{p}:{n}]"
+    ),
+    "plug": lambda p, n: f"     {p}:{n}\n     Assertion with == failed",
+}
+
+
+def frame_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``testframes``: a runner's line pointing into a test (a failed assertion's place),
+    for a line inside each test of ``queries``; the answer is the chunk holding it. Test files
+    are penalized for descriptions, not for a query that points into one."""
+    frame = TEST_FRAMES[index.parent.name]
+    rng = random.Random(SEED)
+    corpus: Any = load_corpus(IndexStore.open(index))
+    spans = {(corpus.paths[i], int(corpus.start_lines[i])): int(corpus.end_lines[i]) for i in range(corpus.n)}
+    found = []
+    for q in queries(index):
+        line = rng.randint(q.line or 1, spans.get((q.path, q.line or 1), q.line or 1))
+        found.append(docs_eval.DocQuery(frame(q.path, line), q.path, line))
+    return found
+
+
 def corpora() -> dict[str, Path]:
     """The corpora on this machine: name -> source folder."""
     root = sources_root()

@@ -679,9 +679,13 @@ def rank(
     if config.file_summary > 0 and summary_sims is not None:
         score += config.file_summary * max_score * _minmax_known(summary_sims[file_ids])[file_of_cand]
 
-    # Test / example / vendored paths; documentation and config text.
+    # Test / example / vendored paths; documentation and config text. What the query points at
+    # itself is no stray test: the line a frame places, a definition of a name it spells out
+    # (`--- FAIL: TestContextReset`), and any test when it names one as a runner prints it.
     if config.test_penalty != 1.0 and not (config.test_title > 0 and info.tests):
         penalized = corpus.derived("test_paths", _test_paths)[file_ids][file_of_cand]
+        if penalized.any() and (info.located or info.symbols):
+            penalized &= ~_pointed_at(corpus, info, cand, config)
         score = np.where(penalized, score * config.test_penalty, score)
     if config.prose_penalty != 1.0:
         prose = corpus.derived("prose_chunks", _prose_chunks)[cand]
@@ -695,6 +699,16 @@ def rank(
         cand, score = _credit_type_homes(corpus, cand, score, allowed, config.type_home)
 
     return _select(corpus, cand, score, k, config)
+
+
+def _pointed_at(corpus: Corpus, info: QueryInfo, cand: IntArray, config: RankConfig) -> BoolArray:
+    """Which candidates the query points at: a line it places (a frame), or a definition of a
+    name it spells out."""
+    located = {i for i, _share in info.located} if config.location > 0 else set()
+    names = {name.lower() for name in info.symbols} if config.definition > 0 else set()
+    return np.fromiter(
+        (i in located or symbol_name(corpus.symbols[i]) in names for i in cand.tolist()), dtype=bool, count=cand.size
+    )
 
 
 def _file_similarity(
