@@ -685,7 +685,8 @@ def rank(
     if config.test_penalty != 1.0 and not (config.test_title > 0 and info.tests):
         penalized = corpus.derived("test_paths", _test_paths)[file_ids][file_of_cand]
         if penalized.any() and (info.located or info.symbols):
-            penalized &= ~_pointed_at(corpus, info, cand, config)
+            held = np.flatnonzero(penalized)  # only the candidates in test files are read
+            penalized[held[_pointed_at(corpus, info, cand[held], config)]] = False
         score = np.where(penalized, score * config.test_penalty, score)
     if config.prose_penalty != 1.0:
         prose = corpus.derived("prose_chunks", _prose_chunks)[cand]
