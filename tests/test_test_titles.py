@@ -147,6 +147,24 @@ def _defs(path: str, source: str) -> list[tuple[str, str]]:
             [("function", "main"), ("test", "'Router'"), ("test", '"adds"')],
         ),
         (
+            "a_test.scala",
+            'class ASuite extends munit.FunSuite {\n  test("adds a route") {\n    assert(true)\n  }\n'
+            '  describe("Router") {\n    it("adds") {\n      x\n    }\n  }\n  val y = foo("no test") { 1 }\n}\n',
+            [("class", "ASuite"), ("test", '"adds a route"'), ("test", '"Router"'), ("test", '"adds"')],
+        ),
+        (
+            "a_test.php",
+            "<?php\nit('adds a route', function () {\n    expect(1)->toBe(1);\n});\n"
+            "describe('Router', function () {\n  test('adds', fn () => 1);\n});\nlog('message', function () {});\n",
+            [("test", "adds a route"), ("test", "Router"), ("test", "adds")],
+        ),
+        (
+            "RouterTest.kt",
+            'class RouterTest : FunSpec({\n    context("Router") {\n        test("adds a route") {\n'
+            '            x shouldBe 1\n        }\n    }\n    println("no test")\n})\n',
+            [("class", "RouterTest"), ("test", "Router"), ("test", "adds a route")],
+        ),
+        (
             "a_test.exs",
             'defmodule ATest do\n  describe "call/2" do\n    test "invokes plugs", %{conn: conn} do\n'
             "      conn\n    end\n  end\nend\n",

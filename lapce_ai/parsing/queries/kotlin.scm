@@ -15,3 +15,13 @@
 (function_declaration (simple_identifier) @name (function_body)) @definition.function
 
 (type_alias (type_identifier) @name) @definition.type
+
+; kotest blocks (FunSpec, DescribeSpec): test("adds a route") { ... }, context("Router") { ... },
+; describe / it: named by their title, so a spec is cut along its tests and a failing test's
+; title finds its code.
+(call_expression
+  (simple_identifier) @_fn
+  (call_suffix
+    (value_arguments . (value_argument (string_literal (string_content) @name)) .)
+    (annotated_lambda))
+  (#any-of? @_fn "test" "context" "describe" "it")) @definition.test
