@@ -294,7 +294,8 @@ def main() -> None:
         if "titles" in suites:
             derived["titles"] = prepared
         if "testframes" in suites:
-            derived["testframes"] = {name: (ix, titles_eval.frame_queries(ix)) for name, (ix, _q) in prepared.items()}
+            frames = titles_eval.frame_queries
+            derived["testframes"] = {name: (ix, frames(ix, qs)) for name, (ix, qs) in prepared.items()}
     if "docs" not in suites:
         docs = {}
 

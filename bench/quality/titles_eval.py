@@ -128,16 +128,16 @@ TEST_FRAMES: dict[str, Callable[[str, int], str]] = {
 }
 
 
-def frame_queries(index: Path) -> list[docs_eval.DocQuery]:
+def frame_queries(index: Path, tests: list[docs_eval.DocQuery]) -> list[docs_eval.DocQuery]:
     """Suite ``testframes``: a runner's line pointing into a test (a failed assertion's place),
-    for a line inside each test of ``queries``; the answer is the chunk holding it. Test files
-    are penalized for descriptions, not for a query that points into one."""
+    for a line inside each of ``tests`` (``queries(index)``); the answer is the chunk holding it.
+    Test files are penalized for descriptions, not for a query that points into one."""
     frame = TEST_FRAMES[index.parent.name]
     rng = random.Random(SEED)
     corpus: Any = load_corpus(IndexStore.open(index))
     spans = {(corpus.paths[i], int(corpus.start_lines[i])): int(corpus.end_lines[i]) for i in range(corpus.n)}
     found = []
-    for q in queries(index):
+    for q in tests:
         line = rng.randint(q.line or 1, spans.get((q.path, q.line or 1), q.line or 1))
         found.append(docs_eval.DocQuery(frame(q.path, line), q.path, line))
     return found

@@ -66,14 +66,14 @@ def located_chunks(query: str, corpus: Corpus) -> tuple[tuple[int, float], ...]:
     found: dict[int, float] = {}
     for start, end, line in _places(query)[:MAX_PLACES]:
         qualifier = _QUALIFIED_CALL.search(query[max(0, start - 200) : start])
-        files = _files_at(query[start:end], qualifier.group(1) if qualifier else "", corpus)
+        files = files_at(query[start:end], qualifier.group(1) if qualifier else "", corpus)
         # A file name with spaces in it (Swift's `BitSet+SetAlgebra isDisjoint.swift`): only its
         # last word was read; the words before it, one at a time.
         for _ in range(MAX_SPACES):
             if files or start < 2 or query[start - 1] != " ":
                 break
             start = query.rfind(" ", 0, start - 1) + 1
-            files = _files_at(query[start:end].lstrip("\"'(`"), "", corpus)
+            files = files_at(query[start:end].lstrip("\"'(`"), "", corpus)
         function = _frame_function(query, start, end)
         for f in files:
             chunk = _chunk_at(corpus, f, line)
@@ -136,7 +136,7 @@ def named_test(query: str, corpus: Corpus) -> tuple[tuple[int, ...], tuple[str, 
             break
         start = _path_start(query, at)
         names = _NODE_NAMES.match(query, at)
-        files = _files_at(query[start:at], "", corpus) if _ends_with_file_name(query[start:at]) else []
+        files = files_at(query[start:at], "", corpus) if _ends_with_file_name(query[start:at]) else []
         if names is not None and files:
             return tuple(files), tuple(names.group().split("::")[1:])
         at = query.find("::", at + 2)
@@ -174,7 +174,7 @@ def _ends_with_file_name(path: str) -> bool:
     return bool(name) and _FILE_NAME.fullmatch(name) is not None
 
 
-def _files_at(path: str, qualifier: str, corpus: Corpus) -> list[int]:
+def files_at(path: str, qualifier: str, corpus: Corpus) -> list[int]:
     """The indexed files whose path shares the longest tail of segments with ``path`` (any
     case); a bare file name is given folders by a dotted name ending with its stem."""
     written = [s for s in path.replace("\\", "/").lower().split("/") if s and s != "."]

@@ -626,9 +626,9 @@ def rank(
     if config.mentioned_file > 0 and info.mentioned:
         cand, score = _add_named_files(corpus, info.mentioned, cand, score, allowed, config.mentioned_file * max_score)
     if config.location > 0 and info.located:
-        cand, score = _add_shares(corpus, info.located, cand, score, allowed, config.location * max_score)
+        cand, score = _add_shares(info.located, cand, score, allowed, config.location * max_score)
     if config.test_title > 0 and info.tests:
-        cand, score = _add_shares(corpus, info.tests, cand, score, allowed, config.test_title * max_score)
+        cand, score = _add_shares(info.tests, cand, score, allowed, config.test_title * max_score)
     written = False  # some candidate holds the query as written
     if config.verbatim > 0 and not info.is_symbol and not info.files:
         written = _add_verbatim(corpus, info.text, cand, score, lex_idx, config.verbatim * max_score)
@@ -1040,7 +1040,6 @@ def _add_verbatim(
 
 
 def _add_shares(
-    corpus: Corpus,
     chunks: tuple[tuple[int, float], ...],
     cand: IntArray,
     score: npt.NDArray[np.float64],

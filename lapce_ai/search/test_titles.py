@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from lapce_ai.chunking.model import TEST_KIND
 from lapce_ai.parsing.languages import language_for_path
 from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.locations import files_at
 
 MIN_RUN = 2  # words in a row a title must end with: one word is any name
 MIN_SHARE = 0.6  # of the query's words the title path must hold (a runner adds a word or two)
@@ -68,12 +69,12 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
     titles = corpus.derived("test_titles", _titles)
     if not titles.words:
         return {}
-    files: list[str] = []
+    files: set[int] = set()  # the indexed files the query names, by their longest path tail
     kept: list[str] = []
     for token in query.split()[:MAX_QUERY_WORDS]:
         name = token.strip("'\"(),:")
         if _names_file(name):
-            files.append(name.replace("\\", "/"))
+            files.update(files_at(name, "", corpus))
         else:
             kept.append(token)
     query_words = _words(" ".join(kept))
@@ -95,7 +96,7 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
             if share < MIN_SHARE:
                 continue
             share *= sum(1 for w in path_words if w in in_query) / len(path_words)
-            if any(_same_file(corpus.paths[chunk], f) for f in files):
+            if int(corpus.file_of[chunk]) in files:
                 share *= 1.0 + FILE_BONUS
             found[chunk] = share
     return found
@@ -105,11 +106,6 @@ def _names_file(token: str) -> bool:
     """A token naming a source file (``src/app.test.ts``, ``router_test.rb``) by a known
     extension (the language registry's); a slash alone is no file (``inspect/2``, ``GET /users``)."""
     return "." in token.strip(".") and language_for_path(token) is not None
-
-
-def _same_file(path: str, written: str) -> bool:
-    written = written.lstrip("./")
-    return bool(written) and (path == written or path.endswith("/" + written) or written.endswith("/" + path))
 
 
 def _common_run(path_words: tuple[str, ...], query_words: tuple[str, ...], end: int) -> int:
