@@ -3,7 +3,7 @@ its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
         [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
-                 frames,stale,titles,testframes]
+                 frames,stale,defined,uses,titles,testframes]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -32,6 +32,7 @@ import frames_eval
 import lines_eval
 import messages_eval
 import paths_eval
+import questions_eval
 import symbols_eval
 import titles_eval
 from common import (
@@ -51,7 +52,7 @@ from lapce_ai.search.ranking import NO_SIGNALS, RankConfig
 
 # Suites whose queries are drawn from the docs corpora's indexes: bare names, qualified names,
 # file names.
-DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
+DERIVED_SUITES: dict[str, Callable[[Path], list[Any]]] = {
     "symbols": symbols_eval.queries,
     "qualified": symbols_eval.qualified_queries,
     "mentioned": symbols_eval.mentioned_queries,
@@ -63,6 +64,8 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[docs_eval.DocQuery]]] = {
     "lines": lines_eval.queries,
     "frames": frames_eval.queries,
     "stale": frames_eval.stale_queries,
+    "defined": questions_eval.defined_queries,
+    "uses": questions_eval.uses_queries,
 }
 # Suites with corpora of their own (code bases with their tests).
 OWN_SUITES = ("titles", "testframes")
@@ -249,7 +252,10 @@ def docs_run(search_for: Callable[[str], SearchFn], prepared: dict[str, tuple[Pa
         for q in queries:
             hits = search(q.query, 10)
             rank = next((i for i, h in enumerate(hits, 1) if q.answered_by(h.path, h.start_line, h.end_line)), None)
-            vals.append(docs_eval.ndcg_single(rank))
+            if isinstance(q, questions_eval.UsesQuery):  # several answers: semble's rule
+                vals.append(q.ndcg([(h.path, h.start_line, h.end_line) for h in hits]))
+            else:
+                vals.append(docs_eval.ndcg_single(rank))
             rr.append(1.0 / rank if rank else 0.0)
         per_lang[lang] = mean(vals)
     return {"langs": per_lang, "mean": mean(list(per_lang.values())), "mrr": mean(rr)}

@@ -46,6 +46,7 @@ import numpy.typing as npt
 from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.locations import located_chunks, named_test
+from lapce_ai.search.name_questions import DEFINITION, USES, name_question, using_chunks
 from lapce_ai.search.named_files import FOLDER_NAMED, files_named, mentioned_files, module_files, named_files
 from lapce_ai.search.test_titles import named_tests
 from lapce_ai.search.tokenize import (
@@ -96,6 +97,11 @@ class RankConfig:
     # query names it as a runner prints a failure (`FAIL app.test.ts > Router > adds a route`;
     # search.test_titles); tests are then what is asked for, and the test penalty is not applied.
     test_title: float = 3.0
+    # + max score x a chunk's share, for the chunks using the name a sentence asks the uses of
+    # ("who calls cleanPath", "where is Abort used"; search.name_questions): its definition,
+    # which holds the name best of all, is not among them. Like a file name, more than the
+    # signals of a description can add (~3.6): a use is what is asked for.
+    usage: float = 4.0
     module_scope: bool = True  # a module-qualified name (routing.Router) counts definitions in that module
     member_scope: bool = True  # a member named with its owner (Deque.prepend) counts that owner's members
     path_match: float = 1.0  # + max score x share of query keywords in the file name / folder
@@ -124,6 +130,7 @@ class RankConfig:
             "verbatim": {"verbatim": 0.0},
             "location": {"location": 0.0},
             "test_title": {"test_title": 0.0},
+            "usage": {"usage": 0.0},
             "module_scope": {"module_scope": False},
             "member_scope": {"member_scope": False},
             "path_match": {"path_match": 0.0},
@@ -153,6 +160,7 @@ NO_SIGNALS = RankConfig(
     verbatim=0.0,
     location=0.0,
     test_title=0.0,
+    usage=0.0,
     path_match=0.0,
     name_cover=0.0,
     test_penalty=1.0,
@@ -203,6 +211,8 @@ class QueryInfo:
     # test blocks it names as a runner prints a failure (`Router > adds a route`), with the
     # share of its words their title paths hold
     tests: tuple[tuple[int, float], ...] = ()
+    # chunks using the name it asks the uses of ("who calls cleanPath"), with their share
+    uses: tuple[tuple[int, float], ...] = ()
 
 
 def last_segment(name: str) -> str:
@@ -214,10 +224,14 @@ def last_segment(name: str) -> str:
 
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     q = query.strip()
-    named = named_files(q, corpus) if corpus is not None else None
+    asked = name_question(q, corpus)
+    # "where is cleanPath defined" is the name's symbol query; "who calls cleanPath" a sentence
+    # whose answer is the chunks using it.
+    asked_name = asked.name if asked is not None and asked.wants == DEFINITION else None
+    named = named_files(asked_name or q, corpus) if corpus is not None else None
     located = located_chunks(q, corpus) if corpus is not None and any(c.isdigit() for c in q) else ()
-    name = _USE_MARKS.sub("", _ARITY.sub("", q))  # _ARITY: Elixir's and Erlang's scope/2
-    is_symbol = bool(_SYMBOL_QUERY.match(name))
+    name = _USE_MARKS.sub("", _ARITY.sub("", asked_name or q))  # _ARITY: Elixir's and Erlang's scope/2
+    is_symbol = asked_name is not None or bool(_SYMBOL_QUERY.match(name))
     if not is_symbol and corpus is not None and re.fullmatch(r"[a-z][a-z0-9]*", name) and name in corpus.by_symbol:
         is_symbol = True  # a lower-case word that names a definition in this code base
     symbols: list[str] = []
@@ -251,6 +265,15 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     owner = last_segment(qualifier) if qualifier else ""
     symbols_named = tuple(dict.fromkeys(symbols))
     tests = tuple(named_tests(q, corpus, sentences_only=is_symbol).items()) if corpus is not None else ()
+    uses: tuple[tuple[int, float], ...] = ()
+    if asked is not None and asked.wants == USES and corpus is not None:
+        prose = corpus.derived("prose_chunks", _prose_chunks)  # a changelog's mention is no use
+        tests_at = corpus.derived("test_paths", _test_paths)
+        uses = tuple(
+            (i, share * (TEST_USE if tests_at[corpus.file_of[i]] else 1.0))
+            for i, share in using_chunks(asked.name, corpus).items()
+            if not prose[i]
+        )
     return QueryInfo(
         q,
         is_symbol,
@@ -263,7 +286,12 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
         owner=owner,
         located=located,
         tests=tests,
+        uses=uses,
     )
+
+
+# Share of a use in a test file: a caller all the same, after the code's own.
+TEST_USE = 0.5
 
 
 def _qualifier(name: str) -> str:
@@ -691,14 +719,20 @@ def rank(
     if config.prose_penalty != 1.0:
         prose = corpus.derived("prose_chunks", _prose_chunks)[cand]
         score = np.where(prose, score * config.prose_penalty, score)
+    # The uses of a name a sentence asks for, after the penalties: a tier above every other
+    # chunk (the boost is more than a description's signals add), a test's use half as high.
+    if config.usage > 0 and info.uses:
+        cand, score = _add_shares(info.uses, cand, score, allowed, config.usage * max_score)
 
     # A type's own file, where its declaration lives, ranks next to the files that extend it
     # (natural-language queries: a name, a file name, a file the sentence is placed in, a line
     # a frame names, a message a chunk prints and a test a runner names have their own answer).
-    placed = bool(info.files or info.mentioned or info.located or info.tests or written)
+    placed = bool(info.files or info.mentioned or info.located or info.tests or info.uses or written)
     if config.type_home > 0 and not info.is_symbol and not placed:
         cand, score = _credit_type_homes(corpus, cand, score, allowed, config.type_home)
 
+    if config.usage > 0 and info.uses:  # every use is an answer, the second in a file as the first
+        config = replace(config, saturation_decay=1.0)
     return _select(corpus, cand, score, k, config)
 
 

@@ -34,7 +34,8 @@ from lapce_ai.service.schemas import MAX_QUERY_LENGTH
 
 INSTRUCTIONS = (
     "Semantic code search over one indexed code base. Ask `search` where the code that does "
-    "something is, in words ('how are routes registered') or by name ('HTTPException'), or paste "
+    "something is, in words ('how are routes registered') or by name ('HTTPException'), where a "
+    "name is defined or used ('who calls clean_path': its callers, not its definition), or paste "
     'what you saw: an error message, a line of code, a stack frame (\'File "app/routes.py", line '
     "42'), a failing test as the runner named it ('FAIL app.test.ts > Router > adds a route'); "
     "results come best first with path, lines, symbol and the code itself."
@@ -61,10 +62,12 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
     ) -> dict[str, Any]:
         """Find the code that does what the query says, best first.
 
-        query: words ("parse multipart form data"), a question, an identifier, a snippet, or
-        what a run printed: an error or log message (the line printing it comes first), a stack
-        frame or compiler message naming a file and line ("at Foo.bar(Foo.java:42)"), a failing
-        test's line ("FAILED tests/test_app.py::test_add", "Router > adds a route": that test).
+        query: words ("parse multipart form data"), a question, an identifier, a snippet, a
+        name's definition or uses ("where is Router defined", "who calls clean_path": the
+        chunks using it, the code's before the tests'), or what a run printed: an error or log
+        message (the line printing it comes first), a stack frame or compiler message naming a
+        file and line ("at Foo.bar(Foo.java:42)"), a failing test's line
+        ("FAILED tests/test_app.py::test_add", "Router > adds a route": that test).
         k: how many results. path: a path prefix or glob relative to the workspace root
         ("src/", "src/**/*.go"). language / kind: only chunks of this language ("python", or
         an alias: "py", "js", "golang") or kind ("function", "class", "method", "test"); an unknown

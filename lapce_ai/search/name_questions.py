@@ -1,0 +1,147 @@
+"""A sentence asking for a name's definition or for its uses.
+
+Editors and agents ask in words what an IDE does with a key: "where is cleanPath defined",
+"definition of `Router.add_route`", "where is the Context struct declared" go to a definition;
+"who calls cleanPath", "callers of bodyAllowedForStatus", "where is Abort used",
+"find references to ParseError" find its uses. Read as a description, such a sentence is a bag
+of words: the definition competes with every chunk sharing ``where`` and ``defined``'s
+neighbours, and the uses with the definition itself, which holds the name best of all.
+
+A definition question is answered as the bare name is (a symbol query). A uses question names
+the chunks whose code holds the name, its definition left out: a call, a reference, a type in a
+signature count fully; a mention in an import or a comment only half.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.tokenize import symbol_name
+
+DEFINITION = "definition"
+USES = "uses"
+MAX_USES = 200  # chunks read for a name used everywhere: the ones holding it most, by BM25
+IMPORT_OR_COMMENT = 0.5  # share of a chunk naming the name only in an import or a comment
+
+_NAME = r"`?(?P<name>[A-Za-z_$][\w$]*(?:(?:::|\.|#|->|:)[A-Za-z_$][\w$]*)*)(?:\(\))?`?"
+_KIND = (
+    r"(?:class|struct|function|func|fn|method|type|interface|trait|enum|module|macro|constant|const|"
+    r"variable|var|constructor|field|property|protocol|record|object|namespace|package|typedef|alias)"
+)
+_THE = r"(?:the\s+)?"
+_TAIL = r"(?:[\s?.!,;:].*)?$"  # "... in the router", "?"; the rest of the sentence still ranks as words
+_DEFINITION_FORMS = [
+    rf"^where\s+(?:is|are)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:defined|declared|implemented|located){_TAIL}",
+    rf"^where\s+(?:do|does|did)\s+(?:\w+\s+)?(?:define|declare|implement)\s+{_THE}{_NAME}(?:\s+{_KIND})?{_TAIL}",
+    rf"^(?:(?:find|show|open|go\s+to|jump\s+to|goto)\s+)?{_THE}(?:definition|declaration|source)\s+(?:of|for)\s+"
+    rf"{_THE}(?:{_KIND}\s+)?{_NAME}(?:\s+{_KIND})?{_TAIL}",
+    rf"^(?:which|what)\s+file\s+(?:defines|declares|implements|holds|contains)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^{_NAME}\s+(?:definition|declaration){_TAIL}",
+    rf"^where\s+(?:is|are)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s*\??$",
+]
+_USES_FORMS = [
+    rf"^(?:(?:find|show|list|get)\s+)?(?:all\s+)?{_THE}(?:callers|usages?|uses|references?|call\s*sites?|call-sites?|"
+    rf"invocations?|consumers|users|importers)\s+(?:of|to|for)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^(?:who|what|which\s+\w+)\s+(?:calls|uses|invokes|references|instantiates|imports|constructs|raises|throws)\s+"
+    rf"{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^where\s+(?:is|are|was|were)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:called|used|invoked|referenced|instantiated|"
+    rf"imported|raised|thrown|constructed|read|set|assigned){_TAIL}",
+    rf"^where\s+(?:do|does|did)\s+(?:\w+\s+)?(?:call|use|invoke|reference|instantiate|import|raise|throw|construct)\s+"
+    rf"{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    # Alone: in a sentence, "Checks uses of undeclared globals" and "Router uses a trie" say
+    # something else (where "definition" after a name is a noun only).
+    rf"^{_NAME}\s+(?:callers|usages|uses|references|call\s*sites)\s*\??$",
+]
+_FORMS = [(re.compile(f, re.IGNORECASE), DEFINITION) for f in _DEFINITION_FORMS] + [
+    (re.compile(f, re.IGNORECASE), USES) for f in _USES_FORMS
+]
+# A name that looks like code whatever the corpus holds: qualified, camelCase, snake_case, `$x`.
+_CODE_SHAPED = re.compile(r"[.:#>$_]|[a-z][A-Z]|[A-Z].*[A-Z]")
+_SEPARATORS = re.compile(r"::|->|[.#:]")
+# How a line that imports or comments starts (what precedes a name on its line).
+IMPORT_OR_COMMENT_LINE = re.compile(
+    r"^\s*(?:(?:import|from|use|using|require|require_relative|include|extern\s+crate)(?![\w$])"
+    r"|#|//|/\*|\*(?:\s|$)|--|;|%|'''|\"\"\")"
+)
+
+
+@dataclass(frozen=True)
+class NameQuestion:
+    name: str  # as written, qualified or not (`Router.add_route`)
+    wants: str  # DEFINITION or USES
+
+
+def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
+    """What the sentence asks about a name, or None. The name must look like code (`cleanPath`,
+    `add_route`, `Router.add`, in backticks) or be known to this code base (`parse` defined,
+    `Context` in its code): "where is authentication implemented" asks about a topic."""
+    text = query.strip()
+    if len(text) > 200:
+        return None
+    for form, wants in _FORMS:
+        m = form.match(text)
+        if m is None:
+            continue
+        name = m.group("name")
+        backticked = "`" in m.group(0)[: m.end("name") + 1]
+        if backticked or _CODE_SHAPED.search(name) or _known(name, corpus):
+            return NameQuestion(name, wants)
+        return None
+    return None
+
+
+def _known(name: str, corpus: Corpus | None) -> bool:
+    """A name this code base defines, or a capitalised one its code holds (a class whose header
+    shares its first method's chunk names no chunk of its own)."""
+    if corpus is None:
+        return False
+    key = symbol_name(_last(name))
+    return key in corpus.by_symbol or (name[:1].isupper() and corpus.bm25.doc_freq(key) > 0)
+
+
+def _last(name: str) -> str:
+    return _SEPARATORS.split(name)[-1]
+
+
+def using_chunks(name: str, corpus: Corpus) -> dict[int, float]:
+    """The chunks whose code holds ``name`` (its last segment, as a whole word), but for its
+    definitions, each with its share: 1 for a use in code, ``IMPORT_OR_COMMENT`` for a chunk
+    naming it only in imports or comments. A name written in another case than the code's is
+    matched regardless of case when it matches nothing as written."""
+    bare = _last(name)
+    token = bare.lower()
+    if not re.fullmatch(r"[\w$]+", bare) or corpus.bm25.doc_freq(token) == 0:
+        return {}
+    scores = corpus.bm25.scores([token])
+    held = np.flatnonzero(scores > 0)
+    if held.size > MAX_USES:
+        held = held[np.argsort(-scores[held], kind="stable")[:MAX_USES]]
+    defining = set(corpus.by_symbol.get(token, ()))
+    for flags in (0, re.IGNORECASE):
+        word = re.compile(r"(?<![\w$])" + re.escape(bare) + r"(?![\w$])", flags)
+        found: dict[int, float] = {}
+        for i in held.tolist():
+            if i in defining or symbol_name(corpus.symbols[i]) == token:
+                continue
+            share = _use_share(corpus.contents[i], word)
+            if share > 0:
+                found[i] = share
+        if found:
+            return found
+    return {}
+
+
+def _use_share(content: str, word: re.Pattern[str]) -> float:
+    share = 0.0
+    for m in word.finditer(content):
+        start = content.rfind("\n", 0, m.start()) + 1
+        line = content[start : m.start()]
+        if IMPORT_OR_COMMENT_LINE.match(line):
+            share = IMPORT_OR_COMMENT
+        else:
+            return 1.0
+    return share

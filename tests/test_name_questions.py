@@ -1,0 +1,159 @@
+"""A sentence asking for a name's definition finds it; one asking for its uses finds the chunks
+using it, not the definition."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from conftest import index_files
+
+from lapce_ai.embedding.base import Embedder
+from lapce_ai.index.store import IndexStore
+from lapce_ai.search.engine import SearchEngine, load_corpus
+from lapce_ai.search.filters import SearchFilters
+from lapce_ai.search.name_questions import DEFINITION, IMPORT_OR_COMMENT, USES, name_question, using_chunks
+from lapce_ai.search.ranking import RankConfig
+
+
+def _def(header: str, last: str, lines: int = 8, indent: str = "    ") -> str:
+    """A definition: ``header``, ``lines`` lines of filler, then ``last`` (its one telling line)."""
+    word = re.sub(r"\W", "", header.split("(")[0].split()[-1])
+    filler = "".join(f"{indent}{word}_{i} = compute_{word}({i}, 'value {i}')\n" for i in range(lines))
+    return f"{indent[4:]}{header}\n{filler}{indent}{last}\n\n"
+
+
+FILES = {
+    "paths.py": _def(
+        "def clean_path(p):", '"""Clean a path: drop empty and dot segments, so a defined route path is found."""'
+    )
+    + _def("def join_paths(a, b):", "return a + b"),
+    "router.py": "from paths import clean_path\n\n\nclass Router:\n"
+    # Long methods: the class is cut into one chunk per method.
+    + _def("def add(self, path, handler):", "self.routes[clean_path(path)] = handler", 30, " " * 8)
+    + _def("def lookup(self, path):", "return self.routes.get(clean_path(path))", 30, " " * 8)
+    + _def("def describe(self):", "return 'router of defined paths'", 8, " " * 8),
+    "server.py": "import logging\n\n\n"
+    + _def("def serve(router, request):", "return router.lookup(request.path)")
+    + _def("def redirect_fixed(router, path):", "return router.lookup(paths.clean_path(path))")
+    + _def("def explain(router):", "# clean_path runs in the router before a lookup"),
+    "tests/test_paths.py": "from paths import clean_path\n\n\n"
+    + _def("def test_clean_path_drops_dots():", "assert clean_path('/a/./b') == '/a/b'"),
+    "README.md": "# Paths\n\nEvery route goes through `clean_path` before it is stored.\n",
+}
+CALLERS = {("router.py", "Router.add"), ("router.py", "Router.lookup"), ("server.py", "redirect_fixed")}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
+    return index_files(tmp_path_factory.mktemp("questions"), FILES, embedder)
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "wants"),
+    [
+        ("where is clean_path defined", "clean_path", DEFINITION),
+        ("Where is the Router class declared?", "Router", DEFINITION),
+        ("definition of `Router.add`", "Router.add", DEFINITION),
+        ("go to definition of parseConfig", "parseConfig", DEFINITION),
+        ("which file defines HTTPServer", "HTTPServer", DEFINITION),
+        ("where do we define load_settings", "load_settings", DEFINITION),
+        ("where is clean_path?", "clean_path", DEFINITION),
+        ("who calls clean_path", "clean_path", USES),
+        ("callers of clean_path()", "clean_path", USES),
+        ("find all references to ParseError", "ParseError", USES),
+        ("where is Router used in the middleware", "Router", USES),
+        ("usages of axum::Router", "axum::Router", USES),
+        ("where do we call fetchUser", "fetchUser", USES),
+        ("what uses the Router class", "Router", USES),
+        ("clean_path call sites", "clean_path", USES),
+    ],
+)
+def test_the_name_and_what_is_asked_are_read(query: str, name: str, wants: str, store: IndexStore) -> None:
+    asked = name_question(query, load_corpus(store))
+    assert asked is not None and (asked.name, asked.wants) == (name, wants)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "where is authentication implemented",  # a topic: no chunk defines `authentication`
+        "where is Authentication implemented",  # ... nor holds it
+        "who calls the police",
+        "Router uses a trie for its lookups",  # "uses" as a verb
+        "how are routes cleaned",
+        "clean_path",  # a bare name is a symbol query of its own
+        "where is " + "x" * 300 + " defined",
+    ],
+)
+def test_topics_and_other_forms_are_no_name_question(query: str, store: IndexStore) -> None:
+    assert name_question(query, load_corpus(store)) is None
+
+
+def test_a_plain_word_is_a_name_where_the_code_defines_it(store: IndexStore) -> None:
+    corpus = load_corpus(store)
+    assert name_question("where is serve defined", corpus) == name_question("where is serve defined", corpus)
+    assert name_question("where is serve defined", corpus) is not None
+    assert name_question("where is serve defined", None) is None  # no corpus: not code-shaped
+
+
+def test_uses_are_the_chunks_holding_the_name_but_its_definition(store: IndexStore) -> None:
+    corpus = load_corpus(store)
+    found = {(corpus.paths[i], corpus.symbols[i]): share for i, share in using_chunks("clean_path", corpus).items()}
+    for caller in CALLERS:
+        assert found[caller] == 1.0
+    assert found[("server.py", "explain")] == IMPORT_OR_COMMENT  # a comment names it
+    assert found[("tests/test_paths.py", "test_clean_path_drops_dots")] == 1.0
+    assert not any(symbol == "clean_path" for _path, symbol in found)
+    assert using_chunks("CLEAN_PATH", corpus)  # no case matches as written: any case does
+    assert using_chunks("no_such_name", corpus) == {}
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical"])
+@pytest.mark.parametrize("query", ["who calls clean_path", "where is clean_path used", "callers of clean_path"])
+def test_a_uses_question_finds_the_callers_before_the_definition_and_tests(
+    query: str, mode: str, store: IndexStore, embedder: Embedder
+) -> None:
+    hits = SearchEngine(store, embedder, mode).search(query, 10)
+    found = [(h.path, h.symbol) for h in hits]
+    assert set(found[:3]) == CALLERS  # two of them in one file: no per-file decay between uses
+    assert found[3] == ("router.py", "")  # its import: half a use
+    assert ("tests/test_paths.py", "test_clean_path_drops_dots") in found  # a test's use: after the code's
+    assert ("README.md", "") not in found[:6]  # a changelog's or readme's mention is no use
+
+
+def test_without_the_signal_the_definition_leads(store: IndexStore, embedder: Embedder) -> None:
+    hits = SearchEngine(store, embedder, "lexical", config=RankConfig(usage=0.0)).search("who calls clean_path", 10)
+    assert {(h.path, h.symbol) for h in hits[:3]} != CALLERS
+
+
+def test_a_filter_keeps_uses_outside_it_out(store: IndexStore, embedder: Embedder) -> None:
+    hits = SearchEngine(store, embedder, "hybrid").search("who calls clean_path", 10, SearchFilters(path="server.py"))
+    assert hits and {h.path for h in hits} == {"server.py"}
+    assert hits[0].symbol == "redirect_fixed"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
+@pytest.mark.parametrize(
+    ("query", "symbol"),
+    [
+        ("where is clean_path defined", "clean_path"),
+        ("where is the Router class declared", "Router"),
+        ("definition of Router.lookup", "Router.lookup"),
+        ("which file defines redirect_fixed", "redirect_fixed"),
+    ],
+)
+def test_a_definition_question_finds_the_definition(
+    query: str, symbol: str, mode: str, store: IndexStore, embedder: Embedder
+) -> None:
+    hits = SearchEngine(store, embedder, mode).search(query, 5)
+    assert hits[0].symbol == symbol or hits[0].symbol.startswith(symbol + ".")
+
+
+def test_hostile_questions_take_linear_time(store: IndexStore, embedder: Embedder) -> None:
+    engine = SearchEngine(store, embedder, "hybrid")
+    for query in ("who calls " + "a." * 900 + "b", "where is " + "`" * 500 + " used", "callers of " + "x" * 1900):
+        started = time.perf_counter()
+        engine.search(query, 10)
+        assert time.perf_counter() - started < 0.5
