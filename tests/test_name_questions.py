@@ -13,7 +13,16 @@ from lapce_ai.embedding.base import Embedder
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
-from lapce_ai.search.name_questions import DEFINITION, IMPORT_OR_COMMENT, USES, name_question, using_chunks
+from lapce_ai.search.name_questions import (
+    DEFINITION,
+    IMPLEMENTATIONS,
+    IMPORT_OR_COMMENT,
+    USES,
+    NameQuestion,
+    implementing_chunks,
+    name_question,
+    using_chunks,
+)
 from lapce_ai.search.ranking import RankConfig
 
 
@@ -82,6 +91,8 @@ def test_the_name_and_what_is_asked_are_read(query: str, name: str, wants: str, 
         "where is Authentication implemented",  # ... nor holds it
         "who calls the police",
         "Router uses a trie for its lookups",  # "uses" as a verb
+        "Implementation of the Router class",  # a docstring's first words: singulars are no question
+        "Reference to a Router of the app",
         "how are routes cleaned",
         "clean_path",  # a bare name is a symbol query of its own
         "where is " + "x" * 300 + " defined",
@@ -157,3 +168,83 @@ def test_hostile_questions_take_linear_time(store: IndexStore, embedder: Embedde
         started = time.perf_counter()
         engine.search(query, 10)
         assert time.perf_counter() - started < 0.5
+
+
+# -- implementations ------------------------------------------------------------------------
+
+SHAPES = {
+    "shapes/base.py": _def("class Shape:", "def area(self): raise NotImplementedError"),
+    "shapes/round.py": "from shapes.base import Shape\n\n\n"
+    + _def("class Circle(Shape):", "def area(self): return 3.14 * self.r * self.r")
+    + _def("class Painter:", "def paint(self, shape: Shape): return shape.area()"),
+    "shapes/Square.kt": (
+        "class Square(val side: Int) : Shape() {\n"
+        + "".join(f"    val side{i} = side * {i}\n" for i in range(8))
+        + "    override fun area() = side * side\n}\n\n"
+        "class Canvas(val shapes: List<Shape>) {\n"
+        + "".join(f"    val count{i} = shapes.size * {i}\n" for i in range(8))
+        + "    fun total() = shapes.sumOf { it.area() }\n}\n"
+    ),
+    "shapes/Triangle.java": (
+        "public final class Triangle\n        extends Polygon implements Shape, Comparable<Triangle> {\n"
+        + "".join(f"    int side{i} = {i};\n" for i in range(8))
+        + "}\n"
+    ),
+    "shapes/hexagon.rs": (
+        "pub struct Hexagon<T> {\n    side: T,\n}\n\n"
+        "impl<T: Copy> Shape for Hexagon<T>\nwhere\n    T: Into<f64>,\n{\n"
+        "    fn area(&self) -> f64 {\n"
+        + "".join(f"        let side{i}: f64 = self.side.into() * {i}.0;\n" for i in range(8))
+        + "        side1 * side1\n    }\n}\n"
+    ),
+    "tests/test_shapes.py": "from shapes.base import Shape\n\n\n"
+    + _def("class FakeShape(Shape):", "def area(self): return 1"),
+}
+IMPLEMENTERS = {
+    ("shapes/round.py", "Circle"),
+    ("shapes/Square.kt", "Square"),
+    ("shapes/Triangle.java", "Triangle"),
+    ("shapes/hexagon.rs", "Hexagon"),
+}
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
+    return index_files(tmp_path_factory.mktemp("shapes"), SHAPES, embedder)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "implementations of Shape",
+        "which classes implement Shape",
+        "classes that extend Shape",
+        "subclasses of Shape",
+        "who implements the Shape interface",
+        "types implementing Shape",
+        "Shape implementations",
+    ],
+)
+def test_the_implementations_question_is_read(query: str, shapes: IndexStore) -> None:
+    assert name_question(query, load_corpus(shapes)) == NameQuestion("Shape", IMPLEMENTATIONS)
+
+
+def test_implementations_are_the_types_declaring_the_type_a_supertype(shapes: IndexStore) -> None:
+    corpus = load_corpus(shapes)
+    found = {(corpus.paths[i], corpus.symbols[i]) for i in implementing_chunks("Shape", corpus)}
+    # a parameter's type (Painter.paint, Kotlin's `Canvas(val shapes: List<Shape>)`) is no supertype
+    assert found == IMPLEMENTERS | {("tests/test_shapes.py", "FakeShape")}
+    assert implementing_chunks("Polygon", corpus).keys() == {
+        i for i in range(corpus.n) if corpus.symbols[i] == "Triangle"
+    }
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
+def test_an_implementations_question_finds_the_implementers_first(
+    mode: str, shapes: IndexStore, embedder: Embedder
+) -> None:
+    hits = SearchEngine(shapes, embedder, mode).search("which classes implement Shape", 10)
+    found = [(h.path, h.symbol) for h in hits]
+    assert set(found[:4]) == IMPLEMENTERS
+    assert found.index(("tests/test_shapes.py", "FakeShape")) > 3  # a test's: after the code's
+    assert found.index(("shapes/base.py", "Shape")) > 3  # the type itself is not its implementation

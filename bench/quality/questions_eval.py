@@ -1,4 +1,5 @@
-"""Suites ``defined`` and ``uses``: a sentence asking for a name's definition or for its uses.
+"""Suites ``defined``, ``uses`` and ``implementations``: a sentence asking for a name's
+definition, its uses or the types implementing it.
 
 An editor's user or an agent asks in words what an IDE does with a key. Both suites are drawn
 from the docs corpora's indexes, like ``symbols``:
@@ -14,6 +15,13 @@ from the docs corpora's indexes, like ``symbols``:
   what starts one: the answers are what the engine calls a use, so the suite checks that the
   sentence is read and those chunks ranked first; test, example and documentation files left
   out, the defining chunks too), scored by semble's NDCG@10 rule with one target per chunk.
+- ``implementations``: a type one file defines that 2 to 10 types of the code implement or
+  extend, asked as "implementations of X", "which types implement X", "classes that extend X",
+  "subclasses of X", "who implements X", "types implementing X". The answers are the type
+  chunks whose declaration names it as a supertype, read here with each language's own syntax
+  (``extends`` / ``implements`` / ``with``, ``: X`` after a type's name, Python's ``class
+  Foo(X):``, Ruby's ``class Foo < X``, Rust's ``impl X for``, Haskell's ``instance X``), not
+  with the engine's rule (the text after a type's name up to its body); scored like ``uses``.
 
 Both check ranking, not naming: the names come from the index's own chunks.
 """
@@ -57,6 +65,36 @@ USES_FORMS = (
     "find references to {name}",
     "where is {name} called",
 )
+IMPLEMENTATIONS_FORMS = (
+    "implementations of {name}",
+    "which types implement {name}",
+    "classes that extend {name}",
+    "subclasses of {name}",
+    "who implements {name}",
+    "types implementing {name}",
+)
+MIN_IMPLEMENTATIONS = 2
+TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
+_MODIFIERS = (
+    r"(?:(?:public|private|protected|internal|open|abstract|final|sealed|data|static|partial|export|default|"
+    r"inline|value|case|annotation|inner|fileprivate|indirect|readonly|ref|unsafe|pub(?:\([^)]*\))?)\s+)*"
+)
+# Each language's syntax for "this type implements / extends X" ({x}: the name).
+_SUPERTYPE_SYNTAX = (
+    # ... and Scala's and Dart's ``with`` after them; in a type's declaration (`? extends X` is a
+    # wildcard)
+    r"\b(?:class|interface|enum|record|object|trait|mixin)\s+[\w.]+[^{{;]*?\b(?:extends|implements)\s+[^{{;]*?"
+    r"(?<![\w$]){x}(?![\w$])",
+    r"^\s*" + _MODIFIERS + r"(?:class|struct|enum|interface|object|record|extension|actor|protocol|trait)\s+[\w.]+"
+    r"(?:<[^>{{]*>)?\s*(?:\([^)]*\))?\s*:\s*[^{{;=]*?(?<![\w$]){x}(?![\w$])",
+    r"^\s*class\s+\w+\s*\([^)]*(?<![\w$]){x}(?![\w$])[^)]*\)\s*:",
+    r"^\s*class\s+[\w:]+\s*<\s*(?:[\w:]*::)?{x}(?![\w$])",
+    r"^\s*(?:unsafe\s+)?impl\b[^{{]*?(?<![\w$]){x}(?![\w$])[^{{]*?\bfor\b",
+    r"^\s*instance\s+(?:[^=]*=>\s*)?\(?{x}(?![\w$])",
+    r"^\s*defimpl\s+{x}\b",
+)
+PYTHON_BASES = 2  # the place of Python's ``class Foo(Base):`` in _SUPERTYPE_SYNTAX
+_CALL_ARGUMENTS = re.compile(r"(?<=[\w\]>])\([^()]*\)")
 _KIND_WORDS = {"function": "function", "method": "method", "class": "class", "struct": "struct", "trait": "trait"}
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 
@@ -131,13 +169,77 @@ def uses_queries(index: Path) -> list[UsesQuery]:
             if i not in defining[name] and i not in same_name and _used_in_code(corpus.contents[i], name)
         ]
         if 1 <= len(users) <= MAX_USES:
-            targets = tuple((corpus.paths[i], int(corpus.start_lines[i]), int(corpus.end_lines[i])) for i in users)
-            found.append(UsesQuery(name, targets))
+            found.append(UsesQuery(name, tuple(_target(corpus, i) for i in users)))
     random.Random(SEED).shuffle(found)
     picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
     return [UsesQuery(USES_FORMS[i % len(USES_FORMS)].format(name=q.query), q.targets) for i, q in enumerate(picked)]
 
 
+def _target(corpus: Any, i: int) -> tuple[str, int, int]:
+    return corpus.paths[i], int(corpus.start_lines[i]), int(corpus.end_lines[i])
+
+
 def _used_in_code(content: str, name: str) -> bool:
     word = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])")
     return any(word.search(line) and not IMPORT_OR_COMMENT_LINE.match(line) for line in content.splitlines())
+
+
+def implementations_queries(index: Path) -> list[UsesQuery]:
+    corpus: Any = load_corpus(IndexStore.open(index))
+    defined_in: dict[str, set[str]] = defaultdict(set)
+    types: set[str] = set()
+    for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
+        if symbol:
+            name = symbol_segment(symbol)
+            defined_in[name].add(path)
+            if kind in TYPE_KINDS - {"impl"} and not path_penalized(path):
+                types.add(name)
+    candidates = [
+        i
+        for i, kind in enumerate(corpus.kinds)
+        if kind in TYPE_KINDS and not path_penalized(corpus.paths[i]) and corpus.languages[i] not in PROSE_LANGUAGES
+    ]
+    found: list[UsesQuery] = []
+    for name in sorted(types):
+        if len(name) < 4 or not _WORD.fullmatch(name) or len(defined_in[name]) != 1:
+            continue
+        syntax = [re.compile(f.format(x=re.escape(name))) for f in _SUPERTYPE_SYNTAX]
+        implementing = [
+            i
+            for i in candidates
+            if name in corpus.contents[i]
+            and symbol_segment(corpus.symbols[i]) != name
+            and _declares_supertype(corpus.contents[i], syntax)
+        ]
+        if MIN_IMPLEMENTATIONS <= len(implementing) <= MAX_USES:
+            found.append(UsesQuery(name, tuple(_target(corpus, i) for i in implementing)))
+    random.Random(SEED).shuffle(found)
+    picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
+    return [
+        UsesQuery(IMPLEMENTATIONS_FORMS[i % len(IMPLEMENTATIONS_FORMS)].format(name=q.query), q.targets)
+        for i, q in enumerate(picked)
+    ]
+
+
+def _continues(text: str) -> bool:
+    """Whether a declaration goes on on the next line: a parenthesis is open, or its body (``{``),
+    end (``;``) or Python's colon has not come yet."""
+    return text.count("(") > text.count(")") or not re.search(r"[{;=]|:\s*$", text)
+
+
+def _declares_supertype(content: str, syntax: list[re.Pattern[str]]) -> bool:
+    """Whether a declaration in ``content`` names the type as a supertype: read from a line that
+    is no comment, with the lines after it while it goes on (a wrapped declaration)."""
+    lines = content.splitlines()
+    for n, line in enumerate(lines):
+        if IMPORT_OR_COMMENT_LINE.match(line):
+            continue
+        text, more = line, iter(lines[n + 1 : n + 8])
+        while _continues(text) and (following := next(more, None)) is not None and following.strip():
+            text += " " + following
+        # A call's arguments (`extends Delegate[Buffer](ArrayBuffer)`, `: Table(name)`) name no
+        # supertype; Python's bases are read before they go.
+        called = _CALL_ARGUMENTS.sub("()", text)
+        if syntax[PYTHON_BASES].search(text) or any(form.search(called) for form in syntax):
+            return True
+    return False

@@ -15,15 +15,20 @@ signature count fully; a mention in an import or a comment only half.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from lapce_ai.search.corpus import Corpus
-from lapce_ai.search.tokenize import symbol_name
+from lapce_ai.search.tokenize import symbol_name, symbol_segment
 
 DEFINITION = "definition"
 USES = "uses"
+IMPLEMENTATIONS = "implementations"
+# Kinds of chunk that can implement or extend a type (a function's parameter types are no such thing).
+TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
+HEADER_LINES = 6  # a declaration's lines read for its supertypes (generics and bounds may wrap)
 MAX_USES = 200  # chunks read for a name used everywhere: the ones holding it most, by BM25
 IMPORT_OR_COMMENT = 0.5  # share of a chunk naming the name only in an import or a comment
 
@@ -44,8 +49,8 @@ _DEFINITION_FORMS = [
     rf"^where\s+(?:is|are)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s*\??$",
 ]
 _USES_FORMS = [
-    rf"^(?:(?:find|show|list|get)\s+)?(?:all\s+)?{_THE}(?:callers|usages?|uses|references?|call\s*sites?|call-sites?|"
-    rf"invocations?|consumers|users|importers)\s+(?:of|to|for)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^(?:(?:find|show|list|get)\s+)?(?:all\s+)?{_THE}(?:callers|usages|uses|references|call\s*sites|call-sites|"
+    rf"invocations|consumers|users|importers)\s+(?:of|to|for)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^(?:who|what|which\s+\w+)\s+(?:calls|uses|invokes|references|instantiates|imports|constructs|raises|throws)\s+"
     rf"{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^where\s+(?:is|are|was|were)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:called|used|invoked|referenced|instantiated|"
@@ -56,9 +61,24 @@ _USES_FORMS = [
     # something else (where "definition" after a name is a noun only).
     rf"^{_NAME}\s+(?:callers|usages|uses|references|call\s*sites)\s*\??$",
 ]
-_FORMS = [(re.compile(f, re.IGNORECASE), DEFINITION) for f in _DEFINITION_FORMS] + [
-    (re.compile(f, re.IGNORECASE), USES) for f in _USES_FORMS
+_EXTENDS = r"(?:implement|extend|inherit\s+from|subclass|conform\s+to|derive\s+from)"
+_IMPLEMENTATIONS_FORMS = [
+    rf"^(?:(?:find|show|list|get)\s+)?(?:all\s+)?{_THE}(?:implementations|implementors|implementers|impls|subclasses|"
+    rf"subtypes|derived\s+(?:classes|types)|child\s+classes)\s+(?:of|for)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^(?:who|what|which(?:\s+\w+)?)\s+{_EXTENDS}s?\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^(?:(?:find|show|list)\s+)?(?:all\s+)?(?:the\s+)?(?:classes|types|structs|objects|impls)\s+(?:that|which)\s+{_EXTENDS}\s+"
+    rf"{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^(?:(?:find|show|list)\s+)?(?:all\s+)?(?:the\s+)?(?:classes|types|structs|objects)\s+(?:implementing|extending|"
+    rf"inheriting\s+from|subclassing|conforming\s+to|deriving\s+from)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^{_NAME}\s+(?:implementations|implementors|implementers|impls|subclasses)\s*\??$",
 ]
+# Plurals only: "Implementation of the UUencode functions" and "Reference to a frame" are what
+# a docstring says of its own code.
+_FORMS = (
+    [(re.compile(f, re.IGNORECASE), DEFINITION) for f in _DEFINITION_FORMS]
+    + [(re.compile(f, re.IGNORECASE), IMPLEMENTATIONS) for f in _IMPLEMENTATIONS_FORMS]
+    + [(re.compile(f, re.IGNORECASE), USES) for f in _USES_FORMS]
+)
 # A name that looks like code whatever the corpus holds: qualified, camelCase, snake_case, `$x`.
 _CODE_SHAPED = re.compile(r"[.:#>$_]|[a-z][A-Z]|[A-Z].*[A-Z]")
 _SEPARATORS = re.compile(r"::|->|[.#:]")
@@ -69,10 +89,15 @@ IMPORT_OR_COMMENT_LINE = re.compile(
 )
 
 
+# Declarations naming the implemented type before the implementing one.
+_TRAIT_FIRST = re.compile(r"^\s*(?:unsafe\s+)?(?:impl|instance|defimpl)\b")
+_BODY = re.compile(r"\{|(?<![\w$])where(?![\w$])|:\s*$|=\s*$")  # where a declaration's body starts
+
+
 @dataclass(frozen=True)
 class NameQuestion:
     name: str  # as written, qualified or not (`Router.add_route`)
-    wants: str  # DEFINITION or USES
+    wants: str  # DEFINITION, USES or IMPLEMENTATIONS
 
 
 def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
@@ -112,12 +137,34 @@ def using_chunks(name: str, corpus: Corpus) -> dict[int, float]:
     definitions, each with its share: 1 for a use in code, ``IMPORT_OR_COMMENT`` for a chunk
     naming it only in imports or comments. A name written in another case than the code's is
     matched regardless of case when it matches nothing as written."""
+    return _matching(name, corpus, None, lambda i, word: _use_share(corpus.contents[i], word))
+
+
+def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
+    """The types whose declaration names ``name`` as what they implement or extend
+    (``class Foo(Base):``, ``class Foo extends Base``, ``struct Foo: Proto``, ``impl Trait for
+    Foo``, ``instance Show Foo``, ``class Foo < Base``), each with share 1."""
+
+    def share(i: int, word: re.Pattern[str]) -> float:
+        header = _header(corpus.contents[i], symbol_segment(corpus.symbols[i]))
+        return 1.0 if word.search(header) else 0.0
+
+    return _matching(name, corpus, TYPE_KINDS, share)
+
+
+def _matching(
+    name: str, corpus: Corpus, kinds: frozenset[str] | None, share_of: Callable[[int, re.Pattern[str]], float]
+) -> dict[int, float]:
+    """The chunks (of ``kinds``, if given) holding ``name``'s last segment with a share above 0,
+    its definitions left out: as written, else in any case."""
     bare = _last(name)
     token = bare.lower()
     if not re.fullmatch(r"[\w$]+", bare) or corpus.bm25.doc_freq(token) == 0:
         return {}
     scores = corpus.bm25.scores([token])
     held = np.flatnonzero(scores > 0)
+    if kinds is not None:
+        held = held[[corpus.kinds[i] in kinds for i in held.tolist()]]
     if held.size > MAX_USES:
         held = held[np.argsort(-scores[held], kind="stable")[:MAX_USES]]
     defining = set(corpus.by_symbol.get(token, ()))
@@ -127,12 +174,53 @@ def using_chunks(name: str, corpus: Corpus) -> dict[int, float]:
         for i in held.tolist():
             if i in defining or symbol_name(corpus.symbols[i]) == token:
                 continue
-            share = _use_share(corpus.contents[i], word)
+            share = share_of(i, word)
             if share > 0:
                 found[i] = share
         if found:
             return found
     return {}
+
+
+def _header(content: str, own_name: str) -> str:
+    """A type's declaration after its own name, up to its body: where its supertypes are named.
+    Its first line naming it outside comments and annotations; in Rust's ``impl Trait for Foo``
+    and Haskell's ``instance Show Foo`` the line from its keyword (the trait comes first)."""
+    if not own_name:
+        return ""
+    own = re.compile(r"(?<![\w$])" + re.escape(own_name) + r"(?![\w$])")
+    lines = content.splitlines()
+    for n, line in enumerate(lines):
+        m = own.search(line)
+        if m is None or IMPORT_OR_COMMENT_LINE.match(line) or line.lstrip().startswith(("@", "#[")):
+            continue
+        lead = _TRAIT_FIRST.match(line)
+        text = line[lead.end() :] if lead else line[m.end() :]
+        for more in lines[n + 1 : n + HEADER_LINES]:
+            if _BODY.search(text):
+                break
+            text += " " + more
+        return _without_parameters(_BODY.split(text, maxsplit=1)[0], text)
+    return ""
+
+
+def _without_parameters(header: str, declaration: str) -> str:
+    """The header without a constructor's parameter list (Kotlin's, Scala's ``class Graph(val
+    tables: List<Table>) : Base``): only Python's ``class Foo(Base):`` lists supertypes in its
+    parentheses, and its declaration ends right after them."""
+    start = header.find("(")
+    if start < 0:
+        return header
+    depth = 0
+    for end in range(start, len(header)):
+        depth += {"(": 1, ")": -1}.get(header[end], 0)
+        if depth == 0:
+            break
+    else:
+        return header[:start]  # wraps past the lines read: parameters
+    if re.match(r"\s*:\s*$", declaration[end + 1 :]):
+        return header
+    return header[:start] + header[end + 1 :]
 
 
 def _use_share(content: str, word: re.Pattern[str]) -> float:

@@ -46,7 +46,14 @@ import numpy.typing as npt
 from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.locations import located_chunks, named_test
-from lapce_ai.search.name_questions import DEFINITION, USES, name_question, using_chunks
+from lapce_ai.search.name_questions import (
+    DEFINITION,
+    IMPLEMENTATIONS,
+    USES,
+    implementing_chunks,
+    name_question,
+    using_chunks,
+)
 from lapce_ai.search.named_files import FOLDER_NAMED, files_named, mentioned_files, module_files, named_files
 from lapce_ai.search.test_titles import named_tests
 from lapce_ai.search.tokenize import (
@@ -98,9 +105,10 @@ class RankConfig:
     # search.test_titles); tests are then what is asked for, and the test penalty is not applied.
     test_title: float = 3.0
     # + max score x a chunk's share, for the chunks using the name a sentence asks the uses of
-    # ("who calls cleanPath", "where is Abort used"; search.name_questions): its definition,
-    # which holds the name best of all, is not among them. Like a file name, more than the
-    # signals of a description can add (~3.6): a use is what is asked for.
+    # ("who calls cleanPath", "where is Abort used"; search.name_questions), or implementing the
+    # type it asks the implementations of ("subclasses of Base"): its definition, which holds the
+    # name best of all, is not among them. Like a file name, more than the signals of a
+    # description can add (~3.6): these chunks are what is asked for.
     usage: float = 4.0
     module_scope: bool = True  # a module-qualified name (routing.Router) counts definitions in that module
     member_scope: bool = True  # a member named with its owner (Deque.prepend) counts that owner's members
@@ -211,7 +219,8 @@ class QueryInfo:
     # test blocks it names as a runner prints a failure (`Router > adds a route`), with the
     # share of its words their title paths hold
     tests: tuple[tuple[int, float], ...] = ()
-    # chunks using the name it asks the uses of ("who calls cleanPath"), with their share
+    # chunks using the name it asks the uses of ("who calls cleanPath") or implementing the type
+    # it asks the implementations of ("subclasses of Base"), with their share
     uses: tuple[tuple[int, float], ...] = ()
 
 
@@ -266,12 +275,13 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     symbols_named = tuple(dict.fromkeys(symbols))
     tests = tuple(named_tests(q, corpus, sentences_only=is_symbol).items()) if corpus is not None else ()
     uses: tuple[tuple[int, float], ...] = ()
-    if asked is not None and asked.wants == USES and corpus is not None:
+    if asked is not None and asked.wants in (USES, IMPLEMENTATIONS) and corpus is not None:
+        found = (using_chunks if asked.wants == USES else implementing_chunks)(asked.name, corpus)
         prose = corpus.derived("prose_chunks", _prose_chunks)  # a changelog's mention is no use
         tests_at = corpus.derived("test_paths", _test_paths)
         uses = tuple(
             (i, share * (TEST_USE if tests_at[corpus.file_of[i]] else 1.0))
-            for i, share in using_chunks(asked.name, corpus).items()
+            for i, share in found.items()
             if not prose[i]
         )
     return QueryInfo(
