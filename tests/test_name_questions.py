@@ -14,11 +14,13 @@ from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.name_questions import (
+    CALLEES,
     DEFINITION,
     IMPLEMENTATIONS,
     IMPORT_OR_COMMENT,
     USES,
     NameQuestion,
+    called_chunks,
     implementing_chunks,
     name_question,
     using_chunks,
@@ -248,3 +250,39 @@ def test_an_implementations_question_finds_the_implementers_first(
     assert set(found[:4]) == IMPLEMENTERS
     assert found.index(("tests/test_shapes.py", "FakeShape")) > 3  # a test's: after the code's
     assert found.index(("shapes/base.py", "Shape")) > 3  # the type itself is not its implementation
+
+
+# -- callees --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "what does redirect_fixed call",
+        "What functions does redirect_fixed call?",
+        "callees of redirect_fixed",
+        "functions called by the redirect_fixed function",
+        "what is called by redirect_fixed",
+        "redirect_fixed callees",
+    ],
+)
+def test_the_callees_question_is_read(query: str, store: IndexStore) -> None:
+    assert name_question(query, load_corpus(store)) == NameQuestion("redirect_fixed", CALLEES)
+
+
+def test_callees_are_the_definitions_of_what_the_function_calls(store: IndexStore) -> None:
+    corpus = load_corpus(store)
+    found = {
+        (corpus.paths[i], corpus.symbols[i]): share for i, share in called_chunks("redirect_fixed", corpus).items()
+    }
+    # `compute_fixed(` is defined nowhere; `lookup` once, `clean_path` once
+    assert found == {("router.py", "Router.lookup"): 1.0, ("paths.py", "clean_path"): 1.0}
+    # a comment's call is none: `explain` only says "clean_path runs ..."
+    assert called_chunks("explain", corpus) == {}
+    assert called_chunks("no_such_function", corpus) == {}
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
+def test_a_callees_question_finds_the_callees_first(mode: str, store: IndexStore, embedder: Embedder) -> None:
+    hits = SearchEngine(store, embedder, mode).search("what does redirect_fixed call", 5)
+    assert {(h.path, h.symbol) for h in hits[:2]} == {("router.py", "Router.lookup"), ("paths.py", "clean_path")}

@@ -1,5 +1,5 @@
-"""Suites ``defined``, ``uses`` and ``implementations``: a sentence asking for a name's
-definition, its uses or the types implementing it.
+"""Suites ``defined``, ``uses``, ``implementations`` and ``callees``: a sentence asking for a
+name's definition, its uses, the types implementing it or what it calls.
 
 An editor's user or an agent asks in words what an IDE does with a key. Both suites are drawn
 from the docs corpora's indexes, like ``symbols``:
@@ -22,6 +22,10 @@ from the docs corpora's indexes, like ``symbols``:
   (``extends`` / ``implements`` / ``with``, ``: X`` after a type's name, Python's ``class
   Foo(X):``, Ruby's ``class Foo < X``, Rust's ``impl X for``, Haskell's ``instance X``), not
   with the engine's rule (the text after a type's name up to its body); scored like ``uses``.
+- ``callees``: a function or method one file defines whose body calls 2 to 8 names that one
+  definition each has (a function, method or class of the code, outside tests), asked as "what
+  does X call", "callees of X", "functions called by X", "what is called by X". The answers
+  are those definitions (their first piece where one is cut in several), scored like ``uses``.
 
 Both check ranking, not naming: the names come from the index's own chunks.
 """
@@ -74,6 +78,10 @@ IMPLEMENTATIONS_FORMS = (
     "types implementing {name}",
 )
 MIN_IMPLEMENTATIONS = 2
+CALLEES_FORMS = ("what does {name} call", "callees of {name}", "functions called by {name}", "what is called by {name}")
+MIN_CALLEES, MAX_CALLEES = 2, 8
+CALLABLE_KINDS = frozenset({"function", "method", "class"})
+_CALL = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)\s*\(")
 TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
 _MODIFIERS = (
     r"(?:(?:public|private|protected|internal|open|abstract|final|sealed|data|static|partial|export|default|"
@@ -243,3 +251,42 @@ def _declares_supertype(content: str, syntax: list[re.Pattern[str]]) -> bool:
         if syntax[PYTHON_BASES].search(text) or any(form.search(called) for form in syntax):
             return True
     return False
+
+
+def callees_queries(index: Path) -> list[UsesQuery]:
+    corpus: Any = load_corpus(IndexStore.open(index))
+    pieces: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)  # name -> (path, symbol) -> first chunk
+    for i, symbol in enumerate(corpus.symbols):
+        if symbol and corpus.kinds[i] in CALLABLE_KINDS | {"test"}:
+            key = (corpus.paths[i], symbol)
+            first = pieces[symbol_segment(symbol)].get(key)
+            if first is None or corpus.start_lines[i] < corpus.start_lines[first]:
+                pieces[symbol_segment(symbol)][key] = i
+    found: list[UsesQuery] = []
+    for name in sorted(pieces):
+        if len(pieces[name]) != 1 or len(name) < MIN_NAME or not _WORD.fullmatch(name):
+            continue
+        caller = next(iter(pieces[name].values()))
+        if corpus.kinds[caller] == "class" or path_penalized(corpus.paths[caller]):
+            continue
+        body = corpus.contents[caller].split("\n", 1)[-1]  # its declaration's own name left out
+        called = {
+            m.group(1)
+            for line in body.splitlines()
+            if not IMPORT_OR_COMMENT_LINE.match(line)
+            for m in _CALL.finditer(line)
+        }
+        targets = [
+            _target(corpus, next(iter(pieces[c].values())))
+            for c in sorted(called - {name})
+            if len(pieces.get(c, {})) == 1
+            and not path_penalized(next(iter(pieces[c]))[0])
+            and corpus.kinds[next(iter(pieces[c].values()))] != "test"
+        ]
+        if MIN_CALLEES <= len(targets) <= MAX_CALLEES:
+            found.append(UsesQuery(name, tuple(targets)))
+    random.Random(SEED).shuffle(found)
+    picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
+    return [
+        UsesQuery(CALLEES_FORMS[i % len(CALLEES_FORMS)].format(name=q.query), q.targets) for i, q in enumerate(picked)
+    ]

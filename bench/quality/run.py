@@ -3,7 +3,8 @@ its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
         [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
-                 frames,stale,defined,uses,implementations,titles,testframes]
+                 frames,stale,defined,uses,implementations,callees,
+                 titles,testframes]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -67,6 +68,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[Any]]] = {
     "defined": questions_eval.defined_queries,
     "uses": questions_eval.uses_queries,
     "implementations": questions_eval.implementations_queries,
+    "callees": questions_eval.callees_queries,
 }
 # Suites with corpora of their own (code bases with their tests).
 OWN_SUITES = ("titles", "testframes")

@@ -26,6 +26,8 @@ from lapce_ai.search.tokenize import symbol_name, symbol_segment
 DEFINITION = "definition"
 USES = "uses"
 IMPLEMENTATIONS = "implementations"
+CALLEES = "callees"
+MAX_CALLEE_DEFINITIONS = 4  # a callee defined more often (`get`, `close`) is too common to tell which
 # Kinds of chunk that can implement or extend a type (a function's parameter types are no such thing).
 TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
 HEADER_LINES = 6  # a declaration's lines read for its supertypes (generics and bounds may wrap)
@@ -72,11 +74,19 @@ _IMPLEMENTATIONS_FORMS = [
     rf"inheriting\s+from|subclassing|conforming\s+to|deriving\s+from)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^{_NAME}\s+(?:implementations|implementors|implementers|impls|subclasses)\s*\??$",
 ]
+_CALLEES_FORMS = [
+    rf"^what\s+(?:functions\s+|methods\s+)?(?:does|do|did)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:call|invoke)\s*\??$",
+    rf"^(?:(?:find|show|list)\s+)?(?:all\s+)?{_THE}(?:callees|functions\s+called|methods\s+called|calls\s+made)\s+"
+    rf"(?:of|by|from|in)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^what\s+(?:is|gets)\s+called\s+(?:by|from|in)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^{_NAME}\s+callees\s*\??$",
+]
 # Plurals only: "Implementation of the UUencode functions" and "Reference to a frame" are what
 # a docstring says of its own code.
 _FORMS = (
     [(re.compile(f, re.IGNORECASE), DEFINITION) for f in _DEFINITION_FORMS]
     + [(re.compile(f, re.IGNORECASE), IMPLEMENTATIONS) for f in _IMPLEMENTATIONS_FORMS]
+    + [(re.compile(f, re.IGNORECASE), CALLEES) for f in _CALLEES_FORMS]
     + [(re.compile(f, re.IGNORECASE), USES) for f in _USES_FORMS]
 )
 # A name that looks like code whatever the corpus holds: qualified, camelCase, snake_case, `$x`.
@@ -89,6 +99,7 @@ IMPORT_OR_COMMENT_LINE = re.compile(
 )
 
 
+_CALL = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)\s*\(")
 # Declarations naming the implemented type before the implementing one.
 _TRAIT_FIRST = re.compile(r"^\s*(?:unsafe\s+)?(?:impl|instance|defimpl)\b")
 _BODY = re.compile(r"\{|(?<![\w$])where(?![\w$])|:\s*$|=\s*$")  # where a declaration's body starts
@@ -97,7 +108,7 @@ _BODY = re.compile(r"\{|(?<![\w$])where(?![\w$])|:\s*$|=\s*$")  # where a declar
 @dataclass(frozen=True)
 class NameQuestion:
     name: str  # as written, qualified or not (`Router.add_route`)
-    wants: str  # DEFINITION, USES or IMPLEMENTATIONS
+    wants: str  # DEFINITION, USES, IMPLEMENTATIONS or CALLEES
 
 
 def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
@@ -150,6 +161,34 @@ def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
         return 1.0 if word.search(header) else 0.0
 
     return _matching(name, corpus, TYPE_KINDS, share)
+
+
+def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
+    """The definitions of what ``name``'s definition calls (``helper(``, ``self.helper(``,
+    ``new Helper(``), outside its comments, each callee's chunks sharing one share: a callee
+    defined in several places (overloads, a method every type has) is one of them, and one
+    defined more than ``MAX_CALLEE_DEFINITIONS`` times is left out."""
+    bare = _last(name)
+    defining = corpus.by_symbol.get(bare.lower(), ())
+    callers = [i for i in defining if symbol_segment(corpus.symbols[i]) == bare] or list(defining)
+    callees: dict[str, None] = {}
+    for i in callers[:MAX_CALLEE_DEFINITIONS]:
+        for line in corpus.contents[i].splitlines():
+            if not IMPORT_OR_COMMENT_LINE.match(line):
+                callees.update((m.group(1), None) for m in _CALL.finditer(line))
+    callees.pop(bare, None)
+    found: dict[int, float] = {}
+    for callee in callees:
+        # A definition cut in pieces is one definition: its first piece stands for it.
+        heads: dict[tuple[int, str], int] = {}
+        for j in corpus.by_symbol.get(callee.lower(), ()):
+            if symbol_segment(corpus.symbols[j]) == callee and j not in callers:
+                key = (int(corpus.file_of[j]), corpus.symbols[j])
+                if key not in heads or corpus.start_lines[j] < corpus.start_lines[heads[key]]:
+                    heads[key] = j
+        if heads and len(heads) <= MAX_CALLEE_DEFINITIONS:
+            found.update((j, 1.0 / len(heads)) for j in heads.values())
+    return found
 
 
 def _matching(

@@ -47,9 +47,11 @@ from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.locations import located_chunks, named_test
 from lapce_ai.search.name_questions import (
+    CALLEES,
     DEFINITION,
     IMPLEMENTATIONS,
     USES,
+    called_chunks,
     implementing_chunks,
     name_question,
     using_chunks,
@@ -219,8 +221,9 @@ class QueryInfo:
     # test blocks it names as a runner prints a failure (`Router > adds a route`), with the
     # share of its words their title paths hold
     tests: tuple[tuple[int, float], ...] = ()
-    # chunks using the name it asks the uses of ("who calls cleanPath") or implementing the type
-    # it asks the implementations of ("subclasses of Base"), with their share
+    # chunks using the name it asks the uses of ("who calls cleanPath"), implementing the type it
+    # asks the implementations of ("subclasses of Base") or defining what the function it names
+    # calls ("what does serve call"), with their share
     uses: tuple[tuple[int, float], ...] = ()
 
 
@@ -275,8 +278,9 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     symbols_named = tuple(dict.fromkeys(symbols))
     tests = tuple(named_tests(q, corpus, sentences_only=is_symbol).items()) if corpus is not None else ()
     uses: tuple[tuple[int, float], ...] = ()
-    if asked is not None and asked.wants in (USES, IMPLEMENTATIONS) and corpus is not None:
-        found = (using_chunks if asked.wants == USES else implementing_chunks)(asked.name, corpus)
+    if asked is not None and asked.wants != DEFINITION and corpus is not None:
+        answers = {USES: using_chunks, IMPLEMENTATIONS: implementing_chunks, CALLEES: called_chunks}[asked.wants]
+        found = answers(asked.name, corpus)
         prose = corpus.derived("prose_chunks", _prose_chunks)  # a changelog's mention is no use
         tests_at = corpus.derived("test_paths", _test_paths)
         uses = tuple(
