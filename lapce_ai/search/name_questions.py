@@ -1,15 +1,17 @@
-"""A sentence asking for a name's definition or for its uses.
+"""A sentence asking for a name's definition, its uses, its implementations or its callees.
 
 Editors and agents ask in words what an IDE does with a key: "where is cleanPath defined",
-"definition of `Router.add_route`", "where is the Context struct declared" go to a definition;
-"who calls cleanPath", "callers of bodyAllowedForStatus", "where is Abort used",
-"find references to ParseError" find its uses. Read as a description, such a sentence is a bag
-of words: the definition competes with every chunk sharing ``where`` and ``defined``'s
-neighbours, and the uses with the definition itself, which holds the name best of all.
+"definition of `Router.add_route`" go to a definition; "who calls cleanPath", "where is Abort
+used", "find references to ParseError" find its uses; "implementations of Handler", "subclasses
+of Base" its implementations; "what does serve call" its callees. Read as a description, such a
+sentence is a bag of words: the definition competes with every chunk sharing ``where`` and
+``defined``'s neighbours, and the uses with the definition itself, which holds the name best of
+all.
 
-A definition question is answered as the bare name is (a symbol query). A uses question names
-the chunks whose code holds the name, its definition left out: a call, a reference, a type in a
-signature count fully; a mention in an import or a comment only half.
+A definition question is answered as the bare name is (a symbol query). The others name their
+answers, the name's definition left out: the chunks whose code holds the name (a call, a
+reference, a type in a signature fully; a mention in an import or a comment half), the types
+whose declaration names it as a supertype, the definitions of what its body calls.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from lapce_ai.search.corpus import Corpus
 from lapce_ai.search.tokenize import symbol_name, symbol_segment
@@ -148,7 +151,7 @@ def using_chunks(name: str, corpus: Corpus) -> dict[int, float]:
     definitions, each with its share: 1 for a use in code, ``IMPORT_OR_COMMENT`` for a chunk
     naming it only in imports or comments. A name written in another case than the code's is
     matched regardless of case when it matches nothing as written."""
-    return _matching(name, corpus, None, lambda i, word: _use_share(corpus.contents[i], word))
+    return _matching(name, corpus, False, lambda i, word: _use_share(corpus.contents[i], word))
 
 
 def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
@@ -160,7 +163,7 @@ def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
         header = _header(corpus.contents[i], symbol_segment(corpus.symbols[i]))
         return 1.0 if word.search(header) else 0.0
 
-    return _matching(name, corpus, TYPE_KINDS, share)
+    return _matching(name, corpus, True, share)
 
 
 def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
@@ -192,9 +195,9 @@ def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
 
 
 def _matching(
-    name: str, corpus: Corpus, kinds: frozenset[str] | None, share_of: Callable[[int, re.Pattern[str]], float]
+    name: str, corpus: Corpus, types_only: bool, share_of: Callable[[int, re.Pattern[str]], float]
 ) -> dict[int, float]:
-    """The chunks (of ``kinds``, if given) holding ``name``'s last segment with a share above 0,
+    """The chunks (types only, if so) holding ``name``'s last segment with a share above 0,
     its definitions left out: as written, else in any case."""
     bare = _last(name)
     token = bare.lower()
@@ -202,8 +205,8 @@ def _matching(
         return {}
     scores = corpus.bm25.scores([token])
     held = np.flatnonzero(scores > 0)
-    if kinds is not None:
-        held = held[[corpus.kinds[i] in kinds for i in held.tolist()]]
+    if types_only:
+        held = held[corpus.derived("type_chunks", _type_chunks)[held]]
     if held.size > MAX_USES:
         held = held[np.argsort(-scores[held], kind="stable")[:MAX_USES]]
     defining = set(corpus.by_symbol.get(token, ()))
@@ -219,6 +222,10 @@ def _matching(
         if found:
             return found
     return {}
+
+
+def _type_chunks(corpus: Corpus) -> npt.NDArray[np.bool_]:
+    return np.asarray([kind in TYPE_KINDS for kind in corpus.kinds], dtype=bool)
 
 
 def _header(content: str, own_name: str) -> str:
