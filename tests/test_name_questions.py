@@ -71,6 +71,11 @@ def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Index
         ("which file defines HTTPServer", "HTTPServer", DEFINITION),
         ("where do we define load_settings", "load_settings", DEFINITION),
         ("where is clean_path?", "clean_path", DEFINITION),
+        ("Router class", "Router", DEFINITION),
+        ("the clean_path function", "clean_path", DEFINITION),
+        ("func clean_path", "clean_path", DEFINITION),
+        ("def clean_path(", "clean_path", DEFINITION),
+        ("type Router struct", "Router", DEFINITION),
         ("who calls clean_path", "clean_path", USES),
         ("callers of clean_path()", "clean_path", USES),
         ("find all references to ParseError", "ParseError", USES),
@@ -93,6 +98,8 @@ def test_the_name_and_what_is_asked_are_read(query: str, name: str, wants: str, 
         "where is Authentication implemented",  # ... nor holds it
         "who calls the police",
         "Router uses a trie for its lookups",  # "uses" as a verb
+        "Router class for HTTP paths",  # a name and its kind, then more: a description
+        "function definitions",
         "Implementation of the Router class",  # a docstring's first words: singulars are no question
         "Reference to a Router of the app",
         "how are routes cleaned",
@@ -155,6 +162,8 @@ def test_a_filter_keeps_uses_outside_it_out(store: IndexStore, embedder: Embedde
         ("where is the Router class declared", "Router"),
         ("definition of Router.lookup", "Router.lookup"),
         ("which file defines redirect_fixed", "redirect_fixed"),
+        ("def redirect_fixed", "redirect_fixed"),
+        ("the explain function", "explain"),
     ],
 )
 def test_a_definition_question_finds_the_definition(

@@ -7,7 +7,8 @@ from the docs corpora's indexes, like ``symbols``:
 - ``defined``: the names of the ``symbols`` suite (each defined in one file, the most used
   first), asked in a sentence ("where is Deque defined", "definition of Deque", "which file
   defines Deque", "where is the Deque struct declared", with the kind its definition chunk
-  has). The answer is that file, scored as ``symbols`` is.
+  has) or as a name and its kind ("Deque struct", "struct Deque", "def parse"). The answer is
+  that file, scored as ``symbols`` is.
 - ``uses``: a name that one file defines (a function, method, type; 5 characters at least) and
   that 1 to 10 other chunks of the code use, asked as "who calls X", "callers of X", "where
   is X used", "usages of X", "find references to X". The answers are the chunks whose code
@@ -60,6 +61,8 @@ DEFINITION_FORMS = (
     "where is the {name} {kind} declared",
     "go to definition of {name}",
     "where is {name}?",
+    "{name} {kind}",
+    "{declares} {name}",
 )
 USES_FORMS = (
     "who calls {name}",
@@ -104,6 +107,9 @@ _SUPERTYPE_SYNTAX = (
 PYTHON_BASES = 2  # the place of Python's ``class Foo(Base):`` in _SUPERTYPE_SYNTAX
 _CALL_ARGUMENTS = re.compile(r"(?<=[\w\]>])\([^()]*\)")
 _KIND_WORDS = {"function": "function", "method": "method", "class": "class", "struct": "struct", "trait": "trait"}
+# How a kind is declared, for "{declares} {name}" ("class Deque", "fn parse"): a word of each
+# language's own where the kind has one, else the kind's name.
+_DECLARES = {("function", "python"): "def", ("function", "rust"): "fn", ("function", "go"): "func"}
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 
 
@@ -136,14 +142,17 @@ class UsesQuery:
 def defined_queries(index: Path) -> list[docs_eval.DocQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
     kinds: dict[tuple[str, str], str] = {}
-    for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
+    languages: dict[str, str] = {}
+    for symbol, kind, path, language in zip(corpus.symbols, corpus.kinds, corpus.paths, corpus.languages, strict=True):
+        languages[path] = language
         if symbol:
             kinds.setdefault((symbol_segment(symbol), path), kind)
     out = []
     for i, q in enumerate(symbols_eval.queries(index)):
         form = DEFINITION_FORMS[i % len(DEFINITION_FORMS)]
         kind = _KIND_WORDS.get(kinds.get((q.query, q.path), ""), "type")
-        out.append(docs_eval.DocQuery(form.format(name=q.query, kind=kind), q.path))
+        declares = _DECLARES.get((kind, languages.get(q.path, "")), kind)
+        out.append(docs_eval.DocQuery(form.format(name=q.query, kind=kind, declares=declares), q.path))
     return out
 
 

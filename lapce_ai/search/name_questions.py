@@ -43,6 +43,7 @@ _KIND = (
     r"variable|var|constructor|field|property|protocol|record|object|namespace|package|typedef|alias)"
 )
 _THE = r"(?:the\s+)?"
+_DECLARES = rf"(?:{_KIND}|def|defp|defmodule|defmacro|fun|sub|proc|data|newtype|impl)"
 _TAIL = r"(?:[\s?.!,;:].*)?$"  # "... in the router", "?"; the rest of the sentence still ranks as words
 _DEFINITION_FORMS = [
     rf"^where\s+(?:is|are)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:defined|declared|implemented|located){_TAIL}",
@@ -52,6 +53,10 @@ _DEFINITION_FORMS = [
     rf"^(?:which|what)\s+file\s+(?:defines|declares|implements|holds|contains)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^{_NAME}\s+(?:definition|declaration){_TAIL}",
     rf"^where\s+(?:is|are)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s*\??$",
+    # A name and its kind, either way round, as a declaration is written: "Context struct",
+    # "the Negotiate method", "func cleanPath", "class Router", "type Context struct".
+    rf"^{_THE}{_NAME}\s+{_KIND}\s*\??$",
+    rf"^{_THE}{_DECLARES}\s+{_NAME}(?:\s+(?:struct|interface|class|trait|enum))?\s*[{{(:]?\s*$",
 ]
 _USES_FORMS = [
     rf"^(?:(?:find|show|list|get)\s+)?(?:all\s+)?{_THE}(?:callers|usages|uses|references|call\s*sites|call-sites|"
