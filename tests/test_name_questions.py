@@ -18,6 +18,7 @@ from lapce_ai.search.name_questions import (
     DEFINITION,
     IMPLEMENTATIONS,
     IMPORT_OR_COMMENT,
+    TESTS,
     USES,
     NameQuestion,
     called_chunks,
@@ -295,3 +296,29 @@ def test_callees_are_the_definitions_of_what_the_function_calls(store: IndexStor
 def test_a_callees_question_finds_the_callees_first(mode: str, store: IndexStore, embedder: Embedder) -> None:
     hits = SearchEngine(store, embedder, mode).search("what does redirect_fixed call", 5)
     assert {(h.path, h.symbol) for h in hits[:2]} == {("router.py", "Router.lookup"), ("paths.py", "clean_path")}
+
+
+# -- tests ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "tests for clean_path",
+        "where is clean_path tested",
+        "How is clean_path tested?",
+        "which tests cover clean_path",
+        "unit tests for the clean_path function",
+        "clean_path tests",
+    ],
+)
+def test_the_tests_question_is_read(query: str, store: IndexStore) -> None:
+    assert name_question(query, load_corpus(store)) == NameQuestion("clean_path", TESTS)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
+def test_a_tests_question_finds_the_tests_using_the_name(mode: str, store: IndexStore, embedder: Embedder) -> None:
+    hits = SearchEngine(store, embedder, mode).search("where is clean_path tested", 5)
+    assert (hits[0].path, hits[0].symbol) == ("tests/test_paths.py", "test_clean_path_drops_dots")
+    assert hits[1].path == "tests/test_paths.py"  # its import: half a use, but a test's
+    assert not {(h.path, h.symbol) for h in hits[:2]} & CALLERS  # the code's callers are no tests

@@ -1,5 +1,5 @@
-"""Suites ``defined``, ``uses``, ``implementations`` and ``callees``: a sentence asking for a
-name's definition, its uses, the types implementing it or what it calls.
+"""Suites ``defined``, ``uses``, ``implementations``, ``callees`` and ``tested``: a sentence asking
+for a name's definition, its uses, the types implementing it, what it calls or its tests.
 
 An editor's user or an agent asks in words what an IDE does with a key. Both suites are drawn
 from the docs corpora's indexes, like ``symbols``:
@@ -27,6 +27,10 @@ from the docs corpora's indexes, like ``symbols``:
   definition each has (a function, method or class of the code, outside tests), asked as "what
   does X call", "callees of X", "functions called by X", "what is called by X". The answers
   are those definitions (their first piece where one is cut in several), scored like ``uses``.
+- ``tested`` (the ``titles`` code bases, which hold their tests): a function, method or class the
+  code defines in one file that 1 to 10 test chunks use, asked as "tests for X", "where is X
+  tested", "which tests cover X", "X tests", "unit tests for X", "how is X tested". The
+  answers are those test chunks (a test file's or a test block's), scored like ``uses``.
 
 Both check ranking, not naming: the names come from the index's own chunks.
 """
@@ -83,6 +87,14 @@ IMPLEMENTATIONS_FORMS = (
 MIN_IMPLEMENTATIONS = 2
 CALLEES_FORMS = ("what does {name} call", "callees of {name}", "functions called by {name}", "what is called by {name}")
 MIN_CALLEES, MAX_CALLEES = 2, 8
+TESTS_FORMS = (
+    "tests for {name}",
+    "where is {name} tested",
+    "which tests cover {name}",
+    "{name} tests",
+    "unit tests for {name}",
+    "how is {name} tested",
+)
 CALLABLE_KINDS = frozenset({"function", "method", "class"})
 _CALL = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)\s*\(")
 TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
@@ -299,3 +311,28 @@ def callees_queries(index: Path) -> list[UsesQuery]:
     return [
         UsesQuery(CALLEES_FORMS[i % len(CALLEES_FORMS)].format(name=q.query), q.targets) for i, q in enumerate(picked)
     ]
+
+
+def tests_queries(index: Path) -> list[UsesQuery]:
+    corpus: Any = load_corpus(IndexStore.open(index))
+    is_test = [path_penalized(p) or k == "test" for p, k in zip(corpus.paths, corpus.kinds, strict=True)]
+    defined_in: dict[str, set[str]] = defaultdict(set)
+    for i, symbol in enumerate(corpus.symbols):
+        if symbol and corpus.kinds[i] in CALLABLE_KINDS | {"test"}:
+            defined_in[symbol_segment(symbol)].add(corpus.paths[i])
+    chunks_with: dict[str, list[int]] = defaultdict(list)
+    for i, content in enumerate(corpus.contents):
+        if is_test[i]:
+            for word in set(_WORD.findall(content)):
+                chunks_with[word].append(i)
+    found: list[UsesQuery] = []
+    for name in sorted(defined_in):
+        paths = defined_in[name]
+        if len(name) < MIN_NAME or not _WORD.fullmatch(name) or len(paths) != 1 or path_penalized(next(iter(paths))):
+            continue
+        tests = [i for i in chunks_with.get(name, ()) if _used_in_code(corpus.contents[i], name)]
+        if 1 <= len(tests) <= MAX_USES:
+            found.append(UsesQuery(name, tuple(_target(corpus, i) for i in tests)))
+    random.Random(SEED).shuffle(found)
+    picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
+    return [UsesQuery(TESTS_FORMS[i % len(TESTS_FORMS)].format(name=q.query), q.targets) for i, q in enumerate(picked)]

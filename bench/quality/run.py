@@ -4,7 +4,7 @@ its symbol queries (NDCG@10), side by side per mode.
     .venv/bin/python bench/quality/run.py
         [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
                  frames,stale,defined,uses,implementations,callees,
-                 titles,testframes]
+                 titles,testframes,tested]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
@@ -71,7 +71,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[Any]]] = {
     "callees": questions_eval.callees_queries,
 }
 # Suites with corpora of their own (code bases with their tests).
-OWN_SUITES = ("titles", "testframes")
+OWN_SUITES = ("titles", "testframes", "tested")
 SUITES = (*DERIVED_SUITES, *OWN_SUITES)
 
 ABLATIONS = [
@@ -298,13 +298,15 @@ def main() -> None:
         for suite, make in DERIVED_SUITES.items()
         if suite in suites
     }
-    if "titles" in suites or "testframes" in suites:
+    if {"titles", "testframes", "tested"} & set(suites):
         prepared = titles_prepare(provider, embedder)
         if "titles" in suites:
             derived["titles"] = prepared
         if "testframes" in suites:
             frames = titles_eval.frame_queries
             derived["testframes"] = {name: (ix, frames(ix, qs)) for name, (ix, qs) in prepared.items()}
+        if "tested" in suites:
+            derived["tested"] = {name: (ix, questions_eval.tests_queries(ix)) for name, (ix, _qs) in prepared.items()}
     if "docs" not in suites:
         docs = {}
 

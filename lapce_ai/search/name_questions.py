@@ -1,9 +1,10 @@
-"""A sentence asking for a name's definition, its uses, its implementations or its callees.
+"""A sentence asking for a name's definition, uses, implementations, callees or tests.
 
 Editors and agents ask in words what an IDE does with a key: "where is cleanPath defined",
 "definition of `Router.add_route`" go to a definition; "who calls cleanPath", "where is Abort
 used", "find references to ParseError" find its uses; "implementations of Handler", "subclasses
-of Base" its implementations; "what does serve call" its callees. Read as a description, such a
+of Base" its implementations; "what does serve call" its callees; "tests for cleanPath", "where
+is Abort tested" the tests using it. Read as a description, such a
 sentence is a bag of words: the definition competes with every chunk sharing ``where`` and
 ``defined``'s neighbours, and the uses with the definition itself, which holds the name best of
 all.
@@ -11,7 +12,8 @@ all.
 A definition question is answered as the bare name is (a symbol query). The others name their
 answers, the name's definition left out: the chunks whose code holds the name (a call, a
 reference, a type in a signature fully; a mention in an import or a comment half), the types
-whose declaration names it as a supertype, the definitions of what its body calls.
+whose declaration names it as a supertype, the definitions of what its body calls, the tests
+whose code holds it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ DEFINITION = "definition"
 USES = "uses"
 IMPLEMENTATIONS = "implementations"
 CALLEES = "callees"
+TESTS = "tests"
 MAX_CALLEE_DEFINITIONS = 4  # a callee defined more often (`get`, `close`) is too common to tell which
 # Kinds of chunk that can implement or extend a type (a function's parameter types are no such thing).
 TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
@@ -89,12 +92,21 @@ _CALLEES_FORMS = [
     rf"^what\s+(?:is|gets)\s+called\s+(?:by|from|in)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^{_NAME}\s+callees\s*\??$",
 ]
+_TESTS_FORMS = [
+    rf"^(?:(?:find|show|list)\s+)?(?:all\s+)?{_THE}(?:unit\s+|integration\s+)?(?:tests|specs|test\s+cases)\s+"
+    rf"(?:for|of|covering|that\s+cover|exercising|on)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^(?:where|how)\s+(?:is|are)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+tested{_TAIL}",
+    rf"^(?:which|what)\s+(?:tests?|specs?)\s+(?:covers?|exercises?|calls?|uses?|checks?)\s+{_THE}(?:{_KIND}\s+)?"
+    rf"{_NAME}{_TAIL}",
+    rf"^{_NAME}\s+(?:tests|specs|test\s+cases)\s*\??$",
+]
 # Plurals only: "Implementation of the UUencode functions" and "Reference to a frame" are what
 # a docstring says of its own code.
 _FORMS = (
     [(re.compile(f, re.IGNORECASE), DEFINITION) for f in _DEFINITION_FORMS]
     + [(re.compile(f, re.IGNORECASE), IMPLEMENTATIONS) for f in _IMPLEMENTATIONS_FORMS]
     + [(re.compile(f, re.IGNORECASE), CALLEES) for f in _CALLEES_FORMS]
+    + [(re.compile(f, re.IGNORECASE), TESTS) for f in _TESTS_FORMS]
     + [(re.compile(f, re.IGNORECASE), USES) for f in _USES_FORMS]
 )
 # A name that looks like code whatever the corpus holds: qualified, camelCase, snake_case, `$x`.
@@ -116,7 +128,7 @@ _BODY = re.compile(r"\{|(?<![\w$])where(?![\w$])|:\s*$|=\s*$")  # where a declar
 @dataclass(frozen=True)
 class NameQuestion:
     name: str  # as written, qualified or not (`Router.add_route`)
-    wants: str  # DEFINITION, USES, IMPLEMENTATIONS or CALLEES
+    wants: str  # DEFINITION, USES, IMPLEMENTATIONS, CALLEES or TESTS
 
 
 def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
@@ -151,12 +163,13 @@ def _last(name: str) -> str:
     return _SEPARATORS.split(name)[-1]
 
 
-def using_chunks(name: str, corpus: Corpus) -> dict[int, float]:
+def using_chunks(name: str, corpus: Corpus, within: npt.NDArray[np.bool_] | None = None) -> dict[int, float]:
     """The chunks whose code holds ``name`` (its last segment, as a whole word), but for its
     definitions, each with its share: 1 for a use in code, ``IMPORT_OR_COMMENT`` for a chunk
     naming it only in imports or comments. A name written in another case than the code's is
-    matched regardless of case when it matches nothing as written."""
-    return _matching(name, corpus, False, lambda i, word: _use_share(corpus.contents[i], word))
+    matched regardless of case when it matches nothing as written. ``within``: only these chunks
+    (a mask over the corpus: its tests, for a tests question)."""
+    return _matching(name, corpus, within, lambda i, word: _use_share(corpus.contents[i], word))
 
 
 def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
@@ -168,7 +181,7 @@ def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
         header = _header(corpus.contents[i], symbol_segment(corpus.symbols[i]))
         return 1.0 if word.search(header) else 0.0
 
-    return _matching(name, corpus, True, share)
+    return _matching(name, corpus, corpus.derived("type_chunks", _type_chunks), share)
 
 
 def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
@@ -200,9 +213,9 @@ def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
 
 
 def _matching(
-    name: str, corpus: Corpus, types_only: bool, share_of: Callable[[int, re.Pattern[str]], float]
+    name: str, corpus: Corpus, within: npt.NDArray[np.bool_] | None, share_of: Callable[[int, re.Pattern[str]], float]
 ) -> dict[int, float]:
-    """The chunks (types only, if so) holding ``name``'s last segment with a share above 0,
+    """The chunks (of ``within``, if given) holding ``name``'s last segment with a share above 0,
     its definitions left out: as written, else in any case."""
     bare = _last(name)
     token = bare.lower()
@@ -210,8 +223,8 @@ def _matching(
         return {}
     scores = corpus.bm25.scores([token])
     held = np.flatnonzero(scores > 0)
-    if types_only:
-        held = held[corpus.derived("type_chunks", _type_chunks)[held]]
+    if within is not None:
+        held = held[within[held]]
     if held.size > MAX_USES:
         held = held[np.argsort(-scores[held], kind="stable")[:MAX_USES]]
     defining = set(corpus.by_symbol.get(token, ()))

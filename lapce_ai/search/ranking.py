@@ -43,6 +43,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from lapce_ai.chunking.model import TEST_KIND
 from lapce_ai.parsing.languages import all_languages, language_for_path
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.locations import located_chunks, named_test
@@ -50,7 +51,9 @@ from lapce_ai.search.name_questions import (
     CALLEES,
     DEFINITION,
     IMPLEMENTATIONS,
+    TESTS,
     USES,
+    NameQuestion,
     called_chunks,
     implementing_chunks,
     name_question,
@@ -277,17 +280,7 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     owner = last_segment(qualifier) if qualifier else ""
     symbols_named = tuple(dict.fromkeys(symbols))
     tests = tuple(named_tests(q, corpus, sentences_only=is_symbol).items()) if corpus is not None else ()
-    uses: tuple[tuple[int, float], ...] = ()
-    if asked is not None and asked.wants != DEFINITION and corpus is not None:
-        answers = {USES: using_chunks, IMPLEMENTATIONS: implementing_chunks, CALLEES: called_chunks}[asked.wants]
-        found = answers(asked.name, corpus)
-        prose = corpus.derived("prose_chunks", _prose_chunks)  # a changelog's mention is no use
-        tests_at = corpus.derived("test_paths", _test_paths)
-        uses = tuple(
-            (i, share * (TEST_USE if tests_at[corpus.file_of[i]] else 1.0))
-            for i, share in found.items()
-            if not prose[i]
-        )
+    uses = _answers(asked, corpus) if asked is not None and asked.wants != DEFINITION and corpus is not None else ()
     return QueryInfo(
         q,
         is_symbol,
@@ -306,6 +299,24 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
 
 # Share of a use in a test file: a caller all the same, after the code's own.
 TEST_USE = 0.5
+_ANSWERS = {USES: using_chunks, IMPLEMENTATIONS: implementing_chunks, CALLEES: called_chunks}
+
+
+def _answers(asked: NameQuestion, corpus: Corpus) -> tuple[tuple[int, float], ...]:
+    """The chunks a uses, implementations, callees or tests question names, with their shares: a
+    test's at half (but for a tests question, which takes only tests), a changelog's none."""
+    tests = corpus.derived("test_chunks", _test_chunks)
+    if asked.wants == TESTS:
+        return tuple(using_chunks(asked.name, corpus, within=tests).items())
+    prose = corpus.derived("prose_chunks", _prose_chunks)
+    found = _ANSWERS[asked.wants](asked.name, corpus)
+    return tuple((i, share * (TEST_USE if tests[i] else 1.0)) for i, share in found.items() if not prose[i])
+
+
+def _test_chunks(corpus: Corpus) -> BoolArray:
+    """Chunks of test files, and test blocks wherever they are."""
+    in_test_files = corpus.derived("test_paths", _test_paths)[corpus.file_of]
+    return np.asarray(in_test_files | np.asarray([kind == TEST_KIND for kind in corpus.kinds]), dtype=bool)
 
 
 def _qualifier(name: str) -> str:

@@ -63,11 +63,11 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
         """Find the code that does what the query says, best first.
 
         query: words ("parse multipart form data"), a question, an identifier, a snippet, a
-        name's definition, uses, implementations or callees ("where is Router defined", "who
-        calls clean_path": the chunks using it, the code's before the tests'; "implementations
-        of Handler", "what does serve call"), or what a run printed: an error or log
-        message (the line printing it comes first), a stack frame or compiler message naming a
-        file and line ("at Foo.bar(Foo.java:42)"), a failing test's line
+        name's definition, uses, implementations, callees or tests ("where is Router defined",
+        "who calls clean_path": the chunks using it, the code's before the tests'; "implementations
+        of Handler", "what does serve call", "tests for clean_path"), or what a run printed: an
+        error or log message (the line printing it comes first), a stack frame or compiler
+        message naming a file and line ("at Foo.bar(Foo.java:42)"), a failing test's line
         ("FAILED tests/test_app.py::test_add", "Router > adds a route": that test).
         k: how many results. path: a path prefix or glob relative to the workspace root
         ("src/", "src/**/*.go"). language / kind: only chunks of this language ("python", or
