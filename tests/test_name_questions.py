@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from conftest import index_files
@@ -322,3 +323,16 @@ def test_a_tests_question_finds_the_tests_using_the_name(mode: str, store: Index
     assert (hits[0].path, hits[0].symbol) == ("tests/test_paths.py", "test_clean_path_drops_dots")
     assert hits[1].path == "tests/test_paths.py"  # its import: half a use, but a test's
     assert not {(h.path, h.symbol) for h in hits[:2]} & CALLERS  # the code's callers are no tests
+
+
+def test_the_callees_of_a_definition_cut_in_pieces_are_read_from_every_piece(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    steps = "".join(f"    step_{i} = helper_{i % 3}(step_{max(i - 1, 0)}, 'a long enough value')\n" for i in range(300))
+    helpers = "".join(_def(f"def helper_{n}(x, y):", "return x") for n in range(3))
+    flow = "def long_flow(seed):\n" + steps + "    return finish(step_299)\n\n\n"
+    source = helpers + flow + _def("def finish(x):", "return x")
+    corpus = load_corpus(index_files(tmp_path, {"flow.py": source}, embedder))
+    assert len(corpus.by_symbol["long_flow"]) > 4  # more pieces than definitions are read
+    found = {corpus.symbols[i] for i in called_chunks("long_flow", corpus)}
+    assert found == {"helper_0", "helper_1", "helper_2", "finish"}  # `finish(` is in its last piece

@@ -277,9 +277,11 @@ def _declares_supertype(content: str, syntax: list[re.Pattern[str]]) -> bool:
 def callees_queries(index: Path) -> list[UsesQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
     pieces: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)  # name -> (path, symbol) -> first chunk
+    every_piece: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, symbol in enumerate(corpus.symbols):
         if symbol and corpus.kinds[i] in CALLABLE_KINDS | {"test"}:
             key = (corpus.paths[i], symbol)
+            every_piece[key].append(i)
             first = pieces[symbol_segment(symbol)].get(key)
             if first is None or corpus.start_lines[i] < corpus.start_lines[first]:
                 pieces[symbol_segment(symbol)][key] = i
@@ -287,10 +289,11 @@ def callees_queries(index: Path) -> list[UsesQuery]:
     for name in sorted(pieces):
         if len(pieces[name]) != 1 or len(name) < MIN_NAME or not _WORD.fullmatch(name):
             continue
-        caller = next(iter(pieces[name].values()))
+        (key, caller), *_ = pieces[name].items()
         if corpus.kinds[caller] == "class" or path_penalized(corpus.paths[caller]):
             continue
-        body = corpus.contents[caller].split("\n", 1)[-1]  # its declaration's own name left out
+        # every piece of it, its declaration's own line left out
+        body = "\n".join(corpus.contents[i] for i in sorted(every_piece[key])).split("\n", 1)[-1]
         called = {
             m.group(1)
             for line in body.splitlines()

@@ -192,8 +192,13 @@ def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
     bare = _last(name)
     defining = corpus.by_symbol.get(bare.lower(), ())
     callers = [i for i in defining if symbol_segment(corpus.symbols[i]) == bare] or list(defining)
+    # Every piece of a definition cut in several, of its first few definitions.
+    definitions = list(dict.fromkeys((int(corpus.file_of[i]), corpus.symbols[i]) for i in callers))
+    read = set(definitions[:MAX_CALLEE_DEFINITIONS])
     callees: dict[str, None] = {}
-    for i in callers[:MAX_CALLEE_DEFINITIONS]:
+    for i in callers:
+        if (int(corpus.file_of[i]), corpus.symbols[i]) not in read:
+            continue
         for line in corpus.contents[i].splitlines():
             if not IMPORT_OR_COMMENT_LINE.match(line):
                 callees.update((m.group(1), None) for m in _CALL.finditer(line))
