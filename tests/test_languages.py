@@ -14,6 +14,7 @@ from lapce_ai.parsing.languages import (
     LanguageSpec,
     _extension_files,
     _flag,
+    _pattern,
     all_languages,
     definitions,
     has_grammar,
@@ -2179,3 +2180,16 @@ def test_extension_files_and_file_is_type_are_checked() -> None:
     for bad in ("", "++", "a", "1", ".", "/", "\\", 3):
         with pytest.raises(ValueError, match=r"\[swift\] extension_files"):
             _extension_files("swift", bad)
+
+
+def test_method_receivers_and_interface_methods_are_checked() -> None:
+    go, python = language_by_name("go"), language_by_name("python")
+    assert go is not None and go.method_receiver is not None and go.interface_method is not None
+    assert python is not None and python.method_receiver is None
+    receiver = go.method_receiver.match("func (s *Stack[T]) Push(x T) {")
+    assert receiver is not None and receiver.group("type") == "Stack"
+    assert go.method_receiver.match("func New() *Stack") is None  # a function, no receiver
+    assert _pattern("go", "method_receiver", None, "type") is None
+    for bad in ("(", r"^func (\w+)", 3):
+        with pytest.raises(ValueError, match=r"\[go\] method_receiver must be a regex with a group named 'type'"):
+            _pattern("go", "method_receiver", bad, "type")

@@ -53,6 +53,18 @@ def _macro_lines(language: str, raw: object) -> re.Pattern[bytes] | None:
     return re.compile(raw.encode(), re.MULTILINE)
 
 
+def _pattern(language: str, key: str, raw: object, group: str) -> re.Pattern[str] | None:
+    if raw is None:
+        return None
+    try:
+        pattern = re.compile(raw) if isinstance(raw, str) else None
+    except re.error:
+        pattern = None
+    if pattern is None or group not in pattern.groupindex:
+        raise ValueError(f"languages.toml: [{language}] {key} must be a regex with a group named {group!r}")
+    return pattern
+
+
 def _extension_files(language: str, raw: object) -> str | None:
     if raw is None:
         return None
@@ -85,6 +97,11 @@ class LanguageSpec:
     extension_files: str | None = None
     # A file is itself a type named after its stem (Zig's ``Allocator.zig``).
     file_is_type: bool = False
+    # Go's methods, declared on a receiver outside their type (``func (c *Context) Abort()``:
+    # group ``type``), and an interface's method lines (group ``name``): a type implements an
+    # interface by having its methods.
+    method_receiver: re.Pattern[str] | None = None
+    interface_method: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +274,8 @@ def _index() -> _Index:
             macro_lines=_macro_lines(name, table.get("macro_lines")),
             extension_files=_extension_files(name, table.get("extension_files")),
             file_is_type=_flag(name, "file_is_type", table.get("file_is_type", False)),
+            method_receiver=_pattern(name, "method_receiver", table.get("method_receiver"), "type"),
+            interface_method=_pattern(name, "interface_method", table.get("interface_method"), "name"),
         )
         languages[name] = spec
         for alias in (name, *spec.aliases):
