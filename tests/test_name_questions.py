@@ -359,3 +359,16 @@ def test_a_go_interface_is_implemented_by_the_types_having_its_methods(tmp_path:
     assert found == {("paint/painter.go", "brush"), ("paint/roller.go", "roller")}  # pencil cannot Size()
     hits = SearchEngine(store, embedder, "hybrid").search("which types implement Painter", 5)
     assert {(h.path, h.symbol) for h in hits[:2]} == found
+
+
+def test_the_answers_rank_above_a_chunk_every_other_signal_favours(tmp_path: Path, embedder: Embedder) -> None:
+    decoy = (
+        "def what_does_redirect_fixed_call(call, redirect, fixed):\n"
+        '    """What does redirect_fixed call? What does redirect fixed call: call, call, call."""\n'
+        + "".join(f"    call_{i} = redirect(fixed(call({i})))  # what does redirect_fixed call\n" for i in range(6))
+    )
+    files = dict(FILES) | {"what/does/redirect_fixed/call.py": decoy, "what/does/redirect_fixed/calls.py": decoy}
+    hits = SearchEngine(index_files(tmp_path, files, embedder), embedder, "hybrid").search(
+        "what does redirect_fixed call", 5
+    )
+    assert {(h.path, h.symbol) for h in hits[:2]} == {("router.py", "Router.lookup"), ("paths.py", "clean_path")}

@@ -109,11 +109,11 @@ class RankConfig:
     # query names it as a runner prints a failure (`FAIL app.test.ts > Router > adds a route`;
     # search.test_titles); tests are then what is asked for, and the test penalty is not applied.
     test_title: float = 3.0
-    # + max score x a chunk's share, for the chunks using the name a sentence asks the uses of
-    # ("who calls cleanPath", "where is Abort used"; search.name_questions), or implementing the
-    # type it asks the implementations of ("subclasses of Base"): its definition, which holds the
-    # name best of all, is not among them. Like a file name, more than the signals of a
-    # description can add (~3.6): these chunks are what is asked for.
+    # + the best score after every other signal x a chunk's share, for the chunks a sentence asks
+    # for by a name (search.name_questions): its uses ("who calls cleanPath"), implementations
+    # ("subclasses of Base"), callees ("what does serve call"), tests ("tests for cleanPath");
+    # its definition, which holds the name best of all, is not among them. Above 1, every
+    # answer with a full share ranks above every other chunk: they are what is asked for.
     usage: float = 4.0
     module_scope: bool = True  # a module-qualified name (routing.Router) counts definitions in that module
     member_scope: bool = True  # a member named with its owner (Deque.prepend) counts that owner's members
@@ -744,10 +744,11 @@ def rank(
     if config.prose_penalty != 1.0:
         prose = corpus.derived("prose_chunks", _prose_chunks)[cand]
         score = np.where(prose, score * config.prose_penalty, score)
-    # The uses of a name a sentence asks for, after the penalties: a tier above every other
-    # chunk (the boost is more than a description's signals add), a test's use half as high.
+    # The uses of a name a sentence asks for, after every other signal and penalty, by the best
+    # score so far: a tier above every other chunk, a test's use half as high.
     if config.usage > 0 and info.uses:
-        cand, score = _add_shares(info.uses, cand, score, allowed, config.usage * max_score)
+        top_now = float(score.max()) if score.size else max_score
+        cand, score = _add_shares(info.uses, cand, score, allowed, config.usage * max(top_now, max_score))
 
     # A type's own file, where its declaration lives, ranks next to the files that extend it
     # (natural-language queries: a name, a file name, a file the sentence is placed in, a line
