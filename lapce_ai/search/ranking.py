@@ -26,7 +26,10 @@
    names members (`Deque.prepend`), a sentence can place itself in a file ("... in context.go"),
    a pytest id names its file (`tests/test_app.py::test_add`). What a run printed finds its
    line: a message or a line of code the chunk holding it as written (``search.verbatim``), a
-   stack frame or `file:line` the chunk at that line (``search.locations``).
+   stack frame or `file:line` the chunk at that line (``search.locations``). A sentence asking
+   for a name's definition is that name's symbol query; one asking for its uses, implementations,
+   callees or tests names its answers, which rank above every other chunk
+   (``search.name_questions``).
    Signals that measured no gain were removed (definitions of identifiers embedded in questions; pulling files named
    after a query word into the pool; more in the bench README).
    Ties break on (root, path, start_line): stable.
@@ -224,9 +227,9 @@ class QueryInfo:
     # test blocks it names as a runner prints a failure (`Router > adds a route`), with the
     # share of its words their title paths hold
     tests: tuple[tuple[int, float], ...] = ()
-    # chunks using the name it asks the uses of ("who calls cleanPath"), implementing the type it
-    # asks the implementations of ("subclasses of Base") or defining what the function it names
-    # calls ("what does serve call"), with their share
+    # what a sentence asks for by a name, with their shares (search.name_questions): the chunks
+    # using it ("who calls cleanPath"), the types implementing it ("subclasses of Base"), the
+    # definitions of what it calls ("what does serve call"), the tests using it ("tests for X")
     uses: tuple[tuple[int, float], ...] = ()
 
 
