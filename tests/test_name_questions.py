@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import index_files
+from conftest import index_files, settings_for
 
 from lapce_ai.embedding.base import Embedder
+from lapce_ai.index.indexer import Indexer
 from lapce_ai.index.store import IndexStore
+from lapce_ai.parsing.router import ParserRouter
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.name_questions import (
@@ -372,3 +374,18 @@ def test_the_answers_rank_above_a_chunk_every_other_signal_favours(tmp_path: Pat
         "what does redirect_fixed call", 5
     )
     assert {(h.path, h.symbol) for h in hits[:2]} == {("router.py", "Router.lookup"), ("paths.py", "clean_path")}
+
+
+def test_a_caller_added_since_the_corpus_was_loaded_is_found(tmp_path: Path, embedder: Embedder) -> None:
+    store = index_files(tmp_path, FILES, embedder)
+    engine = SearchEngine(store, embedder, "hybrid")
+    assert ("extra.py", "normalise") not in {(h.path, h.symbol) for h in engine.search("who calls clean_path", 10)}
+    (tmp_path / "ws" / "extra.py").write_text(
+        "from paths import clean_path\n\n\ndef normalise(p):\n    value = clean_path(p)\n    return value.lower()\n"
+    )
+    settings = settings_for(tmp_path)
+    Indexer(settings, store, embedder, ParserRouter(settings.features, settings.performance)).index(tmp_path / "ws")
+    assert load_corpus(store).layers is not None  # the changes on top of the loaded corpus
+    hits = engine.search("who calls clean_path", 10)
+    assert ("extra.py", "normalise") in {(h.path, h.symbol) for h in hits[:4]}
+    assert engine.search("what does normalise call", 1)[0].symbol == "clean_path"
