@@ -2184,12 +2184,16 @@ def test_extension_files_and_file_is_type_are_checked() -> None:
 
 def test_method_receivers_and_interface_methods_are_checked() -> None:
     go, python = language_by_name("go"), language_by_name("python")
-    assert go is not None and go.method_receiver is not None and go.interface_method is not None
-    assert python is not None and python.method_receiver is None
+    assert go is not None and go.method_receiver is not None and go.method_line is not None
+    assert python is not None and python.method_receiver is None and python.structural_declaration is not None
+    assert go.structural_declaration is not None
+    protocol = python.structural_declaration.match("class Embedder(Protocol):")
+    assert protocol is not None and protocol.group("name") == "Embedder"
+    assert python.structural_declaration.match("class Embedder(Base):") is None
     receiver = go.method_receiver.match("func (s *Stack[T]) Push(x T) {")
     assert receiver is not None and receiver.group("type") == "Stack"
     assert go.method_receiver.match("func New() *Stack") is None  # a function, no receiver
-    assert _pattern("go", "method_receiver", None, "type") is None
+    assert _pattern("go", "method_receiver", {}, "type") is None
     for bad in ("(", r"^func (\w+)", 3):
         with pytest.raises(ValueError, match=r"\[go\] method_receiver must be a regex with a group named 'type'"):
-            _pattern("go", "method_receiver", bad, "type")
+            _pattern("go", "method_receiver", {"method_receiver": bad}, "type")

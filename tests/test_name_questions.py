@@ -389,3 +389,22 @@ def test_a_caller_added_since_the_corpus_was_loaded_is_found(tmp_path: Path, emb
     hits = engine.search("who calls clean_path", 10)
     assert ("extra.py", "normalise") in {(h.path, h.symbol) for h in hits[:4]}
     assert engine.search("what does normalise call", 1)[0].symbol == "clean_path"
+
+
+PY_PROTOCOL = {
+    "embed/base.py": "from typing import Protocol\n\n\nclass Embedder(Protocol):\n"
+    "    def embed(self, texts: list[str]) -> list[float]: ...\n\n    def dim(self) -> int: ...\n\n"
+    "    def _private_helper(self) -> None: ...\n",
+    "embed/small.py": "class StaticEmbedder:\n    def embed(self, texts):\n        return [1.0 for _ in texts]\n\n"
+    "    def dim(self):\n        return 1\n\n\nclass HalfEmbedder:\n    def embed(self, texts):\n        return []\n",
+    "embed/big.py": "class BigEmbedder:\n"
+    + _def("def embed(self, texts):", "return [float(len(t)) for t in texts]", 40, " " * 8)
+    + _def("def dim(self):", "return 384", 40, " " * 8),
+}
+
+
+def test_a_python_protocol_is_implemented_by_the_classes_having_its_methods(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = load_corpus(index_files(tmp_path, PY_PROTOCOL, embedder))
+    found = {(corpus.paths[i], corpus.symbols[i].split(".")[0]) for i in implementing_chunks("Embedder", corpus)}
+    # HalfEmbedder has no dim(); BigEmbedder's methods are chunks of their own; a private helper is not required
+    assert found == {("embed/small.py", "StaticEmbedder"), ("embed/big.py", "BigEmbedder")}

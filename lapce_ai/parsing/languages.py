@@ -53,7 +53,8 @@ def _macro_lines(language: str, raw: object) -> re.Pattern[bytes] | None:
     return re.compile(raw.encode(), re.MULTILINE)
 
 
-def _pattern(language: str, key: str, raw: object, group: str) -> re.Pattern[str] | None:
+def _pattern(language: str, key: str, table: dict[str, object], group: str) -> re.Pattern[str] | None:
+    raw = table.get(key)
     if raw is None:
         return None
     try:
@@ -97,11 +98,13 @@ class LanguageSpec:
     extension_files: str | None = None
     # A file is itself a type named after its stem (Zig's ``Allocator.zig``).
     file_is_type: bool = False
-    # Go's methods, declared on a receiver outside their type (``func (c *Context) Abort()``:
-    # group ``type``), and an interface's method lines (group ``name``): a type implements an
-    # interface by having its methods.
+    # Interfaces implemented by having their methods (search.method_sets): the line declaring
+    # one (group ``name``: Go's ``type Render interface``, Python's ``class P(Protocol):``), a
+    # method declared in a type's body (group ``name``), and Go's methods declared on a receiver
+    # outside it (group ``type``: ``func (c *Context) Abort()``).
+    structural_declaration: re.Pattern[str] | None = None
+    method_line: re.Pattern[str] | None = None
     method_receiver: re.Pattern[str] | None = None
-    interface_method: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -274,8 +277,9 @@ def _index() -> _Index:
             macro_lines=_macro_lines(name, table.get("macro_lines")),
             extension_files=_extension_files(name, table.get("extension_files")),
             file_is_type=_flag(name, "file_is_type", table.get("file_is_type", False)),
-            method_receiver=_pattern(name, "method_receiver", table.get("method_receiver"), "type"),
-            interface_method=_pattern(name, "interface_method", table.get("interface_method"), "name"),
+            structural_declaration=_pattern(name, "structural_declaration", table, "name"),
+            method_line=_pattern(name, "method_line", table, "name"),
+            method_receiver=_pattern(name, "method_receiver", table, "type"),
         )
         languages[name] = spec
         for alias in (name, *spec.aliases):

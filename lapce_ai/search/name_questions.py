@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from lapce_ai.parsing.languages import all_languages
 from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.method_sets import TYPE_KINDS, having_the_methods
 from lapce_ai.search.tokenize import symbol_name, symbol_segment
 
 DEFINITION = "definition"
@@ -35,8 +35,6 @@ IMPLEMENTATIONS = "implementations"
 CALLEES = "callees"
 TESTS = "tests"
 MAX_CALLEE_DEFINITIONS = 4  # a callee defined more often (`get`, `close`) is too common to tell which
-# Kinds of chunk that can implement or extend a type (a function's parameter types are no such thing).
-TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
 HEADER_LINES = 6  # a declaration's lines read for its supertypes (generics and bounds may wrap)
 MAX_USES = 200  # chunks read for a name used everywhere: the ones holding it most, by BM25
 IMPORT_OR_COMMENT = 0.5  # share of a chunk naming the name only in an import or a comment
@@ -176,58 +174,16 @@ def using_chunks(name: str, corpus: Corpus, within: npt.NDArray[np.bool_] | None
 def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
     """The types whose declaration names ``name`` as what they implement or extend
     (``class Foo(Base):``, ``class Foo extends Base``, ``struct Foo: Proto``, ``impl Trait for
-    Foo``, ``instance Show Foo``, ``class Foo < Base``), and where interfaces are implemented by
-    having their methods (Go), the types that have them all; each with share 1."""
+    Foo``, ``instance Show Foo``, ``class Foo < Base``), and where an interface is implemented by
+    having its methods (Go's, Python's ``Protocol``), the types that have them all; each with
+    share 1."""
 
     def share(i: int, word: re.Pattern[str]) -> float:
         header = _header(corpus.contents[i], symbol_segment(corpus.symbols[i]))
         return 1.0 if word.search(header) else 0.0
 
     declared = _matching(name, corpus, corpus.derived("type_chunks", _type_chunks), share)
-    return declared | dict.fromkeys(_having_the_methods(_last(name), corpus), 1.0)
-
-
-def _having_the_methods(interface: str, corpus: Corpus) -> list[int]:
-    """The type chunks of the types that have every method ``interface`` declares, in languages
-    whose methods are declared on a receiver (``LanguageSpec.method_receiver``). An embedded
-    interface's methods are not followed."""
-    found: list[int] = []
-    for i in corpus.by_symbol.get(interface.lower(), ()):
-        spec = all_languages().get(corpus.languages[i])
-        if corpus.kinds[i] != "interface" or spec is None or spec.interface_method is None:
-            continue
-        pattern = spec.interface_method
-        wanted = {
-            m.group("name")
-            for line in corpus.contents[i].splitlines()[1:]
-            if not IMPORT_OR_COMMENT_LINE.match(line) and (m := pattern.match(line))
-        }
-        if not wanted:
-            continue
-        methods, declarations = corpus.derived(f"receiver_methods:{spec.name}", _receiver_methods_of(spec.name))
-        found.extend(j for t, has in methods.items() if wanted <= has for j in declarations.get(t, ()))
-    return found
-
-
-def _receiver_methods_of(language: str) -> Callable[[Corpus], tuple[dict[str, set[str]], dict[str, list[int]]]]:
-    def build(corpus: Corpus) -> tuple[dict[str, set[str]], dict[str, list[int]]]:
-        """Per type of ``language``: the methods declared on it, and its declaration's chunks."""
-        receiver = all_languages()[language].method_receiver
-        methods: dict[str, set[str]] = {}
-        declarations: dict[str, list[int]] = {}
-        for i, lang in enumerate(corpus.languages):
-            if lang != language or not corpus.symbols[i]:
-                continue
-            if corpus.kinds[i] in TYPE_KINDS:
-                declarations.setdefault(symbol_segment(corpus.symbols[i]), []).append(i)
-                continue
-            first = next((ln for ln in corpus.contents[i].splitlines() if not IMPORT_OR_COMMENT_LINE.match(ln)), "")
-            m = receiver.match(first) if receiver is not None else None
-            if m is not None:
-                methods.setdefault(m.group("type"), set()).add(symbol_segment(corpus.symbols[i]))
-        return methods, declarations
-
-    return build
+    return declared | dict.fromkeys(having_the_methods(_last(name), corpus), 1.0)
 
 
 def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
