@@ -5,83 +5,141 @@ A Go type implements every interface whose methods it has; a Python class matche
 ("implementations of Render") compares method sets. What a language writes is data
 (``languages.toml``): the declaration of such an interface (``structural_declaration``), a
 method declared inside a type's body (``method_line``) and Go's methods declared on a receiver
-outside it (``method_receiver``).
+outside it (``method_receiver``). Everything is read from the chunks holding the names involved
+(the lexical index's postings), so a question costs milliseconds on a large corpus.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+
+import numpy as np
 
 from lapce_ai.parsing.languages import LanguageSpec, all_languages
-from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.corpus import Corpus, IntArray
 from lapce_ai.search.tokenize import symbol_path_segments
 
 # Kinds of chunk that declare a type (what can implement or extend another).
 TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
-# A line that is no code: what precedes a receiver or a method (comments, decorators).
-_NOT_CODE = re.compile(r"^\s*(?:#|//|/\*|\*|@|$)")
-
-
-@dataclass(frozen=True)
-class _MethodSets:
-    interfaces: frozenset[str]  # types declared as interfaces implemented by their methods
-    methods: dict[str, set[str]]  # type -> the methods it has
-    stands_for: dict[str, int]  # type -> its declaration's chunk, else its first member's
+# The first line that is code: what precedes a receiver or a method is comments and decorators.
+_FIRST_CODE = re.compile(r"^(?!\s*(?:#|//|/\*|\*|@|$)).*$", re.MULTILINE)
 
 
 def having_the_methods(interface: str, corpus: Corpus) -> list[int]:
-    """The chunks standing for the types that have every public method of ``interface``, where
-    ``interface`` is declared as implemented by its methods (Go's interfaces, Python's
-    ``Protocol`` classes). An embedded or inherited interface's methods are not followed."""
+    """The chunks standing for the types that have every public method of ``interface`` (their
+    declaration's, else their first member's), where ``interface`` is declared as implemented by
+    its methods (Go's interfaces, Python's ``Protocol`` classes). An embedded or inherited
+    interface's methods are not followed."""
     found: dict[int, None] = {}
-    languages = {corpus.languages[i] for i in corpus.by_symbol.get(interface.lower(), ())}
-    for language in sorted(languages):
+    for language in sorted({corpus.languages[i] for i in _holding(interface, corpus)}):
         spec = all_languages().get(language)
         if spec is None or spec.structural_declaration is None or spec.method_line is None:
             continue
-        sets = corpus.derived(f"method_sets:{language}", functools.partial(_method_sets, spec=spec))
-        wanted = {m for m in sets.methods.get(interface, ()) if not m.startswith("_")}
-        if interface not in sets.interfaces or not wanted:
+        if not _declared_structural(interface, corpus, spec):
             continue
-        for name, has in sets.methods.items():
-            if name != interface and wanted <= has and name in sets.stands_for:
-                found[sets.stands_for[name]] = None
+        wanted = {m for m in _methods_of(interface, corpus, spec) if not m.startswith("_")}
+        if not wanted:
+            continue
+        owners: set[str] | None = None
+        stands_for: dict[str, int] = {}
+        for method in sorted(wanted, key=lambda m: corpus.bm25.doc_freq(m.lower())):  # the rarest first
+            having = _owners_of(method, corpus, spec, stands_for)
+            owners = having if owners is None else owners & having
+            if not owners:
+                break
+        found.update((stands_for[t], None) for t in sorted(owners or ()) if t != interface and t in stands_for)
     return list(found)
 
 
-def _method_sets(corpus: Corpus, spec: LanguageSpec) -> _MethodSets:
-    interfaces: set[str] = set()
-    methods: dict[str, set[str]] = {}
-    declared: dict[str, int] = {}
-    first_member: dict[str, int] = {}
-    for i, language in enumerate(corpus.languages):
-        symbol = corpus.symbols[i]
-        if language != spec.name or not symbol:
+def _holding(name: str, corpus: Corpus) -> IntArray:
+    """The chunks whose text holds ``name`` as a token (its code, symbol or path)."""
+    token = name.lower()
+    if not corpus.bm25.doc_freq(token):
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(corpus.bm25.scores([token]) > 0)
+
+
+def _declared_structural(interface: str, corpus: Corpus, spec: LanguageSpec) -> bool:
+    assert spec.structural_declaration is not None
+    declaration = _lines(spec.structural_declaration)
+    # Its declaration is in its own chunk, or in its first member's (a class cut in pieces).
+    return any(
+        m.group("name") == interface
+        for i in _holding(interface, corpus).tolist()
+        if interface in corpus.symbols[i]  # a substring test first: thousands of chunks may hold the name
+        and corpus.languages[i] == spec.name
+        and interface in symbol_path_segments(corpus.symbols[i])
+        for m in declaration.finditer(corpus.contents[i])
+    )
+
+
+def _methods_of(type_name: str, corpus: Corpus, spec: LanguageSpec) -> set[str]:
+    """The methods declared in the type's body or as its members (``Type.method`` chunks)."""
+    methods: set[str] = set()
+    for i in _holding(type_name, corpus).tolist():
+        if corpus.languages[i] != spec.name or not corpus.symbols[i]:
             continue
-        segments = symbol_path_segments(symbol)
-        lines = corpus.contents[i].splitlines()
-        if spec.structural_declaration is not None:
-            interfaces.update(m.group("name") for line in lines if (m := spec.structural_declaration.match(line)))
+        segments = symbol_path_segments(corpus.symbols[i])
+        if segments[-1] == type_name and corpus.kinds[i] in TYPE_KINDS:
+            methods.update(_body_methods(corpus.contents[i], spec))
+        elif len(segments) > 1 and segments[-2] == type_name:
+            methods.add(segments[-1])
+    return methods
+
+
+def _owners_of(method: str, corpus: Corpus, spec: LanguageSpec, stands_for: dict[str, int]) -> set[str]:
+    """The types having ``method``: declared in their body, as their member, or on a receiver;
+    each type's standing chunk is recorded in ``stands_for`` (its declaration wins)."""
+    owners: set[str] = set()
+    for i in _holding(method, corpus).tolist():
+        if corpus.languages[i] != spec.name or not corpus.symbols[i]:
+            continue
+        segments = symbol_path_segments(corpus.symbols[i])
         if corpus.kinds[i] in TYPE_KINDS:
-            name = segments[-1]
-            declared.setdefault(name, i)
-            if spec.method_line is not None:  # methods declared in its body (an interface's, a small class's)
-                body = [m.group("name") for line in lines[1:] if (m := spec.method_line.match(line))]
-                methods.setdefault(name, set()).update(body)
+            if method in _body_methods(corpus.contents[i], spec):
+                owners.add(segments[-1])
+                stands_for[segments[-1]] = i
             continue
-        owner = segments[-2] if len(segments) > 1 else _receiver(lines, spec)
+        if segments[-1] != method:
+            continue
+        owner = segments[-2] if len(segments) > 1 else _receiver(corpus.contents[i], spec)
         if owner is not None:
-            methods.setdefault(owner, set()).add(segments[-1])
-            first_member.setdefault(owner, i)
-    return _MethodSets(frozenset(interfaces), methods, first_member | declared)
+            owners.add(owner)
+            stands_for.setdefault(owner, _declaration(owner, corpus, spec) or i)
+    return owners
 
 
-def _receiver(lines: list[str], spec: LanguageSpec) -> str | None:
+def _declaration(type_name: str, corpus: Corpus, spec: LanguageSpec) -> int | None:
+    return next(
+        (
+            i
+            for i in corpus.by_symbol.get(type_name.lower(), ())  # keyed in lower case: Go's
+            if corpus.languages[i] == spec.name  # `responseWriter` is not `ResponseWriter`
+            and corpus.kinds[i] in TYPE_KINDS
+            and symbol_path_segments(corpus.symbols[i])[-1] == type_name
+        ),
+        None,
+    )
+
+
+def _body_methods(content: str, spec: LanguageSpec) -> set[str]:
+    """The methods declared in a type chunk's body (past its first line)."""
+    if spec.method_line is None or "\n" not in content:
+        return set()
+    return {m.group("name") for m in _lines(spec.method_line).finditer(content, content.find("\n") + 1)}
+
+
+def _receiver(content: str, spec: LanguageSpec) -> str | None:
     """The type a method is declared on outside its body (Go's ``func (c *Context) Abort()``)."""
     if spec.method_receiver is None:
         return None
-    first = next((line for line in lines if not _NOT_CODE.match(line)), "")
-    m = spec.method_receiver.match(first)
+    first = _FIRST_CODE.search(content)
+    m = spec.method_receiver.match(first.group(0)) if first is not None else None
     return m.group("type") if m is not None else None
+
+
+@functools.cache
+def _lines(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` read at every line's start (the data's patterns describe one line)."""
+    return re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
