@@ -52,7 +52,7 @@ from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.name_questions import IMPORT_OR_COMMENT_LINE
 from lapce_ai.search.ranking import PROSE_LANGUAGES, path_penalized
-from lapce_ai.search.tokenize import symbol_name, symbol_segment
+from lapce_ai.search.tokenize import symbol_segment
 
 PER_LANGUAGE = 100
 SEED = 5
@@ -191,7 +191,8 @@ def uses_queries(index: Path) -> list[UsesQuery]:
             continue
         if any(path_penalized(p) for p in defined_in[name]):
             continue
-        same_name = {i for i in chunks_with.get(name, ()) if symbol_name(corpus.symbols[i]) == name.lower()}
+        # chunks named like it, in its own case: a `Dispose` method using `dispose` is a use
+        same_name = {i for i in chunks_with.get(name, ()) if symbol_segment(corpus.symbols[i]) == name}
         users = [
             i
             for i in chunks_with.get(name, ())

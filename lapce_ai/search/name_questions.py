@@ -234,12 +234,14 @@ def _matching(
         held = held[within[held]]
     if held.size > MAX_USES:
         held = held[np.argsort(-scores[held], kind="stable")[:MAX_USES]]
-    defining = set(corpus.by_symbol.get(token, ()))
     for flags in (0, re.IGNORECASE):
         word = re.compile(r"(?<![\w$])" + re.escape(bare) + r"(?![\w$])", flags)
         found: dict[int, float] = {}
         for i in held.tolist():
-            if i in defining or symbol_name(corpus.symbols[i]) == token:
+            # Its definitions, in its own case (Go's `ResponseWriter` uses `responseWriter`), or in
+            # any when the name is matched in any.
+            defined = symbol_segment(corpus.symbols[i])
+            if defined == bare or (flags and defined.lower() == token):
                 continue
             share = share_of(i, word)
             if share > 0:
