@@ -43,7 +43,9 @@ def having_the_methods(interface: str, corpus: Corpus) -> list[int]:
             continue
         owners: set[str] | None = None
         stands_for: dict[str, int] = {}
-        for method in sorted(wanted, key=lambda m: corpus.bm25.doc_freq(m.lower())):  # the rarest first
+        # The rarest first (the fewest chunks to read), in a fixed order: what stands for a type is
+        # the first of its chunks seen.
+        for method in sorted(wanted, key=lambda m: (corpus.bm25.doc_freq(m.lower()), m)):
             having = _owners_of(method, corpus, spec, stands_for)
             owners = having if owners is None else owners & having
             if not owners:
