@@ -81,6 +81,7 @@ ABLATIONS = [
     "verbatim",
     "location",
     "test_title",
+    "usage",
     "module_scope",
     "member_scope",
     "path_match",
