@@ -50,6 +50,7 @@ import symbols_eval
 
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
+from lapce_ai.search.method_sets import TYPE_KINDS
 from lapce_ai.search.name_questions import IMPORT_OR_COMMENT_LINE
 from lapce_ai.search.ranking import PROSE_LANGUAGES, path_penalized
 from lapce_ai.search.tokenize import symbol_segment
@@ -97,7 +98,6 @@ TESTS_FORMS = (
 )
 CALLABLE_KINDS = frozenset({"function", "method", "class"})
 _CALL = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)\s*\(")
-TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
 _MODIFIERS = (
     r"(?:(?:public|private|protected|internal|open|abstract|final|sealed|data|static|partial|export|default|"
     r"inline|value|case|annotation|inner|fileprivate|indirect|readonly|ref|unsafe|pub(?:\([^)]*\))?)\s+)*"

@@ -16,12 +16,14 @@ import re
 
 import numpy as np
 
+from lapce_ai.chunking.cst import CLASS_LIKE
 from lapce_ai.parsing.languages import LanguageSpec, all_languages
 from lapce_ai.search.corpus import Corpus, IntArray
 from lapce_ai.search.tokenize import symbol_path_segments
 
-# Kinds of chunk that declare a type (what can implement or extend another).
-TYPE_KINDS = frozenset({"class", "struct", "interface", "impl", "trait", "enum", "type"})
+# Kinds of chunk that declare a type (what can implement or extend another): the chunker's
+# class-like kinds but modules and namespaces.
+TYPE_KINDS = CLASS_LIKE - {"module", "namespace"}
 # The first line that is code: what precedes a receiver or a method is comments and decorators.
 _FIRST_CODE = re.compile(r"^(?!\s*(?:#|//|/\*|\*|@|$)).*$", re.MULTILINE)
 
@@ -32,13 +34,14 @@ def having_the_methods(interface: str, corpus: Corpus) -> list[int]:
     its methods (Go's interfaces, Python's ``Protocol`` classes). An embedded or inherited
     interface's methods are not followed."""
     found: dict[int, None] = {}
-    for language in sorted({corpus.languages[i] for i in _holding(interface, corpus)}):
+    holding = _holding(interface, corpus).tolist()  # read once: its declaration and its methods are there
+    for language in sorted({corpus.languages[i] for i in holding}):
         spec = all_languages().get(language)
         if spec is None or spec.structural_declaration is None or spec.method_line is None:
             continue
-        if not _declared_structural(interface, corpus, spec):
+        if not _declared_structural(interface, holding, corpus, spec):
             continue
-        wanted = {m for m in _methods_of(interface, corpus, spec) if not m.startswith("_")}
+        wanted = {m for m in _methods_of(interface, holding, corpus, spec) if not m.startswith("_")}
         if not wanted:
             continue
         owners: set[str] | None = None
@@ -62,13 +65,13 @@ def _holding(name: str, corpus: Corpus) -> IntArray:
     return np.flatnonzero(corpus.bm25.scores([token]) > 0)
 
 
-def _declared_structural(interface: str, corpus: Corpus, spec: LanguageSpec) -> bool:
+def _declared_structural(interface: str, holding: list[int], corpus: Corpus, spec: LanguageSpec) -> bool:
     assert spec.structural_declaration is not None
     declaration = _lines(spec.structural_declaration)
     # Its declaration is in its own chunk, or in its first member's (a class cut in pieces).
     return any(
         m.group("name") == interface
-        for i in _holding(interface, corpus).tolist()
+        for i in holding
         if interface in corpus.symbols[i]  # a substring test first: thousands of chunks may hold the name
         and corpus.languages[i] == spec.name
         and interface in symbol_path_segments(corpus.symbols[i])
@@ -76,10 +79,11 @@ def _declared_structural(interface: str, corpus: Corpus, spec: LanguageSpec) -> 
     )
 
 
-def _methods_of(type_name: str, corpus: Corpus, spec: LanguageSpec) -> set[str]:
-    """The methods declared in the type's body or as its members (``Type.method`` chunks)."""
+def _methods_of(type_name: str, holding: list[int], corpus: Corpus, spec: LanguageSpec) -> set[str]:
+    """The methods declared in the type's body or as its members (``Type.method`` chunks), among
+    the chunks ``holding`` its name."""
     methods: set[str] = set()
-    for i in _holding(type_name, corpus).tolist():
+    for i in holding:
         if corpus.languages[i] != spec.name or not corpus.symbols[i]:
             continue
         segments = symbol_path_segments(corpus.symbols[i])

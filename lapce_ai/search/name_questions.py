@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from lapce_ai.search.corpus import Corpus
 from lapce_ai.search.method_sets import TYPE_KINDS, having_the_methods
-from lapce_ai.search.tokenize import symbol_name, symbol_segment
+from lapce_ai.search.tokenize import last_segment, symbol_name, symbol_segment
 
 DEFINITION = "definition"
 USES = "uses"
@@ -110,7 +110,6 @@ _FORMS = (
 )
 # A name that looks like code whatever the corpus holds: qualified, camelCase, snake_case, `$x`.
 _CODE_SHAPED = re.compile(r"[.:#>$_]|[a-z][A-Z]|[A-Z].*[A-Z]")
-_SEPARATORS = re.compile(r"::|->|[.#:]")
 # How a line that imports or comments starts (what precedes a name on its line).
 IMPORT_OR_COMMENT_LINE = re.compile(
     r"^\s*(?:(?:import|from|use|using|require|require_relative|include|extern\s+crate)(?![\w$])"
@@ -154,12 +153,8 @@ def _known(name: str, corpus: Corpus | None) -> bool:
     shares its first method's chunk names no chunk of its own)."""
     if corpus is None:
         return False
-    key = symbol_name(_last(name))
+    key = symbol_name(last_segment(name))
     return key in corpus.by_symbol or (name[:1].isupper() and corpus.bm25.doc_freq(key) > 0)
-
-
-def _last(name: str) -> str:
-    return _SEPARATORS.split(name)[-1]
 
 
 def using_chunks(name: str, corpus: Corpus, within: npt.NDArray[np.bool_] | None = None) -> dict[int, float]:
@@ -183,7 +178,7 @@ def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
         return 1.0 if word.search(header) else 0.0
 
     declared = _matching(name, corpus, corpus.derived("type_chunks", _type_chunks), share)
-    return declared | dict.fromkeys(having_the_methods(_last(name), corpus), 1.0)
+    return declared | dict.fromkeys(having_the_methods(last_segment(name), corpus), 1.0)
 
 
 def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
@@ -191,7 +186,7 @@ def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
     ``new Helper(``), outside its comments, each callee's chunks sharing one share: a callee
     defined in several places (overloads, a method every type has) is one of them, and one
     defined more than ``MAX_CALLEE_DEFINITIONS`` times is left out."""
-    bare = _last(name)
+    bare = last_segment(name)
     defining = corpus.by_symbol.get(bare.lower(), ())
     callers = [i for i in defining if symbol_segment(corpus.symbols[i]) == bare] or list(defining)
     # Every piece of a definition cut in several, of its first few definitions.
@@ -224,7 +219,7 @@ def _matching(
 ) -> dict[int, float]:
     """The chunks (of ``within``, if given) holding ``name``'s last segment with a share above 0,
     its definitions left out: as written, else in any case."""
-    bare = _last(name)
+    bare = last_segment(name)
     token = bare.lower()
     if not re.fullmatch(r"[\w$]+", bare) or corpus.bm25.doc_freq(token) == 0:
         return {}

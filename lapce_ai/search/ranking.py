@@ -69,6 +69,7 @@ from lapce_ai.search.tokenize import (
     code_tokens,
     file_stem,
     identifier_parts,
+    last_segment,
     stem_key,
     symbol_name,
     symbol_path_segments,
@@ -205,7 +206,6 @@ _ARITY = re.compile(r"(?<=[A-Za-z0-9_?!])/\d+$")
 # How a name is written where it is used, not declared: a PHP/Perl variable `$router`, an
 # annotation `@Override`, a member `->send`, a Rust macro `vec!`, a generic `Vec<T>`.
 _USE_MARKS = re.compile(r"^(?:\$|@|->)(?=[A-Za-z_])|(?<=[A-Za-z0-9_])(?:!|<[^<>]*>)$")
-_SEPARATORS = ("::", ":", "\\", "->", ".", "#")  # ":": Lua's obj:method, Erlang's mod:fun
 
 
 QUESTION_WORDS = frozenset({"how", "where", "what", "which", "why", "when", "who"})
@@ -231,13 +231,6 @@ class QueryInfo:
     # using it ("who calls cleanPath"), the types implementing it ("subclasses of Base"), the
     # definitions of what it calls ("what does serve call"), the tests using it ("tests for X")
     uses: tuple[tuple[int, float], ...] = ()
-
-
-def last_segment(name: str) -> str:
-    for sep in _SEPARATORS:
-        if sep in name:
-            name = name.rsplit(sep, 1)[-1]
-    return name.strip("()")
 
 
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:

@@ -109,6 +109,18 @@ def symbol_segment(symbol: str) -> str:
     return _SYMBOL_SEPARATORS.split(symbol)[-1] if symbol else ""
 
 
+_NAME_SEPARATORS = ("::", ":", "\\", "->", ".", "#")  # ":": Lua's obj:method, Erlang's mod:fun
+
+
+def last_segment(name: str) -> str:
+    """The last segment of a name as a user writes it: ``Router.add_route()`` -> ``add_route``,
+    ``Rack::Builder``, ``App\\Router``, ``$obj->send``, ``Deque#prepend``."""
+    for sep in _NAME_SEPARATORS:
+        if sep in name:
+            name = name.rsplit(sep, 1)[-1]
+    return name.strip("()")
+
+
 def symbol_name(symbol: str) -> str:
     """The last segment of a symbol path, lower-cased (the key definitions are looked up by)."""
     return symbol_segment(symbol).lower()
