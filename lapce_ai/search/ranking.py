@@ -230,7 +230,7 @@ class QueryInfo:
     # what a sentence asks for by a name, with their shares (search.name_questions): the chunks
     # using it ("who calls cleanPath"), the types implementing it ("subclasses of Base"), the
     # definitions of what it calls ("what does serve call"), the tests using it ("tests for X")
-    uses: tuple[tuple[int, float], ...] = ()
+    answers: tuple[tuple[int, float], ...] = ()
 
 
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
@@ -276,7 +276,7 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     owner = last_segment(qualifier) if qualifier else ""
     symbols_named = tuple(dict.fromkeys(symbols))
     tests = tuple(named_tests(q, corpus, sentences_only=is_symbol).items()) if corpus is not None else ()
-    uses = _answers(asked, corpus) if asked is not None and asked.wants != DEFINITION and corpus is not None else ()
+    answers = _answers(asked, corpus) if asked is not None and asked.wants != DEFINITION and corpus is not None else ()
     return QueryInfo(
         q,
         is_symbol,
@@ -289,7 +289,7 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
         owner=owner,
         located=located,
         tests=tests,
-        uses=uses,
+        answers=answers,
     )
 
 
@@ -740,20 +740,20 @@ def rank(
     if config.prose_penalty != 1.0:
         prose = corpus.derived("prose_chunks", _prose_chunks)[cand]
         score = np.where(prose, score * config.prose_penalty, score)
-    # The uses of a name a sentence asks for, after every other signal and penalty, by the best
+    # What a sentence asks for by a name, after every other signal and penalty, by the best
     # score so far: a tier above every other chunk, a test's use half as high.
-    if config.usage > 0 and info.uses:
+    if config.usage > 0 and info.answers:
         top_now = float(score.max()) if score.size else max_score
-        cand, score = _add_shares(info.uses, cand, score, allowed, config.usage * max(top_now, max_score))
+        cand, score = _add_shares(info.answers, cand, score, allowed, config.usage * max(top_now, max_score))
 
     # A type's own file, where its declaration lives, ranks next to the files that extend it
     # (natural-language queries: a name, a file name, a file the sentence is placed in, a line
     # a frame names, a message a chunk prints and a test a runner names have their own answer).
-    placed = bool(info.files or info.mentioned or info.located or info.tests or info.uses or written)
+    placed = bool(info.files or info.mentioned or info.located or info.tests or info.answers or written)
     if config.type_home > 0 and not info.is_symbol and not placed:
         cand, score = _credit_type_homes(corpus, cand, score, allowed, config.type_home)
 
-    if config.usage > 0 and info.uses:  # every use is an answer, the second in a file as the first
+    if config.usage > 0 and info.answers:  # every one is an answer, the second in a file as the first
         config = replace(config, saturation_decay=1.0)
     return _select(corpus, cand, score, k, config)
 
