@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
@@ -2197,3 +2198,41 @@ def test_method_receivers_and_interface_methods_are_checked() -> None:
     for bad in ("(", r"^func (\w+)", 3):
         with pytest.raises(ValueError, match=r"\[go\] method_receiver must be a regex with a group named 'type'"):
             _pattern("go", "method_receiver", {"method_receiver": bad}, "type")
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "name"),
+    [
+        ("java", "public abstract class AbstractMap<K, V> implements Map<K, V> {", "AbstractMap"),
+        ("java", "abstract class Handler {", "Handler"),
+        ("java", "public class HashMap<K, V> extends AbstractMap<K, V> {", None),
+        ("java", "public abstract void handle(Request r);", None),  # an abstract method, no class
+        ("kotlin", "abstract class Op<T> : Expression<T>() {", "Op"),
+        ("kotlin", "sealed class Result", None),
+        ("csharp", "public abstract partial class Stream : IDisposable", "Stream"),
+        ("php", "abstract class AbstractController", "AbstractController"),
+        ("typescript", "export abstract class Transport {", "Transport"),
+        ("scala", "sealed abstract class Option[+A] extends IterableOnce[A]", "Option"),
+        ("scala", "private[concurrent] abstract class AbstractBatch(", "AbstractBatch"),
+        ("java", '@SuppressWarnings("unchecked") abstract static class Node<K> {', "Node"),
+        ("java", "int x = abstract_count; class Foo {", None),
+        ("dart", "abstract interface class Codec<S, T> {", "Codec"),
+        ("python", "class Handler(ABC):", "Handler"),
+        ("python", "class Handler(Base, metaclass=ABCMeta):", "Handler"),
+        ("python", "class Handler(Base):", None),
+    ],
+)
+def test_abstract_declarations_are_read_per_language(language: str, line: str, name: str | None) -> None:
+    spec = language_by_name(language)
+    assert spec is not None and spec.abstract_declaration is not None
+    m = spec.abstract_declaration.search(line)
+    assert (m.group("name") if m else None) == name
+
+
+def test_abstract_declarations_stay_linear_on_hostile_lines() -> None:
+    spec = language_by_name("java")
+    assert spec is not None and spec.abstract_declaration is not None
+    started = time.perf_counter()
+    assert spec.abstract_declaration.search("public " * 20_000 + "abstract x") is None
+    assert spec.abstract_declaration.search("abstract " * 20_000 + "x") is None
+    assert time.perf_counter() - started < 2.0

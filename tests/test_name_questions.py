@@ -29,7 +29,7 @@ from lapce_ai.search.name_questions import (
     name_question,
     using_chunks,
 )
-from lapce_ai.search.ranking import RankConfig
+from lapce_ai.search.ranking import RankConfig, analyze
 
 
 def _def(header: str, last: str, lines: int = 8, indent: str = "    ") -> str:
@@ -75,6 +75,8 @@ def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Index
         ("which file defines HTTPServer", "HTTPServer", DEFINITION),
         ("where do we define load_settings", "load_settings", DEFINITION),
         ("where is clean_path?", "clean_path", DEFINITION),
+        ("where is clean_path implemented", "clean_path", DEFINITION),  # a function: its definition
+        ("where is the Router class implemented", "Router", DEFINITION),  # a concrete class likewise
         ("Router class", "Router", DEFINITION),
         ("the clean_path function", "clean_path", DEFINITION),
         ("func clean_path", "clean_path", DEFINITION),
@@ -409,3 +411,54 @@ def test_a_python_protocol_is_implemented_by_the_classes_having_its_methods(tmp_
     found = {(corpus.paths[i], corpus.symbols[i].split(".")[0]) for i in implementing_chunks("Embedder", corpus)}
     # HalfEmbedder has no dim(); BigEmbedder's methods are chunks of their own; a private helper is not required
     assert found == {("embed/small.py", "StaticEmbedder"), ("embed/big.py", "BigEmbedder")}
+
+
+# -- "where is X implemented" -------------------------------------------------------------
+
+
+ABSTRACT_TYPES = GO_PAINTERS | {
+    "paint/brush.go": "package paint\n\n// Brush strokes.\ntype Brush interface {\n\tStroke() int\n}\n",
+    "store/base.py": "from abc import ABC, abstractmethod\n\n\nclass Store(ABC):\n    @abstractmethod\n"
+    "    def load(self, key): ...\n\n\nclass MemoryStore(Store):\n    def load(self, key):\n        return {}\n",
+    "store/Cache.java": "package store;\n\npublic abstract class Cache<K> {\n    abstract Object fetch(K key);\n}\n\n"
+    "final class LruCache<K> extends Cache<K> {\n    Object fetch(K key) { return null; }\n}\n",
+}
+
+
+@pytest.fixture(scope="module")
+def abstract_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
+    return index_files(tmp_path_factory.mktemp("abstract"), ABSTRACT_TYPES, embedder)
+
+
+PAINTERS = {("paint/painter.go", "painter"), ("paint/roller.go", "roller")}
+
+
+@pytest.mark.parametrize(
+    ("query", "implementers"),
+    [
+        ("where is Painter implemented", PAINTERS),
+        ("which file implements the Painter interface", PAINTERS),
+        ("where do we implement Store", {("store/base.py", "MemoryStore")}),
+        ("where is Cache implemented?", {("store/Cache.java", "LruCache")}),
+    ],
+)
+def test_where_an_abstract_type_is_implemented_is_its_implementations(
+    query: str, implementers: set[tuple[str, str]], abstract_store: IndexStore, embedder: Embedder
+) -> None:
+    asked = name_question(query, load_corpus(abstract_store))
+    assert asked is not None and asked.wants == IMPLEMENTATIONS and asked.or_definition
+    hits = SearchEngine(abstract_store, embedder, "hybrid").search(query, 5)
+    assert {(h.path, h.symbol) for h in hits[: len(implementers)]} == implementers
+
+
+def test_where_an_interface_nothing_implements_is_implemented_is_its_definition(
+    abstract_store: IndexStore, embedder: Embedder
+) -> None:
+    hits = SearchEngine(abstract_store, embedder, "hybrid").search("where is Brush implemented", 3)
+    assert (hits[0].path, hits[0].symbol) == ("paint/brush.go", "Brush")
+    info = analyze("where is Brush implemented", load_corpus(abstract_store))
+    assert info.is_symbol and info.symbols == ("Brush",) and not info.answers  # the name's symbol query
+    # a concrete type with a subtype stays a definition question too
+    assert name_question("where is MemoryStore implemented", load_corpus(abstract_store)) == NameQuestion(
+        "MemoryStore", DEFINITION
+    )

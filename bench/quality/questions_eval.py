@@ -1,5 +1,6 @@
-"""Suites ``defined``, ``uses``, ``implementations``, ``callees`` and ``tested``: a sentence asking
-for a name's definition, its uses, the types implementing it, what it calls or its tests.
+"""Suites ``defined``, ``uses``, ``implementations``, ``implemented``, ``callees`` and ``tested``: a
+sentence asking for a name's definition, its uses, the types implementing it, what it calls or
+its tests.
 
 An editor's user or an agent asks in words what an IDE does with a key. Both suites are drawn
 from the docs corpora's indexes, like ``symbols``:
@@ -23,6 +24,12 @@ from the docs corpora's indexes, like ``symbols``:
   (``extends`` / ``implements`` / ``with``, ``: X`` after a type's name, Python's ``class
   Foo(X):``, Ruby's ``class Foo < X``, Rust's ``impl X for``, Haskell's ``instance X``), not
   with the engine's rule (the text after a type's name up to its body); scored like ``uses``.
+- ``implemented``: "where is X implemented", which asks for a function's definition but for an
+  interface's implementations. Up to 50 of the ``implementations`` suite's types that are
+  abstract (an interface or trait by their chunk's kind, else a class declared ``abstract``, or
+  a Python ABC or Protocol, a Haskell type class, read here with a pattern of its own), answered by their
+  implementations; and up to 50 functions and methods of the ``symbols`` suite, answered by
+  their file.
 - ``callees``: a function or method one file defines whose body calls 2 to 8 names that one
   definition each has (a function, method or class of the code, outside tests), asked as "what
   does X call", "callees of X", "functions called by X", "what is called by X". The answers
@@ -86,6 +93,7 @@ IMPLEMENTATIONS_FORMS = (
     "types implementing {name}",
 )
 MIN_IMPLEMENTATIONS = 2
+IMPLEMENTED_PER_SIDE = 50
 CALLEES_FORMS = ("what does {name} call", "callees of {name}", "functions called by {name}", "what is called by {name}")
 MIN_CALLEES, MAX_CALLEES = 2, 8
 TESTS_FORMS = (
@@ -215,7 +223,44 @@ def _used_in_code(content: str, name: str) -> bool:
 
 
 def implementations_queries(index: Path) -> list[UsesQuery]:
+    return [
+        UsesQuery(IMPLEMENTATIONS_FORMS[i % len(IMPLEMENTATIONS_FORMS)].format(name=q.query), q.targets)
+        for i, q in enumerate(_implemented_types(index, load_corpus(IndexStore.open(index))))
+    ]
+
+
+def implemented_queries(index: Path) -> list[Any]:
+    """"where is X implemented": of an abstract type (an interface or trait, a class declared
+    ``abstract`` or an ABC / Protocol, read here with its own rule), answered by its
+    implementations; of a function or method the ``defined`` suite asks for, by its file."""
     corpus: Any = load_corpus(IndexStore.open(index))
+    abstract = [q for q in _implemented_types(index, corpus) if _abstract_here(corpus, q.query)]
+    kinds = {(symbol_segment(s), p): k for s, k, p in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True) if s}
+    functions = [q for q in symbols_eval.queries(index) if kinds.get((q.query, q.path)) in {"function", "method"}]
+    form = "where is {name} implemented"
+    return [UsesQuery(form.format(name=q.query), q.targets) for q in abstract[:IMPLEMENTED_PER_SIDE]] + [
+        docs_eval.DocQuery(form.format(name=q.query), q.path) for q in functions[:IMPLEMENTED_PER_SIDE]
+    ]
+
+
+def _abstract_here(corpus: Any, name: str) -> bool:
+    x = re.escape(name)
+    declared = re.compile(
+        rf"\babstract\b[^\n{{]*\bclass\s+{x}\b|^\s*class\s+{x}\s*\([^)]*\b(?:ABC|ABCMeta|Protocol)\b", re.MULTILINE
+    )
+    type_class = re.compile(rf"^class\s+(?:[^=\n]*=>\s*)?{x}\b", re.MULTILINE)  # Haskell's
+    return any(
+        symbol_segment(symbol) == name
+        and (kind in {"interface", "trait"} or (type_class if language == "haskell" else declared).search(content))
+        for symbol, kind, content, language in zip(
+            corpus.symbols, corpus.kinds, corpus.contents, corpus.languages, strict=True
+        )
+        if symbol and kind in TYPE_KINDS
+    )
+
+
+def _implemented_types(index: Path, corpus: Any) -> list[UsesQuery]:
+    """Up to ``PER_LANGUAGE`` types with 2 to 10 implementers, each asked by its bare name."""
     defined_in: dict[str, set[str]] = defaultdict(set)
     types: set[str] = set()
     for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
@@ -244,11 +289,7 @@ def implementations_queries(index: Path) -> list[UsesQuery]:
         if MIN_IMPLEMENTATIONS <= len(implementing) <= MAX_USES:
             found.append(UsesQuery(name, tuple(_target(corpus, i) for i in implementing)))
     random.Random(SEED).shuffle(found)
-    picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
-    return [
-        UsesQuery(IMPLEMENTATIONS_FORMS[i % len(IMPLEMENTATIONS_FORMS)].format(name=q.query), q.targets)
-        for i, q in enumerate(picked)
-    ]
+    return sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
 
 
 def _continues(text: str) -> bool:

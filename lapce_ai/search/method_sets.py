@@ -67,7 +67,7 @@ def _holding(name: str, corpus: Corpus) -> IntArray:
 
 def _declared_structural(interface: str, holding: list[int], corpus: Corpus, spec: LanguageSpec) -> bool:
     assert spec.structural_declaration is not None
-    declaration = _lines(spec.structural_declaration)
+    declaration = at_line_starts(spec.structural_declaration)
     # Its declaration is in its own chunk, or in its first member's (a class cut in pieces).
     return any(
         m.group("name") == interface
@@ -133,7 +133,7 @@ def _body_methods(content: str, spec: LanguageSpec) -> set[str]:
     """The methods declared in a type chunk's body (past its first line)."""
     if spec.method_line is None or "\n" not in content:
         return set()
-    return {m.group("name") for m in _lines(spec.method_line).finditer(content, content.find("\n") + 1)}
+    return {m.group("name") for m in at_line_starts(spec.method_line).finditer(content, content.find("\n") + 1)}
 
 
 def _receiver(content: str, spec: LanguageSpec) -> str | None:
@@ -146,6 +146,6 @@ def _receiver(content: str, spec: LanguageSpec) -> str | None:
 
 
 @functools.cache
-def _lines(pattern: re.Pattern[str]) -> re.Pattern[str]:
+def at_line_starts(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """``pattern`` read at every line's start (the data's patterns describe one line)."""
     return re.compile(pattern.pattern, pattern.flags | re.MULTILINE)

@@ -3,11 +3,12 @@
 Editors and agents ask in words what an IDE does with a key: "where is cleanPath defined",
 "definition of `Router.add_route`" go to a definition; "who calls cleanPath", "where is Abort
 used", "find references to ParseError" find its uses; "implementations of Handler", "subclasses
-of Base" its implementations; "what does serve call" its callees; "tests for cleanPath", "where
-is Abort tested" the tests using it. Read as a description, such a
-sentence is a bag of words: the definition competes with every chunk sharing ``where`` and
-``defined``'s neighbours, and the uses with the definition itself, which holds the name best of
-all.
+of Base" its implementations, and so does "where is Handler implemented" where Handler is an
+interface, a trait or an abstract class (of a function, it asks for its definition); "what
+does serve call" its callees; "tests for cleanPath", "where is Abort tested" the tests using it.
+Read as a description, such a sentence is a bag of words: the definition competes with every
+chunk sharing ``where`` and ``defined``'s neighbours, and the uses with the definition itself,
+which holds the name best of all.
 
 A definition question is answered as the bare name is (a symbol query). The others name their
 answers, the name's definition left out: the chunks whose code holds the name (a call, a
@@ -25,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from lapce_ai.parsing.languages import all_languages
 from lapce_ai.search.corpus import Corpus
-from lapce_ai.search.method_sets import TYPE_KINDS, having_the_methods
+from lapce_ai.search.method_sets import TYPE_KINDS, at_line_starts, having_the_methods
 from lapce_ai.search.tokenize import last_segment, symbol_name, symbol_segment
 
 DEFINITION = "definition"
@@ -38,6 +40,9 @@ MAX_CALLEE_DEFINITIONS = 4  # a callee defined more often (`get`, `close`) is to
 HEADER_LINES = 6  # a declaration's lines read for its supertypes (generics and bounds may wrap)
 MAX_USES = 200  # chunks read for a name used everywhere: the ones holding it most, by BM25
 IMPORT_OR_COMMENT = 0.5  # share of a chunk naming the name only in an import or a comment
+# Kinds of type that others implement: "where is Handler implemented" asks for its
+# implementations where Handler is one of them (or declared abstract), its definition otherwise.
+ABSTRACT_KINDS = frozenset({"interface", "trait"})
 
 _NAME = r"`?(?P<name>[A-Za-z_$][\w$]*(?:(?:::|\.|#|->|:)[A-Za-z_$][\w$]*)*)(?:\(\))?`?"
 _KIND = (
@@ -121,12 +126,15 @@ _CALL = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)\s*\(")
 # Declarations naming the implemented type before the implementing one.
 _TRAIT_FIRST = re.compile(r"^\s*(?:unsafe\s+)?(?:impl|instance|defimpl)\b")
 _BODY = re.compile(r"\{|(?<![\w$])where(?![\w$])|:\s*$|=\s*$")  # where a declaration's body starts
+_IMPLEMENTED = re.compile(r"implement", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class NameQuestion:
     name: str  # as written, qualified or not (`Router.add_route`)
     wants: str  # DEFINITION, USES, IMPLEMENTATIONS, CALLEES or TESTS
+    # "where is Handler implemented" of an interface: its implementations, else its definition
+    or_definition: bool = False
 
 
 def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
@@ -142,9 +150,12 @@ def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
             continue
         name = m.group("name")
         backticked = "`" in m.group(0)[: m.end("name") + 1]
-        if backticked or _CODE_SHAPED.search(name) or _known(name, corpus):
-            return NameQuestion(name, wants)
-        return None
+        if not (backticked or _CODE_SHAPED.search(name) or _known(name, corpus)):
+            return None
+        asks_implemented = _IMPLEMENTED.search(text[: m.start("name")] + text[m.end("name") :]) is not None
+        if wants == DEFINITION and asks_implemented and corpus is not None and declared_abstract(name, corpus):
+            return NameQuestion(name, IMPLEMENTATIONS, or_definition=True)
+        return NameQuestion(name, wants)
     return None
 
 
@@ -155,6 +166,23 @@ def _known(name: str, corpus: Corpus | None) -> bool:
         return False
     key = symbol_name(last_segment(name))
     return key in corpus.by_symbol or (name[:1].isupper() and corpus.bm25.doc_freq(key) > 0)
+
+
+def declared_abstract(name: str, corpus: Corpus) -> bool:
+    """Whether ``name`` is a type others implement: an interface, a trait, or a class its
+    language declares abstract or implemented by having its methods (``languages.toml``)."""
+    bare = last_segment(name)
+    for i in corpus.by_symbol.get(bare.lower(), ()):
+        if symbol_segment(corpus.symbols[i]) != bare or corpus.kinds[i] not in TYPE_KINDS:
+            continue
+        if corpus.kinds[i] in ABSTRACT_KINDS:
+            return True
+        spec = all_languages().get(corpus.languages[i])
+        declarations = (spec.abstract_declaration, spec.structural_declaration) if spec is not None else ()
+        for declaration in filter(None, declarations):
+            if any(m.group("name") == bare for m in at_line_starts(declaration).finditer(corpus.contents[i])):
+                return True
+    return False
 
 
 def using_chunks(name: str, corpus: Corpus, within: npt.NDArray[np.bool_] | None = None) -> dict[int, float]:

@@ -236,6 +236,9 @@ class QueryInfo:
 def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     q = query.strip()
     asked = name_question(q, corpus)
+    answers = _answers(asked, corpus) if asked is not None and asked.wants != DEFINITION and corpus is not None else ()
+    if asked is not None and asked.or_definition and not answers:  # an interface nothing implements here
+        asked = NameQuestion(asked.name, DEFINITION)
     # "where is cleanPath defined" is the name's symbol query; "who calls cleanPath" a sentence
     # whose answer is the chunks using it.
     asked_name = asked.name if asked is not None and asked.wants == DEFINITION else None
@@ -276,7 +279,6 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     owner = last_segment(qualifier) if qualifier else ""
     symbols_named = tuple(dict.fromkeys(symbols))
     tests = tuple(named_tests(q, corpus, sentences_only=is_symbol).items()) if corpus is not None else ()
-    answers = _answers(asked, corpus) if asked is not None and asked.wants != DEFINITION and corpus is not None else ()
     return QueryInfo(
         q,
         is_symbol,
