@@ -240,6 +240,10 @@ def shapes(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Inde
         "who implements the Shape interface",
         "types implementing Shape",
         "Shape implementations",
+        "overrides of Shape",
+        "which classes override Shape",
+        "types overriding Shape",
+        "Shape overrides",
     ],
 )
 def test_the_implementations_question_is_read(query: str, shapes: IndexStore) -> None:
@@ -254,6 +258,15 @@ def test_implementations_are_the_types_declaring_the_type_a_supertype(shapes: In
     assert implementing_chunks("Polygon", corpus).keys() == {
         i for i in range(corpus.n) if corpus.symbols[i] == "Triangle"
     }
+
+
+def test_a_qualified_type_is_the_type_and_a_member_the_implementers_definitions_of_it(shapes: IndexStore) -> None:
+    corpus = load_corpus(shapes)
+    assert implementing_chunks("shapes.Shape", corpus).keys() == implementing_chunks("Shape", corpus).keys()
+    found = {(corpus.paths[i], corpus.symbols[i].split(".")[0]) for i in implementing_chunks("Shape.area", corpus)}
+    # Triangle declares no area(); Square's and Hexagon's are inside their chunks
+    assert found == IMPLEMENTERS - {("shapes/Triangle.java", "Triangle")} | {("tests/test_shapes.py", "FakeShape")}
+    assert not implementing_chunks("Shape.no_such_method", corpus)
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
@@ -462,3 +475,30 @@ def test_where_an_interface_nothing_implements_is_implemented_is_its_definition(
     assert name_question("where is MemoryStore implemented", load_corpus(abstract_store)) == NameQuestion(
         "MemoryStore", DEFINITION
     )
+
+
+@pytest.mark.parametrize(
+    "query", ["implementations of Painter.Paint", "who overrides Painter.Paint", "where is Painter.Paint implemented"]
+)
+def test_a_members_implementations_are_its_definitions_in_the_implementing_types(
+    query: str, abstract_store: IndexStore, embedder: Embedder
+) -> None:
+    hits = SearchEngine(abstract_store, embedder, "hybrid").search(query, 5)
+    # painter's and roller's Paint, on their receivers; pencil cannot Size(): no Painter
+    assert [(h.path, h.symbol, h.kind) for h in hits[:2]] == [
+        ("paint/painter.go", "Paint", "method"),
+        ("paint/roller.go", "Paint", "method"),
+    ]
+    assert "(b *painter) Paint()" in hits[0].content and "(r *roller[T]) Paint()" in hits[1].content
+
+
+def test_a_type_not_cut_into_members_stands_for_its_own_method(
+    abstract_store: IndexStore, tmp_path: Path, embedder: Embedder
+) -> None:
+    engine = SearchEngine(abstract_store, embedder, "hybrid")
+    assert (engine.search("overrides of Store.load", 1)[0].symbol) == "MemoryStore"
+    assert (engine.search("where is Cache.fetch implemented", 1)[0].symbol) == "LruCache"
+    corpus = load_corpus(index_files(tmp_path, PY_PROTOCOL, embedder))
+    found = {(corpus.paths[i], corpus.symbols[i]) for i in implementing_chunks("Embedder.dim", corpus)}
+    # BigEmbedder is cut into its methods; HalfEmbedder has no dim(): no Embedder
+    assert found == {("embed/big.py", "BigEmbedder.dim"), ("embed/small.py", "StaticEmbedder")}

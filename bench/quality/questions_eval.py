@@ -1,6 +1,6 @@
-"""Suites ``defined``, ``uses``, ``implementations``, ``implemented``, ``callees`` and ``tested``: a
-sentence asking for a name's definition, its uses, the types implementing it, what it calls or
-its tests.
+"""Suites ``defined``, ``uses``, ``implementations``, ``implemented``, ``overrides``, ``callees`` and
+``tested``: a sentence asking for a name's definition, its uses, the types implementing it (or a
+member of it), what it calls or its tests.
 
 An editor's user or an agent asks in words what an IDE does with a key. Both suites are drawn
 from the docs corpora's indexes, like ``symbols``:
@@ -30,6 +30,9 @@ from the docs corpora's indexes, like ``symbols``:
   a Python ABC or Protocol, a Haskell type class, read here with a pattern of its own), answered by their
   implementations; and up to 50 functions and methods of the ``symbols`` suite, answered by
   their file.
+- ``overrides``: a public method of a type of the ``implementations`` suite that its implementers
+  define too (as their own member chunks, or inside their chunk), asked as "implementations of
+  X.m", "overrides of X.m", "who overrides X.m"; the answers are those definitions.
 - ``callees``: a function or method one file defines whose body calls 2 to 8 names that one
   definition each has (a function, method or class of the code, outside tests), asked as "what
   does X call", "callees of X", "functions called by X", "what is called by X". The answers
@@ -60,7 +63,7 @@ from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.method_sets import TYPE_KINDS
 from lapce_ai.search.name_questions import IMPORT_OR_COMMENT_LINE
 from lapce_ai.search.ranking import PROSE_LANGUAGES, path_penalized
-from lapce_ai.search.tokenize import symbol_segment
+from lapce_ai.search.tokenize import symbol_path_segments, symbol_segment
 
 PER_LANGUAGE = 100
 SEED = 5
@@ -93,6 +96,7 @@ IMPLEMENTATIONS_FORMS = (
     "types implementing {name}",
 )
 MIN_IMPLEMENTATIONS = 2
+OVERRIDES_FORMS = ("implementations of {name}", "overrides of {name}", "who overrides {name}")
 IMPLEMENTED_PER_SIDE = 50
 CALLEES_FORMS = ("what does {name} call", "callees of {name}", "functions called by {name}", "what is called by {name}")
 MIN_CALLEES, MAX_CALLEES = 2, 8
@@ -261,6 +265,12 @@ def _abstract_here(corpus: Any, name: str) -> bool:
 
 def _implemented_types(index: Path, corpus: Any) -> list[UsesQuery]:
     """Up to ``PER_LANGUAGE`` types with 2 to 10 implementers, each asked by its bare name."""
+    return [UsesQuery(name, tuple(_target(corpus, i) for i in chunks)) for name, chunks in _implementers(corpus)]
+
+
+def _implementers(corpus: Any) -> list[tuple[str, list[int]]]:
+    """Up to ``PER_LANGUAGE`` types with 2 to 10 implementers (read with each language's
+    supertype syntax), with the chunks declaring them, by name."""
     defined_in: dict[str, set[str]] = defaultdict(set)
     types: set[str] = set()
     for symbol, kind, path in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True):
@@ -274,7 +284,7 @@ def _implemented_types(index: Path, corpus: Any) -> list[UsesQuery]:
         for i, kind in enumerate(corpus.kinds)
         if kind in TYPE_KINDS and not path_penalized(corpus.paths[i]) and corpus.languages[i] not in PROSE_LANGUAGES
     ]
-    found: list[UsesQuery] = []
+    found: list[tuple[str, list[int]]] = []
     for name in sorted(types):
         if len(name) < 4 or not _WORD.fullmatch(name) or len(defined_in[name]) != 1:
             continue
@@ -287,9 +297,41 @@ def _implemented_types(index: Path, corpus: Any) -> list[UsesQuery]:
             and _declares_supertype(corpus.contents[i], syntax)
         ]
         if MIN_IMPLEMENTATIONS <= len(implementing) <= MAX_USES:
-            found.append(UsesQuery(name, tuple(_target(corpus, i) for i in implementing)))
+            found.append((name, implementing))
     random.Random(SEED).shuffle(found)
-    return sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
+    return sorted(found[:PER_LANGUAGE])
+
+
+def overrides_queries(index: Path) -> list[UsesQuery]:
+    """A public method of a type of the ``implementations`` suite that its implementers define
+    too, asked as "implementations of X.m", "overrides of X.m", "who overrides X.m"; the
+    answers are their definitions of it (their member chunks, or the implementer's own chunk
+    where it holds ``m(`` and was not cut into members)."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)  # (owner, method) -> its chunks
+    for i, symbol in enumerate(corpus.symbols):
+        segments = symbol_path_segments(symbol)
+        if len(segments) > 1 and corpus.kinds[i] not in TYPE_KINDS:
+            members[(segments[-2], segments[-1])].append(i)
+    declared: dict[str, set[str]] = defaultdict(set)
+    for owner, method in members:
+        declared[owner].add(method)
+    found: list[UsesQuery] = []
+    for name, implementing in _implementers(corpus):
+        for method in sorted(declared.get(name, ())):
+            if method.startswith("_") or method == name or not _WORD.fullmatch(method):
+                continue
+            call = re.compile(r"(?<![\w$])" + re.escape(method) + r"\s*\(")
+            answers: list[int] = []
+            for i in implementing:
+                own = members.get((symbol_segment(corpus.symbols[i]), method))
+                answers.extend(own or ([i] if call.search(corpus.contents[i]) else []))
+            if answers:
+                found.append(UsesQuery(f"{name}.{method}", tuple(_target(corpus, i) for i in answers)))
+    random.Random(SEED).shuffle(found)
+    picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
+    forms = OVERRIDES_FORMS
+    return [UsesQuery(forms[i % len(forms)].format(name=q.query), q.targets) for i, q in enumerate(picked)]
 
 
 def _continues(text: str) -> bool:

@@ -69,6 +69,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[Any]]] = {
     "uses": questions_eval.uses_queries,
     "implementations": questions_eval.implementations_queries,
     "implemented": questions_eval.implemented_queries,
+    "overrides": questions_eval.overrides_queries,
     "callees": questions_eval.callees_queries,
 }
 # Suites with corpora of their own (code bases with their tests).

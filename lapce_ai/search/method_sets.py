@@ -109,11 +109,20 @@ def _owners_of(method: str, corpus: Corpus, spec: LanguageSpec, stands_for: dict
             continue
         if segments[-1] != method:
             continue
-        owner = segments[-2] if len(segments) > 1 else _receiver(corpus.contents[i], spec)
+        owner = owner_of(i, corpus, spec)
         if owner is not None:
             owners.add(owner)
             stands_for.setdefault(owner, _declaration(owner, corpus, spec) or i)
     return owners
+
+
+def owner_of(i: int, corpus: Corpus, spec: LanguageSpec | None) -> str | None:
+    """The type a member chunk is declared on: its symbol's owner (``Router.add``), else its
+    receiver (Go's ``func (c *Context) Abort()``, whose symbol names no owner)."""
+    segments = symbol_path_segments(corpus.symbols[i])
+    if len(segments) > 1:
+        return segments[-2]
+    return _receiver(corpus.contents[i], spec) if spec is not None else None
 
 
 def _declaration(type_name: str, corpus: Corpus, spec: LanguageSpec) -> int | None:

@@ -4,7 +4,8 @@ Editors and agents ask in words what an IDE does with a key: "where is cleanPath
 "definition of `Router.add_route`" go to a definition; "who calls cleanPath", "where is Abort
 used", "find references to ParseError" find its uses; "implementations of Handler", "subclasses
 of Base" its implementations, and so does "where is Handler implemented" where Handler is an
-interface, a trait or an abstract class (of a function, it asks for its definition); "what
+interface, a trait or an abstract class (of a function, it asks for its definition);
+"implementations of Handler.serve", "who overrides Handler.serve" the implementers' serve; "what
 does serve call" its callees; "tests for cleanPath", "where is Abort tested" the tests using it.
 Read as a description, such a sentence is a bag of words: the definition competes with every
 chunk sharing ``where`` and ``defined``'s neighbours, and the uses with the definition itself,
@@ -28,8 +29,8 @@ import numpy.typing as npt
 
 from lapce_ai.parsing.languages import all_languages
 from lapce_ai.search.corpus import Corpus
-from lapce_ai.search.method_sets import TYPE_KINDS, at_line_starts, having_the_methods
-from lapce_ai.search.tokenize import last_segment, symbol_name, symbol_segment
+from lapce_ai.search.method_sets import TYPE_KINDS, at_line_starts, having_the_methods, owner_of
+from lapce_ai.search.tokenize import last_segment, qualifier_of, symbol_name, symbol_segment
 
 DEFINITION = "definition"
 USES = "uses"
@@ -78,16 +79,16 @@ _USES_FORMS = [
     # something else (where "definition" after a name is a noun only).
     rf"^{_NAME}\s+(?:callers|usages|uses|references|call\s*sites)\s*\??$",
 ]
-_EXTENDS = r"(?:implement|extend|inherit\s+from|subclass|conform\s+to|derive\s+from)"
+_EXTENDS = r"(?:implement|extend|inherit\s+from|subclass|conform\s+to|derive\s+from|override)"
 _IMPLEMENTATIONS_FORMS = [
     rf"^(?:(?:find|show|list|get)\s+)?(?:all\s+)?{_THE}(?:implementations|implementors|implementers|impls|subclasses|"
-    rf"subtypes|derived\s+(?:classes|types)|child\s+classes)\s+(?:of|for)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"subtypes|derived\s+(?:classes|types)|child\s+classes|overrides)\s+(?:of|for)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^(?:who|what|which(?:\s+\w+)?)\s+{_EXTENDS}s?\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^(?:(?:find|show|list)\s+)?(?:all\s+)?(?:the\s+)?(?:classes|types|structs|objects|impls)\s+(?:that|which)\s+{_EXTENDS}\s+"
     rf"{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^(?:(?:find|show|list)\s+)?(?:all\s+)?(?:the\s+)?(?:classes|types|structs|objects)\s+(?:implementing|extending|"
-    rf"inheriting\s+from|subclassing|conforming\s+to|deriving\s+from)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
-    rf"^{_NAME}\s+(?:implementations|implementors|implementers|impls|subclasses)\s*\??$",
+    rf"inheriting\s+from|subclassing|conforming\s+to|deriving\s+from|overriding)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^{_NAME}\s+(?:implementations|implementors|implementers|impls|subclasses|overrides)\s*\??$",
 ]
 _CALLEES_FORMS = [
     rf"^what\s+(?:functions\s+|methods\s+)?(?:does|do|did)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:call|invoke)\s*\??$",
@@ -153,7 +154,7 @@ def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
         if not (backticked or _CODE_SHAPED.search(name) or _known(name, corpus)):
             return None
         asks_implemented = _IMPLEMENTED.search(text[: m.start("name")] + text[m.end("name") :]) is not None
-        if wants == DEFINITION and asks_implemented and corpus is not None and declared_abstract(name, corpus):
+        if wants == DEFINITION and asks_implemented and corpus is not None and _of_abstract(name, corpus):
             return NameQuestion(name, IMPLEMENTATIONS, or_definition=True)
         return NameQuestion(name, wants)
     return None
@@ -166,6 +167,12 @@ def _known(name: str, corpus: Corpus | None) -> bool:
         return False
     key = symbol_name(last_segment(name))
     return key in corpus.by_symbol or (name[:1].isupper() and corpus.bm25.doc_freq(key) > 0)
+
+
+def _of_abstract(name: str, corpus: Corpus) -> bool:
+    """An abstract type, or a member of one (``Handler.ServeHTTP``)."""
+    owner = last_segment(qualifier_of(name))
+    return declared_abstract(name, corpus) or (bool(owner) and declared_abstract(owner, corpus))
 
 
 def declared_abstract(name: str, corpus: Corpus) -> bool:
@@ -205,8 +212,38 @@ def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
         header = _header(corpus.contents[i], symbol_segment(corpus.symbols[i]))
         return 1.0 if word.search(header) else 0.0
 
+    bare, owner = last_segment(name), last_segment(qualifier_of(name))
+    if owner and not _names_a_type(bare, corpus):  # `Handler.ServeHTTP`: a member
+        return _overriding(owner, bare, corpus)
     declared = _matching(name, corpus, corpus.derived("type_chunks", _type_chunks), share)
-    return declared | dict.fromkeys(having_the_methods(last_segment(name), corpus), 1.0)
+    return declared | dict.fromkeys(having_the_methods(bare, corpus), 1.0)
+
+
+def _names_a_type(name: str, corpus: Corpus) -> bool:
+    return any(
+        corpus.kinds[i] in TYPE_KINDS and symbol_segment(corpus.symbols[i]) == name
+        for i in corpus.by_symbol.get(name.lower(), ())
+    )
+
+
+def _overriding(owner: str, method: str, corpus: Corpus) -> dict[int, float]:
+    """``Handler.ServeHTTP``: the definitions of ``ServeHTTP`` in the types implementing
+    ``Handler`` (as members, or on Go's receivers); a type whose own chunk holds its methods (a
+    class not cut into members) stands for its own."""
+    typed = ((_type_of(i, corpus), i) for i in implementing_chunks(owner, corpus))
+    implementers = {type_name: i for type_name, i in typed if type_name}
+    owners: dict[int, str | None] = {
+        j: owner_of(j, corpus, all_languages().get(corpus.languages[j]))
+        for j in corpus.by_symbol.get(method.lower(), ())
+        if symbol_segment(corpus.symbols[j]) == method and corpus.kinds[j] not in TYPE_KINDS
+    }
+    found = {j: 1.0 for j, type_name in owners.items() if type_name in implementers}
+    having = {owners[j] for j in found}
+    word = re.compile(r"(?<![\w$])" + re.escape(method) + r"(?![\w$])")
+    for type_name, i in implementers.items():
+        if type_name not in having and word.search(corpus.contents[i]):
+            found[i] = 1.0
+    return found
 
 
 def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
@@ -240,6 +277,13 @@ def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
         if heads and len(heads) <= MAX_CALLEE_DEFINITIONS:
             found.update((j, 1.0 / len(heads)) for j in heads.values())
     return found
+
+
+def _type_of(i: int, corpus: Corpus) -> str | None:
+    """The type a chunk standing for a type declares (a type chunk), or is a member of."""
+    if corpus.kinds[i] in TYPE_KINDS:
+        return symbol_segment(corpus.symbols[i])
+    return owner_of(i, corpus, all_languages().get(corpus.languages[i]))
 
 
 def _matching(

@@ -70,6 +70,7 @@ from lapce_ai.search.tokenize import (
     file_stem,
     identifier_parts,
     last_segment,
+    qualifier_of,
     stem_key,
     symbol_name,
     symbol_path_segments,
@@ -273,7 +274,7 @@ def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
     files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
     mentioned = mentioned_files(q, corpus) if corpus is not None and named is None and " " in q else ()
     scope: tuple[int, ...] = ()
-    qualifier = _qualifier(name) if is_symbol else ""
+    qualifier = qualifier_of(name) if is_symbol else ""
     if qualifier and not files and corpus is not None:  # `starlette.routing.Router`: in routing.py
         scope = module_files(qualifier, corpus)
     owner = last_segment(qualifier) if qualifier else ""
@@ -315,12 +316,6 @@ def _test_chunks(corpus: Corpus) -> BoolArray:
     """Chunks of test files, and test blocks wherever they are."""
     in_test_files = corpus.derived("test_paths", _test_paths)[corpus.file_of]
     return np.asarray(in_test_files | np.asarray([kind == TEST_KIND for kind in corpus.kinds]), dtype=bool)
-
-
-def _qualifier(name: str) -> str:
-    """What qualifies a name: ``starlette.routing`` of ``starlette.routing.Router()``."""
-    bare = name.removesuffix("()")
-    return bare[: len(bare) - len(last_segment(bare))].rstrip(":.#\\->")
 
 
 def _name_like(part: str) -> bool:

@@ -121,6 +121,13 @@ def last_segment(name: str) -> str:
     return name.strip("()")
 
 
+def qualifier_of(name: str) -> str:
+    """What qualifies a name as a user writes it: ``starlette.routing`` of
+    ``starlette.routing.Router()``, ``Handler`` of ``Handler::call``; empty for a bare name."""
+    bare = name.removesuffix("()")
+    return bare[: len(bare) - len(last_segment(bare))].rstrip(":.#\\->")
+
+
 def symbol_name(symbol: str) -> str:
     """The last segment of a symbol path, lower-cased (the key definitions are looked up by)."""
     return symbol_segment(symbol).lower()
