@@ -2236,3 +2236,25 @@ def test_abstract_declarations_stay_linear_on_hostile_lines() -> None:
     assert spec.abstract_declaration.search("public " * 20_000 + "abstract x") is None
     assert spec.abstract_declaration.search("abstract " * 20_000 + "x") is None
     assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "abstract"),
+    [
+        ("python", "    @abstractmethod", True),
+        ("python", "    @abc.abstractproperty", True),
+        ("python", "    @abstractmethod_helper", False),
+        ("python", "    # @abstractmethod would make it abstract", False),
+        ("cpp", "  virtual std::string encode(const Value& v) const = 0;", True),
+        ("cpp", "  virtual int g(int a = 0) = 0;", True),
+        ("cpp", "  virtual void h(int a = 0);", False),
+        ("cpp", "  virtual ~Codec() = default;", False),
+    ],
+)
+def test_abstract_members_are_read_per_language(language: str, line: str, abstract: bool) -> None:
+    spec = language_by_name(language)
+    assert spec is not None and spec.abstract_member is not None
+    assert (spec.abstract_member.search(line) is not None) == abstract
+    started = time.perf_counter()
+    assert spec.abstract_member.search("  virtual " + "= " * 30_000 + "x;") is None
+    assert time.perf_counter() - started < 2.0

@@ -435,6 +435,16 @@ ABSTRACT_TYPES = GO_PAINTERS | {
     "    def load(self, key): ...\n\n\nclass MemoryStore(Store):\n    def load(self, key):\n        return {}\n",
     "store/Cache.java": "package store;\n\npublic abstract class Cache<K> {\n    abstract Object fetch(K key);\n}\n\n"
     "final class LruCache<K> extends Cache<K> {\n    Object fetch(K key) { return null; }\n}\n",
+    # Abstract by a member, not by its declaration (Python's ABCMeta comes from a base); long
+    # enough to be cut into its members.
+    "io/source.py": "class Source(Base):\n"
+    + _def("@abstractmethod\n    def read(self, size):", "raise NotImplementedError", 30, " " * 8)
+    + _def("def close(self):", "self.closed = True", 30, " " * 8)
+    + "\nclass FileSource(Source):\n    def read(self, size):\n        return self.f.read(size)\n",
+    "codec/codec.hpp": "class Codec {\n public:\n  virtual ~Codec() = default;\n"
+    "  virtual std::string encode(const Value& v) const = 0;\n};\n\n"
+    "class JsonCodec : public Codec {\n public:\n  std::string encode(const Value& v) const override;\n};\n\n"
+    "class Value {\n public:\n  virtual int size() const;\n};\n\nclass Number : public Value {};\n",
 }
 
 
@@ -453,6 +463,8 @@ PAINTERS = {("paint/painter.go", "painter"), ("paint/roller.go", "roller")}
         ("which file implements the Painter interface", PAINTERS),
         ("where do we implement Store", {("store/base.py", "MemoryStore")}),
         ("where is Cache implemented?", {("store/Cache.java", "LruCache")}),
+        ("where is Source implemented", {("io/source.py", "FileSource")}),
+        ("where is Codec implemented", {("codec/codec.hpp", "JsonCodec")}),
     ],
 )
 def test_where_an_abstract_type_is_implemented_is_its_implementations(
@@ -471,10 +483,11 @@ def test_where_an_interface_nothing_implements_is_implemented_is_its_definition(
     assert (hits[0].path, hits[0].symbol) == ("paint/brush.go", "Brush")
     info = analyze("where is Brush implemented", load_corpus(abstract_store))
     assert info.is_symbol and info.symbols == ("Brush",) and not info.answers  # the name's symbol query
-    # a concrete type with a subtype stays a definition question too
-    assert name_question("where is MemoryStore implemented", load_corpus(abstract_store)) == NameQuestion(
-        "MemoryStore", DEFINITION
-    )
+    # a concrete type with a subtype stays a definition question too (Value's members are virtual,
+    # none pure)
+    for concrete in ("MemoryStore", "Value"):
+        question = f"where is {concrete} implemented"
+        assert name_question(question, load_corpus(abstract_store)) == NameQuestion(concrete, DEFINITION)
 
 
 @pytest.mark.parametrize(

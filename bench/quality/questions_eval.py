@@ -26,10 +26,10 @@ from the docs corpora's indexes, like ``symbols``:
   with the engine's rule (the text after a type's name up to its body); scored like ``uses``.
 - ``implemented``: "where is X implemented", which asks for a function's definition but for an
   interface's implementations. Up to 50 of the ``implementations`` suite's types that are
-  abstract (an interface or trait by their chunk's kind, else a class declared ``abstract``, or
-  a Python ABC or Protocol, a Haskell type class, read here with a pattern of its own), answered by their
-  implementations; and up to 50 functions and methods of the ``symbols`` suite, answered by
-  their file.
+  abstract (an interface or trait by their chunk's kind, else a class declared ``abstract``, a
+  Python ABC or Protocol or a class with an ``@abstractmethod``, a Haskell type class, read here
+  with patterns of its own), answered by their implementations; and up to 50 functions and
+  methods of the ``symbols`` suite, answered by their file.
 - ``overrides``: a public method of a type of the ``implementations`` suite that its implementers
   define too (as their own member chunks, or inside their chunk), asked as "implementations of
   X.m", "overrides of X.m", "who overrides X.m"; the answers are those definitions.
@@ -234,7 +234,7 @@ def implementations_queries(index: Path) -> list[UsesQuery]:
 
 
 def implemented_queries(index: Path) -> list[Any]:
-    """"where is X implemented": of an abstract type (an interface or trait, a class declared
+    """ "where is X implemented": of an abstract type (an interface or trait, a class declared
     ``abstract`` or an ABC / Protocol, read here with its own rule), answered by its
     implementations; of a function or method the ``defined`` suite asks for, by its file."""
     corpus: Any = load_corpus(IndexStore.open(index))
@@ -253,14 +253,20 @@ def _abstract_here(corpus: Any, name: str) -> bool:
         rf"\babstract\b[^\n{{]*\bclass\s+{x}\b|^\s*class\s+{x}\s*\([^)]*\b(?:ABC|ABCMeta|Protocol)\b", re.MULTILINE
     )
     type_class = re.compile(rf"^class\s+(?:[^=\n]*=>\s*)?{x}\b", re.MULTILINE)  # Haskell's
-    return any(
-        symbol_segment(symbol) == name
-        and (kind in {"interface", "trait"} or (type_class if language == "haskell" else declared).search(content))
-        for symbol, kind, content, language in zip(
-            corpus.symbols, corpus.kinds, corpus.contents, corpus.languages, strict=True
-        )
-        if symbol and kind in TYPE_KINDS
-    )
+    abstract_method = re.compile(r"^\s*@(?:abc\.)?abstract(?:method|property)\b", re.MULTILINE)  # Python's
+    for symbol, kind, content, language in zip(
+        corpus.symbols, corpus.kinds, corpus.contents, corpus.languages, strict=True
+    ):
+        segments = symbol_path_segments(symbol)
+        if not segments or name not in segments[-2:]:
+            continue
+        own = segments[-1] == name and kind in TYPE_KINDS  # the type's chunk, else one of its members'
+        header = type_class if language == "haskell" else declared
+        if own and (kind in {"interface", "trait"} or header.search(content)):
+            return True
+        if language == "python" and (own or segments[-2:-1] == [name]) and abstract_method.search(content):
+            return True
+    return False
 
 
 def _implemented_types(index: Path, corpus: Any) -> list[UsesQuery]:

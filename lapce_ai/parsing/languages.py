@@ -108,6 +108,9 @@ class LanguageSpec:
     # A class declared to be implemented by others though its kind is no interface or trait
     # (group ``name``: ``abstract class Handler``, Python's ``class Handler(ABC):``).
     abstract_declaration: re.Pattern[str] | None = None
+    # A member line that makes its type abstract however the type is declared (group ``member``:
+    # Python's ``@abstractmethod``, C++'s ``virtual void f() = 0;``).
+    abstract_member: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,7 @@ def _index() -> _Index:
             method_line=_pattern(name, "method_line", table, "name"),
             method_receiver=_pattern(name, "method_receiver", table, "type"),
             abstract_declaration=_pattern(name, "abstract_declaration", table, "name"),
+            abstract_member=_pattern(name, "abstract_member", table, "member"),
         )
         languages[name] = spec
         for alias in (name, *spec.aliases):

@@ -34,14 +34,14 @@ def having_the_methods(interface: str, corpus: Corpus) -> list[int]:
     its methods (Go's interfaces, Python's ``Protocol`` classes). An embedded or inherited
     interface's methods are not followed."""
     found: dict[int, None] = {}
-    holding = _holding(interface, corpus).tolist()  # read once: its declaration and its methods are there
-    for language in sorted({corpus.languages[i] for i in holding}):
+    chunks = holding(interface, corpus).tolist()  # read once: its declaration and its methods are there
+    for language in sorted({corpus.languages[i] for i in chunks}):
         spec = all_languages().get(language)
         if spec is None or spec.structural_declaration is None or spec.method_line is None:
             continue
-        if not _declared_structural(interface, holding, corpus, spec):
+        if not _declared_structural(interface, chunks, corpus, spec):
             continue
-        wanted = {m for m in _methods_of(interface, holding, corpus, spec) if not m.startswith("_")}
+        wanted = {m for m in _methods_of(interface, chunks, corpus, spec) if not m.startswith("_")}
         if not wanted:
             continue
         owners: set[str] | None = None
@@ -57,7 +57,7 @@ def having_the_methods(interface: str, corpus: Corpus) -> list[int]:
     return list(found)
 
 
-def _holding(name: str, corpus: Corpus) -> IntArray:
+def holding(name: str, corpus: Corpus) -> IntArray:
     """The chunks whose text holds ``name`` as a token (its code, symbol or path)."""
     token = name.lower()
     if not corpus.bm25.doc_freq(token):
@@ -65,13 +65,13 @@ def _holding(name: str, corpus: Corpus) -> IntArray:
     return np.flatnonzero(corpus.bm25.scores([token]) > 0)
 
 
-def _declared_structural(interface: str, holding: list[int], corpus: Corpus, spec: LanguageSpec) -> bool:
+def _declared_structural(interface: str, chunks: list[int], corpus: Corpus, spec: LanguageSpec) -> bool:
     assert spec.structural_declaration is not None
     declaration = at_line_starts(spec.structural_declaration)
     # Its declaration is in its own chunk, or in its first member's (a class cut in pieces).
     return any(
         m.group("name") == interface
-        for i in holding
+        for i in chunks
         if interface in corpus.symbols[i]  # a substring test first: thousands of chunks may hold the name
         and corpus.languages[i] == spec.name
         and interface in symbol_path_segments(corpus.symbols[i])
@@ -79,11 +79,11 @@ def _declared_structural(interface: str, holding: list[int], corpus: Corpus, spe
     )
 
 
-def _methods_of(type_name: str, holding: list[int], corpus: Corpus, spec: LanguageSpec) -> set[str]:
+def _methods_of(type_name: str, chunks: list[int], corpus: Corpus, spec: LanguageSpec) -> set[str]:
     """The methods declared in the type's body or as its members (``Type.method`` chunks), among
-    the chunks ``holding`` its name."""
+    the ``chunks`` holding its name."""
     methods: set[str] = set()
-    for i in holding:
+    for i in chunks:
         if corpus.languages[i] != spec.name or not corpus.symbols[i]:
             continue
         segments = symbol_path_segments(corpus.symbols[i])
@@ -98,7 +98,7 @@ def _owners_of(method: str, corpus: Corpus, spec: LanguageSpec, stands_for: dict
     """The types having ``method``: declared in their body, as their member, or on a receiver;
     each type's standing chunk is recorded in ``stands_for`` (its declaration wins)."""
     owners: set[str] = set()
-    for i in _holding(method, corpus).tolist():
+    for i in holding(method, corpus).tolist():
         if corpus.languages[i] != spec.name or not corpus.symbols[i]:
             continue
         segments = symbol_path_segments(corpus.symbols[i])

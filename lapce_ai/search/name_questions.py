@@ -29,8 +29,8 @@ import numpy.typing as npt
 
 from lapce_ai.parsing.languages import all_languages
 from lapce_ai.search.corpus import Corpus
-from lapce_ai.search.method_sets import TYPE_KINDS, at_line_starts, having_the_methods, owner_of
-from lapce_ai.search.tokenize import last_segment, qualifier_of, symbol_name, symbol_segment
+from lapce_ai.search.method_sets import TYPE_KINDS, at_line_starts, having_the_methods, holding, owner_of
+from lapce_ai.search.tokenize import last_segment, qualifier_of, symbol_name, symbol_path_segments, symbol_segment
 
 DEFINITION = "definition"
 USES = "uses"
@@ -177,19 +177,35 @@ def _of_abstract(name: str, corpus: Corpus) -> bool:
 
 def declared_abstract(name: str, corpus: Corpus) -> bool:
     """Whether ``name`` is a type others implement: an interface, a trait, or a class its
-    language declares abstract or implemented by having its methods (``languages.toml``)."""
+    language declares abstract or implemented by having its methods, or that has an abstract
+    member (``languages.toml``)."""
     bare = last_segment(name)
-    for i in corpus.by_symbol.get(bare.lower(), ()):
-        if symbol_segment(corpus.symbols[i]) != bare or corpus.kinds[i] not in TYPE_KINDS:
-            continue
+    types = [
+        i
+        for i in corpus.by_symbol.get(bare.lower(), ())
+        if symbol_segment(corpus.symbols[i]) == bare and corpus.kinds[i] in TYPE_KINDS
+    ]
+    for i in types:
+        spec = all_languages().get(corpus.languages[i])
         if corpus.kinds[i] in ABSTRACT_KINDS:
             return True
-        spec = all_languages().get(corpus.languages[i])
-        declarations = (spec.abstract_declaration, spec.structural_declaration) if spec is not None else ()
-        for declaration in filter(None, declarations):
+        for declaration in filter(None, (spec.abstract_declaration, spec.structural_declaration) if spec else ()):
             if any(m.group("name") == bare for m in at_line_starts(declaration).finditer(corpus.contents[i])):
                 return True
+    # A class cut into its members has no chunk of its own (its header heads the first member).
+    for j in [*types, *_members_of(bare, corpus)]:
+        spec = all_languages().get(corpus.languages[j])
+        member = spec.abstract_member if spec is not None else None
+        if member is not None and at_line_starts(member).search(corpus.contents[j]):
+            return True
     return False
+
+
+def _members_of(type_name: str, corpus: Corpus) -> list[int]:
+    """The member chunks of a type (``Store.load``), among the chunks holding its name."""
+    return [
+        j for j in holding(type_name, corpus).tolist() if symbol_path_segments(corpus.symbols[j])[-2:-1] == [type_name]
+    ]
 
 
 def using_chunks(name: str, corpus: Corpus, within: npt.NDArray[np.bool_] | None = None) -> dict[int, float]:
