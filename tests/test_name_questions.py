@@ -476,6 +476,22 @@ def test_where_an_abstract_type_is_implemented_is_its_implementations(
     assert {(h.path, h.symbol) for h in hits[: len(implementers)]} == implementers
 
 
+@pytest.mark.parametrize(
+    ("query", "asked"),
+    [
+        ("An implementation of Painter for wide strokes.", NameQuestion("Painter", IMPLEMENTATIONS)),
+        ("implementation of the Cache class", NameQuestion("Cache", IMPLEMENTATIONS)),
+        ("a subclass of Store that keeps values in memory", NameQuestion("Store", IMPLEMENTATIONS)),
+        ("Implementation of MemoryStore with a dict", None),  # a concrete class: a description
+        ("An implementation of the painter", None),  # no type named so
+    ],
+)
+def test_a_singular_implementation_of_an_abstract_type_asks_for_its_implementations(
+    query: str, asked: NameQuestion | None, abstract_store: IndexStore
+) -> None:
+    assert name_question(query, load_corpus(abstract_store)) == asked
+
+
 def test_where_an_interface_nothing_implements_is_implemented_is_its_definition(
     abstract_store: IndexStore, embedder: Embedder
 ) -> None:

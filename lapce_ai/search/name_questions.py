@@ -105,11 +105,20 @@ _TESTS_FORMS = [
     rf"{_NAME}{_TAIL}",
     rf"^{_NAME}\s+(?:tests|specs|test\s+cases)\s*\??$",
 ]
-# Plurals only: "Implementation of the UUencode functions" and "Reference to a frame" are what
-# a docstring says of its own code.
+# "An implementation of InputAwareInterface for helpers", "a subclass of Buffer that ...": what a
+# docstring says of its own code, and asked of an abstract type, its implementations; of
+# anything else ("Implementation of the UUencode functions") a description.
+_ABSTRACT_ONLY = "implementations of an abstract type"
+_SINGULAR_IMPLEMENTATION_FORMS = [
+    rf"^(?:an?\s+|the\s+)?(?:implementation|subclass|implementor|implementer)\s+(?:of|for)\s+{_THE}"
+    rf"(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+]
+# Plurals only, but for abstract types: "Reference to a frame" is what a docstring says of its own
+# code.
 _FORMS = (
     [(re.compile(f, re.IGNORECASE), DEFINITION) for f in _DEFINITION_FORMS]
     + [(re.compile(f, re.IGNORECASE), IMPLEMENTATIONS) for f in _IMPLEMENTATIONS_FORMS]
+    + [(re.compile(f, re.IGNORECASE), _ABSTRACT_ONLY) for f in _SINGULAR_IMPLEMENTATION_FORMS]
     + [(re.compile(f, re.IGNORECASE), CALLEES) for f in _CALLEES_FORMS]
     + [(re.compile(f, re.IGNORECASE), TESTS) for f in _TESTS_FORMS]
     + [(re.compile(f, re.IGNORECASE), USES) for f in _USES_FORMS]
@@ -153,6 +162,8 @@ def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
         backticked = "`" in m.group(0)[: m.end("name") + 1]
         if not (backticked or _CODE_SHAPED.search(name) or _known(name, corpus)):
             return None
+        if wants == _ABSTRACT_ONLY:
+            return NameQuestion(name, IMPLEMENTATIONS) if corpus is not None and _of_abstract(name, corpus) else None
         asks_implemented = _IMPLEMENTED.search(text[: m.start("name")] + text[m.end("name") :]) is not None
         if wants == DEFINITION and asks_implemented and corpus is not None and _of_abstract(name, corpus):
             return NameQuestion(name, IMPLEMENTATIONS, or_definition=True)
