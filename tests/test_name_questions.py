@@ -441,6 +441,11 @@ ABSTRACT_TYPES = GO_PAINTERS | {
     + _def("@abstractmethod\n    def read(self, size):", "raise NotImplementedError", 30, " " * 8)
     + _def("def close(self):", "self.closed = True", 30, " " * 8)
     + "\nclass FileSource(Source):\n    def read(self, size):\n        return self.f.read(size)\n",
+    # Declared abstract in a header that heads its first member's chunk.
+    "io/reader.py": "class Reader(ABC):\n"
+    + _def("def read_all(self):", "return self.read_some()", 30, " " * 8)
+    + _def("def read_some(self):", "return b''", 30, " " * 8)
+    + "\nclass TextReader(Reader):\n    def read_some(self):\n        return 'text'\n",
     "codec/codec.hpp": "class Codec {\n public:\n  virtual ~Codec() = default;\n"
     "  virtual std::string encode(const Value& v) const = 0;\n};\n\n"
     "class JsonCodec : public Codec {\n public:\n  std::string encode(const Value& v) const override;\n};\n\n"
@@ -464,6 +469,7 @@ PAINTERS = {("paint/painter.go", "painter"), ("paint/roller.go", "roller")}
         ("where do we implement Store", {("store/base.py", "MemoryStore")}),
         ("where is Cache implemented?", {("store/Cache.java", "LruCache")}),
         ("where is Source implemented", {("io/source.py", "FileSource")}),
+        ("where is Reader implemented", {("io/reader.py", "TextReader")}),
         ("where is Codec implemented", {("codec/codec.hpp", "JsonCodec")}),
     ],
 )

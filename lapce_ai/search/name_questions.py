@@ -196,18 +196,17 @@ def declared_abstract(name: str, corpus: Corpus) -> bool:
         for i in corpus.by_symbol.get(bare.lower(), ())
         if symbol_segment(corpus.symbols[i]) == bare and corpus.kinds[i] in TYPE_KINDS
     ]
-    for i in types:
+    if any(corpus.kinds[i] in ABSTRACT_KINDS for i in types):
+        return True
+    # A class cut into its members has no chunk of its own: its header heads the first member.
+    for i in [*types, *_members_of(bare, corpus)]:
         spec = all_languages().get(corpus.languages[i])
-        if corpus.kinds[i] in ABSTRACT_KINDS:
-            return True
-        for declaration in filter(None, (spec.abstract_declaration, spec.structural_declaration) if spec else ()):
+        if spec is None:
+            continue
+        for declaration in filter(None, (spec.abstract_declaration, spec.structural_declaration)):
             if any(m.group("name") == bare for m in at_line_starts(declaration).finditer(corpus.contents[i])):
                 return True
-    # A class cut into its members has no chunk of its own (its header heads the first member).
-    for j in [*types, *_members_of(bare, corpus)]:
-        spec = all_languages().get(corpus.languages[j])
-        member = spec.abstract_member if spec is not None else None
-        if member is not None and at_line_starts(member).search(corpus.contents[j]):
+        if spec.abstract_member is not None and at_line_starts(spec.abstract_member).search(corpus.contents[i]):
             return True
     return False
 
