@@ -67,10 +67,9 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
         "who calls clean_path": the chunks using it, the code's before the tests'; "implementations
         of Handler", or "where is Handler implemented" of an interface or abstract class,
         "overrides of Handler.serve", "what does serve call", "tests for clean_path"), or what a
-        run printed: an
-        error or log message (the line printing it comes first), a stack frame or compiler
-        message naming a file and line ("at Foo.bar(Foo.java:42)"), a failing test's line
-        ("FAILED tests/test_app.py::test_add", "Router > adds a route": that test).
+        run printed: an error or log message (the line printing it comes first), a stack frame
+        or compiler message naming a file and line ("at Foo.bar(Foo.java:42)"), a failing test's
+        line ("FAILED tests/test_app.py::test_add", "Router > adds a route": that test).
         k: how many results. path: a path prefix or glob relative to the workspace root
         ("src/", "src/**/*.go"). language / kind: only chunks of this language ("python", or
         an alias: "py", "js", "golang") or kind ("function", "class", "method", "test"); an unknown
