@@ -527,6 +527,14 @@ def test_a_members_implementations_are_its_definitions_in_the_implementing_types
     assert "(b *painter) Paint()" in hits[0].content and "(r *roller[T]) Paint()" in hits[1].content
 
 
+def test_types_of_one_name_in_two_files_each_stand_for_their_own_method(tmp_path: Path, embedder: Embedder) -> None:
+    impl = "from store.base import Store\n\n\nclass Impl(Store):\n    def load(self, key):\n        return {key}\n"
+    files = {"store/base.py": ABSTRACT_TYPES["store/base.py"], "a/impl.py": impl, "b/impl.py": impl}
+    corpus = load_corpus(index_files(tmp_path, files, embedder))
+    found = {(corpus.paths[i], corpus.symbols[i]) for i in implementing_chunks("Store.load", corpus)}
+    assert found == {("a/impl.py", "Impl"), ("b/impl.py", "Impl"), ("store/base.py", "MemoryStore")}
+
+
 def test_a_type_not_cut_into_members_stands_for_its_own_method(
     abstract_store: IndexStore, tmp_path: Path, embedder: Embedder
 ) -> None:

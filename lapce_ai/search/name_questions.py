@@ -256,18 +256,19 @@ def _overriding(owner: str, method: str, corpus: Corpus) -> dict[int, float]:
     """``Handler.ServeHTTP``: the definitions of ``ServeHTTP`` in the types implementing
     ``Handler`` (as members, or on Go's receivers); a type whose own chunk holds its methods (a
     class not cut into members) stands for its own."""
-    typed = ((_type_of(i, corpus), i) for i in implementing_chunks(owner, corpus))
-    implementers = {type_name: i for type_name, i in typed if type_name}
+    implementers = {i: _type_of(i, corpus) for i in implementing_chunks(owner, corpus)}
+    names = set(filter(None, implementers.values()))
     owners: dict[int, str | None] = {
         j: owner_of(j, corpus, all_languages().get(corpus.languages[j]))
         for j in corpus.by_symbol.get(method.lower(), ())
         if symbol_segment(corpus.symbols[j]) == method and corpus.kinds[j] not in TYPE_KINDS
     }
-    found = {j: 1.0 for j, type_name in owners.items() if type_name in implementers}
-    having = {owners[j] for j in found}
+    found = {j: 1.0 for j, type_name in owners.items() if type_name in names}
+    # (file, type) pairs whose member is found; another type of that name, elsewhere, may hold it
+    having = {(int(corpus.file_of[j]), owners[j]) for j in found}
     word = re.compile(r"(?<![\w$])" + re.escape(method) + r"(?![\w$])")
-    for type_name, i in implementers.items():
-        if type_name not in having and word.search(corpus.contents[i]):
+    for i, type_name in implementers.items():
+        if (int(corpus.file_of[i]), type_name) not in having and word.search(corpus.contents[i]):
             found[i] = 1.0
     return found
 
