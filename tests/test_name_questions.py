@@ -244,6 +244,8 @@ def shapes(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Inde
         "which classes override Shape",
         "types overriding Shape",
         "Shape overrides",
+        "where is Shape subclassed",
+        "where is the Shape class extended?",
     ],
 )
 def test_the_implementations_question_is_read(query: str, shapes: IndexStore) -> None:
@@ -513,7 +515,13 @@ def test_where_an_interface_nothing_implements_is_implemented_is_its_definition(
 
 
 @pytest.mark.parametrize(
-    "query", ["implementations of Painter.Paint", "who overrides Painter.Paint", "where is Painter.Paint implemented"]
+    "query",
+    [
+        "implementations of Painter.Paint",
+        "who overrides Painter.Paint",
+        "where is Painter.Paint implemented",
+        "where is Painter.Paint overridden",
+    ],
 )
 def test_a_members_implementations_are_its_definitions_in_the_implementing_types(
     query: str, abstract_store: IndexStore, embedder: Embedder

@@ -89,6 +89,8 @@ _IMPLEMENTATIONS_FORMS = [
     rf"^(?:(?:find|show|list)\s+)?(?:all\s+)?(?:the\s+)?(?:classes|types|structs|objects)\s+(?:implementing|extending|"
     rf"inheriting\s+from|subclassing|conforming\s+to|deriving\s+from|overriding)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     rf"^{_NAME}\s+(?:implementations|implementors|implementers|impls|subclasses|overrides)\s*\??$",
+    rf"^where\s+(?:is|are)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:overridden|overriden|subclassed|extended|inherited\s+from)"
+    rf"{_TAIL}",
 ]
 _CALLEES_FORMS = [
     rf"^what\s+(?:functions\s+|methods\s+)?(?:does|do|did)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:call|invoke)\s*\??$",
