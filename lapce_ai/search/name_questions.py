@@ -193,13 +193,12 @@ def declared_abstract(name: str, corpus: Corpus) -> bool:
     language declares abstract or implemented by having its methods, or that has an abstract
     member (``languages.toml``)."""
     bare = last_segment(name)
-    types = [
-        i
-        for i in corpus.by_symbol.get(bare.lower(), ())
-        if symbol_segment(corpus.symbols[i]) == bare and corpus.kinds[i] in TYPE_KINDS
-    ]
+    defined = [i for i in corpus.by_symbol.get(bare.lower(), ()) if symbol_segment(corpus.symbols[i]) == bare]
+    types = [i for i in defined if corpus.kinds[i] in TYPE_KINDS]
     if any(corpus.kinds[i] in ABSTRACT_KINDS for i in types):
         return True
+    if defined and not types:  # a function (`get`): no members to read through the postings
+        return False
     # A class cut into its members has no chunk of its own: its header heads the first member.
     for i in [*types, *_members_of(bare, corpus)]:
         spec = all_languages().get(corpus.languages[i])
