@@ -2194,6 +2194,9 @@ def test_method_receivers_and_interface_methods_are_checked() -> None:
     receiver = go.method_receiver.match("func (s *Stack[T]) Push(x T) {")
     assert receiver is not None and receiver.group("type") == "Stack"
     assert go.method_receiver.match("func New() *Stack") is None  # a function, no receiver
+    assert go.embedded_line is not None and python.embedded_line is None
+    embedded = [go.embedded_line.match(line) for line in ("\tReader", "\thttp.Flusher // flushes", "\tRead() int", "}")]
+    assert [m.group("name") if m else None for m in embedded] == ["Reader", "Flusher", None, None]
     assert _pattern("go", "method_receiver", {}, "type") is None
     for bad in ("(", r"^func (\w+)", 3):
         with pytest.raises(ValueError, match=r"\[go\] method_receiver must be a regex with a group named 'type'"):

@@ -381,6 +381,29 @@ def test_a_go_interface_is_implemented_by_the_types_having_its_methods(tmp_path:
     assert {(h.path, h.symbol) for h in hits[:2]} == found
 
 
+GO_READERS = {
+    "rw/io.go": "package rw\n\ntype Reader interface {\n\tRead() int\n}\n\n"
+    "type Writer interface {\n\tWrite() int\n}\n\n"
+    "// ReadWriter embeds both.\ntype ReadWriter interface {\n\tReader\n\tWriter // and writes\n\tfmt.Stringer\n}\n\n"
+    "// Looper embeds itself through another.\ntype Looper interface {\n\tLooped\n}\n\n"
+    "type Looped interface {\n\tLooper\n\tLoop() int\n}\n",
+    "rw/file.go": "package rw\n\ntype file struct{}\n\nfunc (f *file) Read() int {\n\treturn 1\n}\n\n"
+    "func (f *file) Write() int {\n\treturn 2\n}\n\n"
+    "type pipe struct{}\n\nfunc (p pipe) Read() int {\n\treturn 3\n}\n\n"
+    "type ring struct{}\n\nfunc (r ring) Loop() int {\n\treturn 4\n}\n",
+}
+
+
+def test_an_embedded_go_interface_s_methods_are_required_too(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = load_corpus(index_files(tmp_path, GO_READERS, embedder))
+    found = {corpus.symbols[i] for i in implementing_chunks("ReadWriter", corpus)}
+    assert found == {"file"}  # pipe cannot Write(); fmt.Stringer is not in this code: not followed
+    assert {corpus.symbols[i] for i in implementing_chunks("Reader", corpus)} == {"file", "pipe"}
+    # interfaces embedding each other end; ring has Loop(), which both require (and Looped, an
+    # interface declaring it, has Looper's method set: Go says it implements Looper too)
+    assert {corpus.symbols[i] for i in implementing_chunks("Looper", corpus)} == {"ring", "Looped"}
+
+
 def test_the_answers_rank_above_a_chunk_every_other_signal_favours(tmp_path: Path, embedder: Embedder) -> None:
     decoy = (
         "def what_does_redirect_fixed_call(call, redirect, fixed):\n"

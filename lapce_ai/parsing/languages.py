@@ -105,6 +105,9 @@ class LanguageSpec:
     structural_declaration: re.Pattern[str] | None = None
     method_line: re.Pattern[str] | None = None
     method_receiver: re.Pattern[str] | None = None
+    # An interface embedded in a structural one's body (group ``name``: Go's ``Reader`` line in
+    # ``type ReadWriter interface``): its methods are required too.
+    embedded_line: re.Pattern[str] | None = None
     # A class declared to be implemented by others though its kind is no interface or trait
     # (group ``name``: ``abstract class Handler``, Python's ``class Handler(ABC):``).
     abstract_declaration: re.Pattern[str] | None = None
@@ -286,6 +289,7 @@ def _index() -> _Index:
             structural_declaration=_pattern(name, "structural_declaration", table, "name"),
             method_line=_pattern(name, "method_line", table, "name"),
             method_receiver=_pattern(name, "method_receiver", table, "type"),
+            embedded_line=_pattern(name, "embedded_line", table, "name"),
             abstract_declaration=_pattern(name, "abstract_declaration", table, "name"),
             abstract_member=_pattern(name, "abstract_member", table, "member"),
         )

@@ -4,8 +4,9 @@ A Go type implements every interface whose methods it has; a Python class matche
 ``typing.Protocol`` the same way. No declaration says so, so an implementations question
 ("implementations of Render") compares method sets. What a language writes is data
 (``languages.toml``): the declaration of such an interface (``structural_declaration``), a
-method declared inside a type's body (``method_line``) and Go's methods declared on a receiver
-outside it (``method_receiver``). Everything is read from the chunks holding the names involved
+method declared inside a type's body (``method_line``), Go's methods declared on a receiver
+outside it (``method_receiver``) and the interfaces a Go interface embeds (``embedded_line``).
+Everything is read from the chunks holding the names involved
 (the lexical index's postings), so a question costs milliseconds on a large corpus.
 """
 
@@ -31,8 +32,8 @@ _FIRST_CODE = re.compile(r"^(?!\s*(?:#|//|/\*|\*|@|$)).*$", re.MULTILINE)
 def having_the_methods(interface: str, corpus: Corpus) -> list[int]:
     """The chunks standing for the types that have every public method of ``interface`` (their
     declaration's, else their first member's), where ``interface`` is declared as implemented by
-    its methods (Go's interfaces, Python's ``Protocol`` classes). An embedded or inherited
-    interface's methods are not followed."""
+    its methods (Go's interfaces, Python's ``Protocol`` classes). The methods of the interfaces a Go
+    interface embeds count where the code declares them; a Protocol's bases are not followed."""
     found: dict[int, None] = {}
     chunks = holding(interface, corpus).tolist()  # read once: its declaration and its methods are there
     for language in sorted({corpus.languages[i] for i in chunks}):
@@ -79,18 +80,27 @@ def _declared_structural(interface: str, chunks: list[int], corpus: Corpus, spec
     )
 
 
-def _methods_of(type_name: str, chunks: list[int], corpus: Corpus, spec: LanguageSpec) -> set[str]:
+def _methods_of(
+    type_name: str, chunks: list[int], corpus: Corpus, spec: LanguageSpec, seen: set[str] | None = None
+) -> set[str]:
     """The methods declared in the type's body or as its members (``Type.method`` chunks), among
-    the ``chunks`` holding its name."""
+    the ``chunks`` holding its name, and those of the interfaces its body embeds (Go's
+    ``Reader`` in ``ReadWriter``) where the code declares them."""
+    seen = seen if seen is not None else {type_name}
     methods: set[str] = set()
+    embedded: set[str] = set()
     for i in chunks:
         if corpus.languages[i] != spec.name or not corpus.symbols[i]:
             continue
         segments = symbol_path_segments(corpus.symbols[i])
         if segments[-1] == type_name and corpus.kinds[i] in TYPE_KINDS:
             methods.update(_body_methods(corpus.contents[i], spec))
+            embedded.update(_body_names(corpus.contents[i], spec.embedded_line))
         elif len(segments) > 1 and segments[-2] == type_name:
             methods.add(segments[-1])
+    for other in sorted(embedded - seen):
+        seen.add(other)
+        methods |= _methods_of(other, holding(other, corpus).tolist(), corpus, spec, seen)
     return methods
 
 
@@ -140,9 +150,14 @@ def _declaration(type_name: str, corpus: Corpus, spec: LanguageSpec) -> int | No
 
 def _body_methods(content: str, spec: LanguageSpec) -> set[str]:
     """The methods declared in a type chunk's body (past its first line)."""
-    if spec.method_line is None or "\n" not in content:
+    return _body_names(content, spec.method_line)
+
+
+def _body_names(content: str, line: re.Pattern[str] | None) -> set[str]:
+    """The names ``line`` reads in a type chunk's body (past its first line)."""
+    if line is None or "\n" not in content:
         return set()
-    return {m.group("name") for m in at_line_starts(spec.method_line).finditer(content, content.find("\n") + 1)}
+    return {m.group("name") for m in at_line_starts(line).finditer(content, content.find("\n") + 1)}
 
 
 def _receiver(content: str, spec: LanguageSpec) -> str | None:
