@@ -90,6 +90,10 @@ def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Index
         ("where do we call fetchUser", "fetchUser", USES),
         ("what uses the Router class", "Router", USES),
         ("clean_path call sites", "clean_path", USES),
+        ("how is clean_path used?", "clean_path", USES),
+        ("how do I use the Router class", "Router", USES),
+        ("show me examples of clean_path", "clean_path", USES),
+        ("usage examples for `Router.add`", "Router.add", USES),
     ],
 )
 def test_the_name_and_what_is_asked_are_read(query: str, name: str, wants: str, store: IndexStore) -> None:
@@ -109,6 +113,8 @@ def test_the_name_and_what_is_asked_are_read(query: str, name: str, wants: str, 
         "Implementation of the Router class",  # a docstring's first words: singulars are no question
         "Reference to a Router of the app",
         "how are routes cleaned",
+        "how is authentication used in the app",  # a topic
+        "examples of routing",
         "clean_path",  # a bare name is a symbol query of its own
         "where is " + "x" * 300 + " defined",
     ],

@@ -75,6 +75,11 @@ _USES_FORMS = [
     rf"imported|raised|thrown|constructed|read|set|assigned){_TAIL}",
     rf"^where\s+(?:do|does|did)\s+(?:\w+\s+)?(?:call|use|invoke|reference|instantiate|import|raise|throw|construct)\s+"
     rf"{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    # "how is X used", "how do I use X", "examples of X": its uses show it.
+    rf"^how\s+(?:is|are)\s+{_THE}{_NAME}(?:\s+{_KIND})?\s+(?:used|called|invoked|instantiated){_TAIL}",
+    rf"^how\s+(?:do|does|can|should)\s+(?:i|we|you|one)\s+(?:use|call|invoke)\s+{_THE}(?:{_KIND}\s+)?{_NAME}{_TAIL}",
+    rf"^(?:(?:show|find|list|give)\s+(?:me\s+)?)?(?:some\s+)?(?:usage\s+)?examples\s+(?:of|for)\s+(?:using\s+)?{_THE}"
+    rf"(?:{_KIND}\s+)?{_NAME}{_TAIL}",
     # Alone: in a sentence, "Checks uses of undeclared globals" and "Router uses a trie" say
     # something else (where "definition" after a name is a noun only).
     rf"^{_NAME}\s+(?:callers|usages|uses|references|call\s*sites)\s*\??$",
