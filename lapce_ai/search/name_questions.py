@@ -171,8 +171,7 @@ def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
             return None
         if wants == _ABSTRACT_ONLY:
             return NameQuestion(name, IMPLEMENTATIONS) if corpus is not None and _of_abstract(name, corpus) else None
-        asks_implemented = _IMPLEMENTED.search(text[: m.start("name")] + text[m.end("name") :]) is not None
-        if wants == DEFINITION and asks_implemented and corpus is not None and _of_abstract(name, corpus):
+        if wants == DEFINITION and corpus is not None and _says_implemented(text, m) and _of_abstract(name, corpus):
             return NameQuestion(name, IMPLEMENTATIONS, or_definition=True)
         return NameQuestion(name, wants)
     return None
@@ -187,6 +186,11 @@ def _known(name: str, corpus: Corpus | None) -> bool:
     return key in corpus.by_symbol or (name[:1].isupper() and corpus.bm25.doc_freq(key) > 0)
 
 
+def _says_implemented(text: str, m: re.Match[str]) -> bool:
+    """Whether the sentence around the name says "implement" ("where is X implemented")."""
+    return _IMPLEMENTED.search(text[: m.start("name")] + text[m.end("name") :]) is not None
+
+
 def _of_abstract(name: str, corpus: Corpus) -> bool:
     """An abstract type, or a member of one (``Handler.ServeHTTP``)."""
     owner = last_segment(qualifier_of(name))
@@ -198,7 +202,7 @@ def declared_abstract(name: str, corpus: Corpus) -> bool:
     language declares abstract or implemented by having its methods, or that has an abstract
     member (``languages.toml``)."""
     bare = last_segment(name)
-    defined = [i for i in corpus.by_symbol.get(bare.lower(), ()) if symbol_segment(corpus.symbols[i]) == bare]
+    defined = _own_definitions(bare, corpus)
     types = [i for i in defined if corpus.kinds[i] in TYPE_KINDS]
     if any(corpus.kinds[i] in ABSTRACT_KINDS for i in types):
         return True
@@ -252,10 +256,12 @@ def implementing_chunks(name: str, corpus: Corpus) -> dict[int, float]:
 
 
 def _names_a_type(name: str, corpus: Corpus) -> bool:
-    return any(
-        corpus.kinds[i] in TYPE_KINDS and symbol_segment(corpus.symbols[i]) == name
-        for i in corpus.by_symbol.get(name.lower(), ())
-    )
+    return any(corpus.kinds[i] in TYPE_KINDS for i in _own_definitions(name, corpus))
+
+
+def _own_definitions(name: str, corpus: Corpus) -> list[int]:
+    """The chunks defining ``name`` in its own case (definitions are keyed in lower case)."""
+    return [i for i in corpus.by_symbol.get(name.lower(), ()) if symbol_segment(corpus.symbols[i]) == name]
 
 
 def _overriding(owner: str, method: str, corpus: Corpus) -> dict[int, float]:
@@ -266,8 +272,8 @@ def _overriding(owner: str, method: str, corpus: Corpus) -> dict[int, float]:
     names = set(filter(None, implementers.values()))
     owners: dict[int, str | None] = {
         j: owner_of(j, corpus, all_languages().get(corpus.languages[j]))
-        for j in corpus.by_symbol.get(method.lower(), ())
-        if symbol_segment(corpus.symbols[j]) == method and corpus.kinds[j] not in TYPE_KINDS
+        for j in _own_definitions(method, corpus)
+        if corpus.kinds[j] not in TYPE_KINDS
     }
     found = {j: 1.0 for j, type_name in owners.items() if type_name in names}
     # (file, type) pairs whose member is found; another type of that name, elsewhere, may hold it
@@ -286,7 +292,7 @@ def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
     defined more than ``MAX_CALLEE_DEFINITIONS`` times is left out."""
     bare = last_segment(name)
     defining = corpus.by_symbol.get(bare.lower(), ())
-    callers = [i for i in defining if symbol_segment(corpus.symbols[i]) == bare] or list(defining)
+    callers = _own_definitions(bare, corpus) or list(defining)
     # Every piece of a definition cut in several, of its first few definitions.
     definitions = list(dict.fromkeys((int(corpus.file_of[i]), corpus.symbols[i]) for i in callers))
     read = set(definitions[:MAX_CALLEE_DEFINITIONS])
@@ -302,8 +308,8 @@ def called_chunks(name: str, corpus: Corpus) -> dict[int, float]:
     for callee in callees:
         # A definition cut in pieces is one definition: its first piece stands for it.
         heads: dict[tuple[int, str], int] = {}
-        for j in corpus.by_symbol.get(callee.lower(), ()):
-            if symbol_segment(corpus.symbols[j]) == callee and j not in callers:
+        for j in _own_definitions(callee, corpus):
+            if j not in callers:
                 key = (int(corpus.file_of[j]), corpus.symbols[j])
                 if key not in heads or corpus.start_lines[j] < corpus.start_lines[heads[key]]:
                     heads[key] = j
