@@ -214,7 +214,12 @@ def uses_queries(index: Path) -> list[UsesQuery]:
             found.append(UsesQuery(name, tuple(_target(corpus, i) for i in users)))
     random.Random(SEED).shuffle(found)
     picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
-    return [UsesQuery(USES_FORMS[i % len(USES_FORMS)].format(name=q.query), q.targets) for i, q in enumerate(picked)]
+    return _asked(USES_FORMS, picked)
+
+
+def _asked(forms: tuple[str, ...], picked: list[UsesQuery]) -> list[UsesQuery]:
+    """Each picked name (its query) asked in the forms in turn, its answers kept."""
+    return [UsesQuery(forms[i % len(forms)].format(name=q.query), q.targets) for i, q in enumerate(picked)]
 
 
 def _target(corpus: Any, i: int) -> tuple[str, int, int]:
@@ -227,10 +232,7 @@ def _used_in_code(content: str, name: str) -> bool:
 
 
 def implementations_queries(index: Path) -> list[UsesQuery]:
-    return [
-        UsesQuery(IMPLEMENTATIONS_FORMS[i % len(IMPLEMENTATIONS_FORMS)].format(name=q.query), q.targets)
-        for i, q in enumerate(_implemented_types(index, load_corpus(IndexStore.open(index))))
-    ]
+    return _asked(IMPLEMENTATIONS_FORMS, _implemented_types(load_corpus(IndexStore.open(index))))
 
 
 def implemented_queries(index: Path) -> list[Any]:
@@ -238,7 +240,7 @@ def implemented_queries(index: Path) -> list[Any]:
     ``abstract`` or an ABC / Protocol, read here with its own rule), answered by its
     implementations; of a function or method the ``defined`` suite asks for, by its file."""
     corpus: Any = load_corpus(IndexStore.open(index))
-    abstract = [q for q in _implemented_types(index, corpus) if _abstract_here(corpus, q.query)]
+    abstract = [q for q in _implemented_types(corpus) if _abstract_here(corpus, q.query)]
     kinds = {(symbol_segment(s), p): k for s, k, p in zip(corpus.symbols, corpus.kinds, corpus.paths, strict=True) if s}
     functions = [q for q in symbols_eval.queries(index) if kinds.get((q.query, q.path)) in {"function", "method"}]
     form = "where is {name} implemented"
@@ -269,7 +271,7 @@ def _abstract_here(corpus: Any, name: str) -> bool:
     return False
 
 
-def _implemented_types(index: Path, corpus: Any) -> list[UsesQuery]:
+def _implemented_types(corpus: Any) -> list[UsesQuery]:
     """Up to ``PER_LANGUAGE`` types with 2 to 10 implementers, each asked by its bare name."""
     return [UsesQuery(name, tuple(_target(corpus, i) for i in chunks)) for name, chunks in _implementers(corpus)]
 
@@ -336,8 +338,7 @@ def overrides_queries(index: Path) -> list[UsesQuery]:
                 found.append(UsesQuery(f"{name}.{method}", tuple(_target(corpus, i) for i in answers)))
     random.Random(SEED).shuffle(found)
     picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
-    forms = OVERRIDES_FORMS
-    return [UsesQuery(forms[i % len(forms)].format(name=q.query), q.targets) for i, q in enumerate(picked)]
+    return _asked(OVERRIDES_FORMS, picked)
 
 
 def _continues(text: str) -> bool:
@@ -401,9 +402,7 @@ def callees_queries(index: Path) -> list[UsesQuery]:
             found.append(UsesQuery(name, tuple(targets)))
     random.Random(SEED).shuffle(found)
     picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
-    return [
-        UsesQuery(CALLEES_FORMS[i % len(CALLEES_FORMS)].format(name=q.query), q.targets) for i, q in enumerate(picked)
-    ]
+    return _asked(CALLEES_FORMS, picked)
 
 
 def tests_queries(index: Path) -> list[UsesQuery]:
@@ -428,4 +427,4 @@ def tests_queries(index: Path) -> list[UsesQuery]:
             found.append(UsesQuery(name, tuple(_target(corpus, i) for i in tests)))
     random.Random(SEED).shuffle(found)
     picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
-    return [UsesQuery(TESTS_FORMS[i % len(TESTS_FORMS)].format(name=q.query), q.targets) for i, q in enumerate(picked)]
+    return _asked(TESTS_FORMS, picked)
