@@ -21,6 +21,7 @@ from lapce_ai.search import layers
 from lapce_ai.search.corpus import Corpus
 from lapce_ai.search.engine import SearchEngine, forget_corpus, load_corpus
 from lapce_ai.search.filters import SearchFilters
+from lapce_ai.search.spelling import corrected
 
 QUERIES = [
     "HTTPException",
@@ -97,6 +98,13 @@ def test_an_edit_is_applied_as_a_delta_and_answers_like_a_rebuild(ws: Workspace)
     for filters in (SearchFilters(path="app/"), SearchFilters(language="python", kind="function")):
         load_corpus(ws.store)  # the layered corpus again (fresh_answers dropped it)
         assert _top(ws.answers(ws.engine, filters), 3) == _top(ws.fresh_answers(filters), 3)
+
+
+def test_a_typo_of_a_name_an_edit_added_is_read_as_that_name(ws: Workspace) -> None:
+    corpus = ws.append_and_reindex("app/routes.py", "\n\ndef archive_customer(user_id):\n    return user_id\n")
+    assert corpus.layers is not None
+    assert corrected("archive_custmer", corpus) == "archive_customer"
+    assert ws.engine.search("where is archive_custmer defined", 3)[0].symbol == "archive_customer"
 
 
 def test_deleted_and_rewritten_chunks_never_come_back(ws: Workspace) -> None:

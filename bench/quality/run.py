@@ -36,6 +36,7 @@ import paths_eval
 import questions_eval
 import symbols_eval
 import titles_eval
+import typos_eval
 from common import (
     CORPORA,
     COSQA_DATA,
@@ -71,6 +72,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[Any]]] = {
     "implemented": questions_eval.implemented_queries,
     "overrides": questions_eval.overrides_queries,
     "callees": questions_eval.callees_queries,
+    "misspelled": typos_eval.misspelled_queries,
 }
 # Suites with corpora of their own (code bases with their tests).
 OWN_SUITES = ("titles", "testframes", "tested")
@@ -99,6 +101,7 @@ ABLATIONS = [
     "saturation",
     "dedupe",
     "query_type",
+    "spelling",
     "rrf",
     "adaptive",
 ]

@@ -20,7 +20,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -131,6 +131,9 @@ class Bm25:
     def doc_freq(self, token: str) -> int:
         t = self.vocab.get(token)
         return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
+
+    def terms(self) -> Iterable[str]:
+        return self.vocab.keys()
 
 
 def postings_coverage(
@@ -279,6 +282,10 @@ class LexicalIndex(Protocol):
     def coverage(self, tokens: Sequence[str], doc: int) -> float: ...
 
     def doc_freq(self, token: str) -> int: ...
+
+    def terms(self) -> Iterable[str]:
+        """Every token with postings (some may have none left alive: ``doc_freq`` says)."""
+        ...
 
 
 ROW_KEY_COLUMNS = ("id", "content_hash", "start_line", "end_line")

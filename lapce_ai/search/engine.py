@@ -31,6 +31,7 @@ from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.layers import advance, read_table
 from lapce_ai.search.ranking import RankConfig, analyze, rank
+from lapce_ai.search.spelling import corrected
 from lapce_ai.search.summaries import SummaryScorer, load_summaries
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens
 
@@ -197,13 +198,16 @@ class SearchEngine:
         allowed = corpus.mask(filters)
         if allowed is not None and not allowed.any():
             return None
+        dense_wanted = self.mode in ("hybrid", "dense") and corpus.vectors is not None
+        if dense_wanted and vector is None:
+            vector = self.embed_query(query)  # as typed: a worker process gets it so, before any correction
+        if self.config.spelling:
+            query = corrected(query, corpus)
         info = analyze(query, corpus)
         lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
         dense = None
         file_scores: SummaryScorer | None = None
-        if self.mode in ("hybrid", "dense") and corpus.vectors is not None:
-            if vector is None:
-                vector = self.embed_query(query)
+        if dense_wanted and vector is not None:
             dense = self._dense(corpus, allowed, vector)
             file_scores = self._file_summary_scores(vector)
         tokens = tuple(dict.fromkeys(query_tokens(query)))

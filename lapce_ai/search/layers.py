@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,6 +191,10 @@ class LayeredBm25:
             alive = self._base_alive
             df += e - s if alive is None else int(np.count_nonzero(alive[self.base.docs[s:e]]))
         return df
+
+    def terms(self) -> Iterable[str]:
+        yield from self.base.vocab
+        yield from (t for t in self.delta.vocab if t not in self.base.vocab)
 
     def scores(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> FloatArray:
         base_w: list[float] = []

@@ -177,6 +177,23 @@ def name_question(query: str, corpus: Corpus | None) -> NameQuestion | None:
     return None
 
 
+def asked_name_span(query: str) -> tuple[int, int] | None:
+    """Where in ``query`` is the name a question form asks about, whatever it looks like ("where
+    is prpoerty defined": a typo is no known name, yet the form says it is one)."""
+    if len(query) > 200:
+        return None
+    for form, _wants in _FORMS:
+        m = form.match(query)
+        if m is not None:
+            return m.span("name")
+    return None
+
+
+def code_shaped(word: str) -> bool:
+    """Whether a word looks like code whatever the corpus holds (``cleanPath``, ``add_route``)."""
+    return _CODE_SHAPED.search(word) is not None
+
+
 def _known(name: str, corpus: Corpus | None) -> bool:
     """A name this code base defines, or a capitalised one its code holds (a class whose header
     shares its first method's chunk names no chunk of its own)."""

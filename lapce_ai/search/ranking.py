@@ -138,6 +138,7 @@ class RankConfig:
     saturation_free: int = 1  # chunks per file before the decay starts
     dedupe: bool = True  # drop chunks overlapping one already returned (same file)
     query_type: bool = True  # tell symbols and questions from descriptions (False: all are descriptions)
+    spelling: bool = True  # a query word no chunk holds is read as the corpus word it is a typo of
 
     def without(self, signal: str) -> RankConfig:
         """The config with one signal switched off (for ablations)."""
@@ -164,6 +165,7 @@ class RankConfig:
             "saturation": {"saturation_decay": 1.0},
             "dedupe": {"dedupe": False},
             "query_type": {"query_type": False},
+            "spelling": {"spelling": False},
             "rrf": {"fusion": "rrf"},
             "adaptive": {"adaptive": False},
             "static_dense_scale": {"static_dense_scale": 1.0},
@@ -190,6 +192,7 @@ NO_SIGNALS = RankConfig(
     type_home=0.0,
     saturation_decay=1.0,
     dedupe=False,
+    spelling=False,
 )
 
 # -- query analysis -------------------------------------------------------------------------

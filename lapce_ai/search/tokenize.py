@@ -91,8 +91,13 @@ def path_tokens(path: str) -> list[str]:
 
 
 def file_stem(path: str) -> str:
+    return written_stem(path).lower()
+
+
+def written_stem(path: str) -> str:
+    """A file's name without its extensions, in its own case: ``src/Allocator.zig`` -> ``Allocator``."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    return (name.split(".", 1)[0] or name).lower()
+    return name.split(".", 1)[0] or name
 
 
 _SYMBOL_SEPARATORS = re.compile(r"[.:]")  # Router.add_route, Foo::bar, Lua's obj:method

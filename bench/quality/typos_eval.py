@@ -1,0 +1,92 @@
+"""Suite ``misspelled``: the ``symbols`` suite's names with one typo, as a user types them.
+
+A name typed from memory is often a letter off (``OrderdDict``, ``ThreadPoolExecuter``,
+``defaultdcit``). Each name of the ``symbols`` suite (defined in one file, the most used first)
+(6 letters or more) gets one edit of the kinds people make: two neighbouring letters swapped, a letter left out,
+a letter typed twice, or a letter replaced by a neighbour on a QWERTY keyboard. The first letter
+is kept (it is the one people get right), and an edit that gives a word the corpus holds (another
+name, a word of its comments) is skipped for the next one: the query must be a typo, not another
+name. Every other name is asked bare, the rest as "where is X defined". The answer is the name's
+file, scored as ``symbols`` is.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docs_eval
+import symbols_eval
+
+from lapce_ai.index.store import IndexStore
+from lapce_ai.search.engine import load_corpus
+
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_NEIGHBOURS = {
+    ch: "".join(
+        row[j]
+        for r2, row in enumerate(_ROWS)
+        if abs(r2 - r) <= 1
+        for j in (c - 1, c, c + 1)
+        if 0 <= j < len(row) and row[j] != ch
+    )
+    for r, row in enumerate(_ROWS)
+    for c, ch in enumerate(row)
+}
+QUESTION = "where is {name} defined"
+MIN_NAME = 6  # a typo of a shorter name is one edit from too many others to be read back
+
+
+def _swap(name: str, i: int) -> str | None:
+    if i + 1 >= len(name) or name[i] == name[i + 1]:
+        return None
+    return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+
+
+def _drop(name: str, i: int) -> str | None:
+    return name[:i] + name[i + 1 :] if name[i].isalpha() else None
+
+
+def _double(name: str, i: int) -> str | None:
+    return name[: i + 1] + name[i:] if name[i].isalpha() else None
+
+
+def _neighbour(rng: random.Random) -> Callable[[str, int], str | None]:
+    def edit(name: str, i: int) -> str | None:
+        near = _NEIGHBOURS.get(name[i].lower())
+        if not near:
+            return None
+        typed = rng.choice(near)
+        return name[:i] + (typed.upper() if name[i].isupper() else typed) + name[i + 1 :]
+
+    return edit
+
+
+def typos(name: str) -> Iterator[str]:
+    """One-edit typos of ``name`` (its first letter kept), in a fixed order seeded by the name."""
+    rng = random.Random(zlib.crc32(name.encode()))
+    edits = [_swap, _drop, _double, _neighbour(rng)]
+    places = list(range(1, len(name)))
+    tries = [(edit, i) for edit in edits for i in places]
+    rng.shuffle(tries)
+    for edit, i in tries:
+        typo = edit(name, i)
+        if typo and typo != name:
+            yield typo
+
+
+def misspelled_queries(index: Path) -> list[docs_eval.DocQuery]:
+    corpus: Any = load_corpus(IndexStore.open(index))
+    out: list[docs_eval.DocQuery] = []
+    for q in symbols_eval.queries(index):
+        if len(q.query) < MIN_NAME:
+            continue
+        typo = next((t for t in typos(q.query) if corpus.bm25.doc_freq(t.lower()) == 0), None)
+        if typo is None:
+            continue
+        asked = QUESTION.format(name=typo) if len(out) % 2 else typo
+        out.append(docs_eval.DocQuery(asked, q.path))
+    return out

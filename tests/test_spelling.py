@@ -1,0 +1,113 @@
+"""A query word no chunk holds, one letter off a name or a common word of the code, is read as
+that name or word; every other word is left as typed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import index_files
+
+from lapce_ai.embedding.base import Embedder
+from lapce_ai.index.store import IndexStore
+from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.engine import SearchEngine, load_corpus
+from lapce_ai.search.ranking import RankConfig
+from lapce_ai.search.spelling import corrected
+
+
+def _body(name: str, lines: int = 6) -> str:
+    return "".join(f"    {name}_{i} = compute({i})\n" for i in range(lines))
+
+
+# "dictionary" is in five chunks (a common word of this code), "exited" in one.
+FILES = {
+    "collections.py": "class OrderedDict:\n"
+    + _body("ordered")
+    + "\n\nclass ThreadPoolExecutor:\n"
+    + _body("pool")
+    + "\n\nclass Process:\n"
+    + _body("proc")
+    + "\n\ndef process(items):\n    # the process exited early\n"
+    + _body("items"),
+    "lookup.py": "".join(
+        f"def lookup_{i}(key):\n    # read the dictionary entry\n{_body(f'k{i}')}\n\n" for i in range(5)
+    ),
+    "paths.py": "def clean_path(p):\n" + _body("path") + "\n\ndef join_paths(a, b):\n    return clean_path(a + b)\n",
+    "server.py": "def serve(request):\n    return clean_path(request.path)\n",
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
+    return index_files(tmp_path_factory.mktemp("spelling"), FILES, embedder)
+
+
+@pytest.fixture(scope="module")
+def corpus(store: IndexStore) -> Corpus:
+    return load_corpus(store)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("OrderdDict", "OrderedDict"),  # a letter left out
+        ("OrderedDcit", "OrderedDict"),  # two swapped
+        ("ThreadPoolExecuter", "ThreadPoolExecutor"),  # one replaced
+        ("ThredPoolExecuter", "ThreadPoolExecutor"),  # two edits in a long name
+        ("clean_pathh", "clean_path"),  # one added
+        ("Proccess", "Process"),  # spelled as the code spells it, closest to how it was typed
+        ("proccess", "process"),
+        ("where is OrderdDict defined", "where is OrderedDict defined"),
+        ("who calls clean_pth", "who calls clean_path"),
+        ("dictionray", "dictionary"),  # a word five chunks hold
+        ("read the `dictionray` entry", "read the `dictionary` entry"),
+        ("where is Proccess defined in the colections module", "where is Process defined in the colections module"),
+        ("how does OrderdDict keep order", "how does OrderedDict keep order"),  # a word shaped like code
+    ],
+)
+def test_a_typo_is_read_as_the_word_it_misses(corpus: Corpus, typed: str, meant: str) -> None:
+    assert corrected(typed, corpus) == meant
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "OrderedDict",  # known
+        "OrdDict",  # two edits off a name shorter than 12 letters
+        "zebra crossing",  # nothing near
+        "where is prpoerty defined",
+        "edited",  # "exited" is one chunk's word: too rare to be what was meant
+        "read a dictionray entry",  # a sentence's English words are left to the dense side
+        "callees of clean_path",  # not "callers"
+        "Proc",  # too short to tell
+        "rderedDict",  # the first letter is never the typo
+        "how is the OrderdDict used by " + " ".join(f"word{i}" for i in range(12)),  # a pasted text
+    ],
+)
+def test_other_words_are_left_as_typed(corpus: Corpus, typed: str) -> None:
+    assert corrected(typed, corpus) == typed
+
+
+def test_a_misspelled_name_finds_its_definition_and_answers_its_question(store: IndexStore, embedder: Embedder) -> None:
+    engine = SearchEngine(store, embedder)
+    assert engine.search("OrderdDict", 3)[0].symbol == "OrderedDict"
+    assert engine.search("where is ThreadPoolExecuter defined", 3)[0].symbol == "ThreadPoolExecutor"
+    callers = {r.symbol for r in engine.search("who calls clean_pth", 2)}
+    assert callers == {"join_paths", "serve"}
+
+
+def test_a_hostile_query_costs_a_few_look_ups(corpus: Corpus) -> None:
+    words = " ".join(f"Qzxv{i}wkpt" for i in range(12))
+    assert corrected(words, corpus) == words
+    started = time.perf_counter()
+    corrected("x" * 2000, corpus)
+    corrected(words, corpus)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_lexical_search_finds_nothing_for_a_typo_without_the_correction(store: IndexStore) -> None:
+    engine = SearchEngine(store, None, mode="lexical")
+    assert engine.search("Proccess", 1)[0].symbol == "Process"
+    plain = SearchEngine(store, None, mode="lexical", config=RankConfig(spelling=False))
+    assert plain.search("Proccess", 3) == []
