@@ -69,6 +69,10 @@ def test_index_search_stats_validate(tmp_path: Path, env: dict[str, str]) -> Non
     )
     assert scoped and {r["path"] for r in scoped} == {"pkg/mod1.py"}
 
+    typo = cli("search", "Tokenzie", "--index", str(index), "-k", "1", env=env).stdout
+    assert typo.startswith("showing results for: Tokenize\n") and "Tokenize" in typo.splitlines()[1]
+    assert "showing results for" not in cli("search", "Tokenize", "--index", str(index), "-k", "1", env=env).stdout
+
     escape = cli("search", "x", "--index", str(index), "--path", "../etc", env=env, check=False)
     assert escape.returncode == 2 and "workspace" in escape.stderr
 

@@ -60,6 +60,8 @@ def test_agents_search_over_mcp_like_the_cli(tmp_path: Path) -> None:
 
             hits = _payload(await client.call_tool("search", {"query": "read_config", "k": 3}))["results"]
             assert hits == expected and hits[0]["symbol"] == "read_config"  # the CLI's answer, exactly
+            typo = _payload(await client.call_tool("search", {"query": "who calls read_confg", "k": 3}))
+            assert typo["corrected_query"] == "who calls read_config"
             go = _payload(await client.call_tool("search", {"query": "distance between two points", "language": "go"}))
             assert go["results"][0]["symbol"] == "Haversine"
             assert {h["language"] for h in go["results"]} == {"go"}

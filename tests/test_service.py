@@ -117,6 +117,16 @@ def test_search_results_follow_spec(svc: Service, method: str) -> None:
     assert 1 <= top["start_line"] <= top["end_line"]
 
 
+def test_a_misspelled_name_is_searched_as_the_name_and_said_so(svc: Service) -> None:
+    body = svc.post("/search", json={"query": "where is Tokenzie defined", "k": 3}).json()
+    assert body["query"] == "where is Tokenzie defined"
+    assert body["corrected_query"] == "where is Tokenize defined"
+    assert body["results"][0]["symbol"] == "Tokenize"
+    assert svc.get("/search", params={"q": "Tokenize"}).json()["corrected_query"] is None
+    schema = svc.get("/openapi.json").json()["components"]["schemas"]["SearchResponse"]
+    assert "corrected_query" in schema["properties"]
+
+
 def test_search_filters(svc: Service) -> None:
     r = svc.get("/search", params={"q": "handle request", "path": "web/", "language": "python", "k": 20})
     results = r.json()["results"]

@@ -44,6 +44,7 @@ SEARCHES: list[dict[str, Any]] = [
     {"query": "add_route", "kind": "function"},
     {"query": "evict oldest cache entry", "k": 1},
     {"query": "parse_query_string", "path": "nowhere/"},
+    {"query": "Tokenzie", "k": 2},
 ]
 
 
@@ -141,13 +142,14 @@ def test_mcp_search_equals_post_search(svc: Service) -> None:
     for args, answer in zip(SEARCHES, answers, strict=True):
         r = svc.post("/search", json=args)
         assert r.status_code == 200, r.text
-        assert _payload(answer) == {"results": r.json()["results"]}, args
+        assert _payload(answer) == {k: r.json()[k] for k in ("results", "corrected_query")}, args
     hits = [_payload(a)["results"] for a in answers]
     assert hits[0][0]["symbol"] == "Tokenize"
     assert hits[2] and all(h["path"].startswith("web/") and h["language"] == "python" for h in hits[2])
     assert {h["path"] for h in hits[3]} == {"store/cache.rs"}
     assert hits[4] and all(h["kind"] == "function" for h in hits[4])
     assert len(hits[5]) == 1 and hits[6] == []
+    assert hits[7][0]["symbol"] == "Tokenize" and _payload(answers[7])["corrected_query"] == "Tokenize"
     # Counted like every search, under their own source (the workers' searches included).
     assert _mcp_searches(svc) - before == len(SEARCHES)
 
@@ -233,7 +235,8 @@ def test_mcp_in_process_search_and_not_ready(fresh: dict[str, Any]) -> None:  # 
     svc.wait_ready()
     answers = _searches(svc.url, SEARCHES, headers=None)
     for args, answer in zip(SEARCHES, answers, strict=True):
-        assert _payload(answer) == {"results": svc.post("/search", json=args).json()["results"]}, args
+        expected = svc.post("/search", json=args).json()
+        assert _payload(answer) == {k: expected[k] for k in ("results", "corrected_query")}, args
     assert _mcp_searches(svc) == len(SEARCHES)
     assert svc.get("/health/detailed").json()["process"]["search_workers"] is None
     records = svc.log_records()  # still one JSON object per line, nothing from the SDK at INFO

@@ -70,6 +70,12 @@ def test_workers_answer_exactly_like_the_http_process(fresh: dict[str, Any]) -> 
     for q in QUERIES:
         assert _results(pooled, q) == _results(inline, q), q
         assert _results(pooled, q, language="python") == _results(inline, q, language="python"), q
+    typo = {"query": "where is Tokenzie defined", "k": 3}
+    read = pooled.post("/search", json=typo).json()
+    assert read["corrected_query"] == "where is Tokenize defined" and read["results"][0]["symbol"] == "Tokenize"
+    assert {k: v for k, v in read.items() if k != "took_ms"} == {
+        k: v for k, v in inline.post("/search", json=typo).json().items() if k != "took_ms"
+    }
     body = {"query": "cache", "k": 3, "path": "store/**/*.rs"}
     assert pooled.post("/search", json=body).json()["results"] == inline.post("/search", json=body).json()["results"]
     # Errors keep their statuses: a bad glob is the caller's fault, not a 5xx.
@@ -79,7 +85,7 @@ def test_workers_answer_exactly_like_the_http_process(fresh: dict[str, Any]) -> 
 
     # The HTTP process records the workers' searches, as it records its own.
     metrics = pooled.get("/metrics").text
-    searches = 2 * len(QUERIES) + 1
+    searches = 2 * len(QUERIES) + 2  # and the misspelled query, and the filtered `cache` one
     assert metric_value(metrics, "semantic_search_requests_total", {"source": "http"}) == searches
     assert metric_value(metrics, "semantic_search_latency_seconds_count") == searches
 

@@ -305,12 +305,15 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     opened = open_index(index_path(args.index, settings), settings)
     engine = SearchEngine(opened.store, opened.embedder, mode=args.mode)
     try:
-        results = engine.search(args.query, args.k, SearchFilters(args.path, args.language, args.kind))
+        answer = engine.answer(args.query, args.k, SearchFilters(args.path, args.language, args.kind))
     except FilterError as exc:
         fail(str(exc))
+    results = answer.results
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=2))
         return 0
+    if answer.corrected_query is not None:
+        print(f"showing results for: {answer.corrected_query}")
     if not results:
         print("no results")
     for i, r in enumerate(results, 1):

@@ -60,6 +60,14 @@ class SearchResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Answer:
+    results: list[SearchResult]
+    # The query as searched where it was not the one typed: a misspelled name read as the name the
+    # code has ("OrderdDict" -> "OrderedDict"; ``search.spelling``), for a "showing results for".
+    corrected_query: str | None = None
+
+
 Stamp = tuple[int, int, bytes]  # (version folder inode, its mtime, latest-version hint)
 _CACHE: dict[str, tuple[Stamp | None, Corpus]] = {}  # index path -> (stamp, corpus)
 _CACHE_LOCK = threading.Lock()
@@ -174,16 +182,21 @@ class SearchEngine:
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None, source: str = "cli"
     ) -> list[SearchResult]:
+        return self.answer(query, k, filters, source).results
+
+    def answer(self, query: str, k: int = 10, filters: SearchFilters | None = None, source: str = "cli") -> Answer:
+        """The results and how the query was read (``search`` is its results)."""
         started = time.perf_counter()
         metrics.SEARCH_REQUESTS.labels(source).inc()
-        results = self.search_unrecorded(query, k, filters)
-        if results is not None:
-            metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
-        return results or []
+        answer = self.search_unrecorded(query, k, filters)
+        if answer is None:
+            return Answer([])
+        metrics.SEARCH_LATENCY.observe(time.perf_counter() - started)
+        return answer
 
     def search_unrecorded(
         self, query: str, k: int = 10, filters: SearchFilters | None = None, vector: FloatArray | None = None
-    ) -> list[SearchResult] | None:
+    ) -> Answer | None:
         """The search without metrics (a search worker process reports to the HTTP process,
         which records them); None when nothing was searched (empty query, corpus or filter).
         ``vector``: the query's embedding, if already computed."""
@@ -201,6 +214,7 @@ class SearchEngine:
         dense_wanted = self.mode in ("hybrid", "dense") and corpus.vectors is not None
         if dense_wanted and vector is None:
             vector = self.embed_query(query)  # as typed: a worker process gets it so, before any correction
+        typed = query
         if self.config.spelling:
             query = corrected(query, corpus)
         info = analyze(query, corpus)
@@ -228,7 +242,7 @@ class SearchEngine:
                     content=row["content"],
                 )
             )
-        return out
+        return Answer(out, query if query != typed else None)
 
     def _lexical(self, corpus: Corpus, query: str) -> FloatArray:
         tokens = list(dict.fromkeys(query_tokens(query)))

@@ -393,6 +393,7 @@ class Found:
     took_ms: float
     results: list[dict[str, Any]] | None = None
     results_json: bytes | None = None
+    corrected_query: str | None = None
 
     def result_list(self) -> list[dict[str, Any]]:
         if self.results is not None:
@@ -401,7 +402,13 @@ class Found:
         return decoded
 
     def response(self) -> Response:
-        head = {"query": self.query, "k": self.k, "count": self.count, "took_ms": self.took_ms}
+        head = {
+            "query": self.query,
+            "corrected_query": self.corrected_query,
+            "k": self.k,
+            "count": self.count,
+            "took_ms": self.took_ms,
+        }
         if self.results is not None:
             return _json({**head, "results": self.results})
         text = json.dumps(head, ensure_ascii=False)
@@ -440,7 +447,7 @@ def find(
         return _pooled_search(state, pool, handle, query, k, filters, source)
     started = time.perf_counter()
     try:
-        results = handle.engine.search(query, k, filters, source=source)
+        answer = handle.engine.answer(query, k, filters, source=source)
     except FilterError as exc:
         raise ApiError(400, str(exc), "invalid_filter") from exc
     except EmbedderError as exc:
@@ -453,9 +460,10 @@ def find(
             raise ApiError(503, "index is being replaced; retry", "index_unavailable") from exc
         raise
     took = (time.perf_counter() - started) * 1000
+    results = [r.to_json() for r in answer.results]
     if log.isEnabledFor(logging.DEBUG):
         log.debug("search", extra={"source": source, "k": k, "count": len(results), "latency_ms": round(took, 3)})
-    return Found(query, k, len(results), round(took, 3), results=[r.to_json() for r in results])
+    return Found(query, k, len(results), round(took, 3), results=results, corrected_query=answer.corrected_query)
 
 
 def _pooled_search(
@@ -492,7 +500,9 @@ def _pooled_search(
     took = (time.perf_counter() - started) * 1000
     if log.isEnabledFor(logging.DEBUG):
         log.debug("search", extra={"source": source, "k": k, "count": reply.count, "latency_ms": round(took, 3)})
-    return Found(query, k, reply.count, round(took, 3), results_json=reply.results_json)
+    return Found(
+        query, k, reply.count, round(took, 3), results_json=reply.results_json, corrected_query=reply.corrected_query
+    )
 
 
 def _add_search(app: FastAPI, state: ServiceState) -> None:
@@ -520,7 +530,7 @@ def _mcp_server(state: ServiceState) -> FastMCP:
     ``POST /search`` does: same results, same bound, same filter checks; errors become tool errors
     with the message the HTTP API would give, counted as its errors are."""
 
-    def run(query: str, k: int, filters: SearchFilters) -> list[dict[str, Any]]:
+    def run(query: str, k: int, filters: SearchFilters) -> tuple[list[dict[str, Any]], str | None]:
         try:
             found = find(state, query, k, filters.path, filters.language, filters.kind, source="mcp")
         except ApiError as exc:
@@ -530,7 +540,7 @@ def _mcp_server(state: ServiceState) -> FastMCP:
             metrics.SEARCH_ERRORS.labels("internal").inc()
             log.error("internal error on %s: %s", MCP_PATH, exc, exc_info=exc, extra={"error_type": type(exc).__name__})
             raise ToolError("internal error") from exc
-        return found.result_list()
+        return found.result_list(), found.corrected_query
 
     # The SDK logs every request at INFO ("Processing request of type ..."): not ours to log.
     logging.getLogger("mcp").setLevel(logging.WARNING)

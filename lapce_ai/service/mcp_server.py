@@ -41,10 +41,11 @@ INSTRUCTIONS = (
     "results come best first with path, lines, symbol and the code itself."
 )
 
-SearchRunner = Callable[[str, int, SearchFilters], list[dict[str, Any]]]
+SearchRunner = Callable[[str, int, SearchFilters], tuple[list[dict[str, Any]], str | None]]
 """Runs one search whose query and ``k`` the tool has checked: ``(query, k, filters)`` -> the
-results as JSON objects. Called on a worker thread. Raises ``FilterError`` for a bad filter and
-``ToolError`` for anything else the agent should be told."""
+results as JSON objects and the corrected query (``engine.Answer``). Called on a worker thread.
+Raises ``FilterError`` for a bad filter and ``ToolError`` for anything else the agent should be
+told."""
 
 
 def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -> FastMCP:
@@ -75,7 +76,8 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
         an alias: "py", "js", "golang") or kind ("function", "class", "method", "test"); an unknown
         one is an error that names the likely one.
         Each result: path, start_line, end_line (1-based, inclusive), symbol, kind, language,
-        score, content."""
+        score, content. corrected_query: the query as searched where a misspelled name in it was
+        read as the name the code has ("OrderdDict" -> "OrderedDict"), else null."""
         if not query.strip():
             raise ToolError("query is empty")
         if len(query) > MAX_QUERY_LENGTH:
@@ -84,10 +86,10 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
         if not 1 <= k <= limit:
             raise ToolError(f"k must be between 1 and {limit}")
         try:  # the search blocks (embedding, ranking, a worker's reply): off the event loop
-            results = await anyio.to_thread.run_sync(run, query, k, SearchFilters(path, language, kind))
+            results, corrected = await anyio.to_thread.run_sync(run, query, k, SearchFilters(path, language, kind))
         except FilterError as exc:
             raise ToolError(str(exc)) from exc
-        return {"results": results}
+        return {"results": results, "corrected_query": corrected}
 
     return server
 
@@ -98,8 +100,9 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
 def stdio_server(engine: SearchEngine, max_k: int) -> FastMCP:
     """The server ``lapce-index mcp`` runs on stdio: the engine searches in this process."""
 
-    def run(query: str, k: int, filters: SearchFilters) -> list[dict[str, Any]]:
-        return [r.to_json() for r in engine.search(query, k, filters, source="mcp")]
+    def run(query: str, k: int, filters: SearchFilters) -> tuple[list[dict[str, Any]], str | None]:
+        answer = engine.answer(query, k, filters, source="mcp")
+        return [r.to_json() for r in answer.results], answer.corrected_query
 
     return build_server(run, lambda: max_k)
 

@@ -44,6 +44,11 @@ class SearchHit(BaseModel):
 
 class SearchResponse(BaseModel):
     query: str
+    corrected_query: str | None = Field(
+        None,
+        description="The query as searched when a misspelled name in it was read as the name the code has "
+        "('OrderdDict' -> 'OrderedDict'); null when it was searched as typed.",
+    )
     k: int
     count: int
     took_ms: float

@@ -54,6 +54,7 @@ class SearchReply:
     searched: bool  # False: nothing to search (empty query, corpus or filter), as the engine says
     count: int
     results_json: bytes  # the results as a JSON array
+    corrected_query: str | None = None  # as ``engine.Answer`` has it
 
 
 class WorkerError(Exception):
@@ -132,7 +133,7 @@ class SearchPool:
                 raise
             reply = self._ask(message)  # a search changes nothing: once more, on another worker
         if reply[0] == "ok":
-            return SearchReply(reply[1], reply[2], reply[3])
+            return SearchReply(reply[1], reply[2], reply[3], reply[4])
         raise WorkerError(reply[2], reply[1])
 
     def _ask(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -248,15 +249,15 @@ class _Searcher:
         try:
             engine = self.open(target)
             vector = None if vec is None else np.frombuffer(vec, dtype=np.float32)
-            results = engine.search_unrecorded(query, k, SearchFilters(*filters), vector)
+            answer = engine.search_unrecorded(query, k, SearchFilters(*filters), vector)
         except FilterError as exc:
             return ("error", "filter", str(exc))
         except Exception as exc:
             log.exception("search worker: search failed")
             return ("error", "internal", f"{type(exc).__name__}: {exc}")
-        items = [r.to_json() for r in results or []]
+        items = [r.to_json() for r in answer.results] if answer is not None else []
         body = _json_bytes(items)
-        return ("ok", results is not None, len(items), body)
+        return ("ok", answer is not None, len(items), body, answer.corrected_query if answer is not None else None)
 
 
 def _json_bytes(value: Any) -> bytes:
