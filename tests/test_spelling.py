@@ -64,6 +64,9 @@ def corpus(store: IndexStore) -> Corpus:
         ("read the `dictionray` entry", "read the `dictionary` entry"),
         ("where is Proccess defined in the colections module", "where is Process defined in the colections module"),
         ("how does OrderdDict keep order", "how does OrderedDict keep order"),  # a word shaped like code
+        ("when does the Proccess stop", "when does the Process stop"),  # capitalised in a sentence
+        ("Dictionaries of ordered items", "Dictionaries of ordered items"),  # but its first word
+        ("the Dictionray entry", "the Dictionary entry"),  # a common word, in the case typed
     ],
 )
 def test_a_typo_is_read_as_the_word_it_misses(corpus: Corpus, typed: str, meant: str) -> None:

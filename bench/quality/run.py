@@ -3,7 +3,7 @@ its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
         [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
-                 frames,stale,defined,uses,implementations,callees,
+                 frames,stale,defined,uses,implementations,implemented,overrides,callees,misspelled,
                  titles,testframes,tested]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 

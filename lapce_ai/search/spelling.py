@@ -5,7 +5,8 @@ is prpoerty defined"). Such a name has no posting: lexical search, the definitio
 every name question lose it, and only the dense side is left. Here a word of a name (5 letters or
 more) that no chunk holds is replaced by the corpus word closest to it, as a search box's
 "showing results for" does. Names are the name a question asks about, a query that is one name,
-and the words of a sentence that look like code or stand in backticks. A sentence's other words
+and the words of a sentence that look like code, stand in backticks or are capitalised after its
+first word. A sentence's other words
 are English, which the code's words do not spell ("callees of X" is no typo of "callers"), and
 the dense side reads their typos well enough (CoSQA's "case insensistive key": correcting them
 too moved its MRR by +0.000).
@@ -90,15 +91,19 @@ def corrected(query: str, corpus: Corpus) -> str:
 
 def _name_spans(query: str) -> list[tuple[int, int]]:
     """Where ``query`` names code: the name a question asks about, a query that is one name, else
-    the words of a sentence that look like code or stand in backticks. A sentence's other words
-    are English, which the code's words do not spell: "callees" is no typo of "callers"."""
+    the words of a sentence that look like code, stand in backticks or are capitalised (but the
+    first). A sentence's other words are English, which the code's words do not spell: "callees"
+    is no typo of "callers"."""
     asked = asked_name_span(query)
     if asked is not None:
         return [asked]
     if not any(ch.isspace() for ch in query):
         return [(0, len(query))]
     spans = [m.span(1) for m in _BACKTICKED.finditer(query)]
-    spans += [m.span() for m in _WORD.finditer(query) if code_shaped(m.group())]
+    for n, m in enumerate(_WORD.finditer(query)):
+        word = m.group()
+        if code_shaped(word) or (n > 0 and word[0].isupper()):  # "how does Tokenzier split words"
+            spans.append(m.span())
     return sorted(set(spans))
 
 
@@ -129,7 +134,8 @@ def _correction(word: str, corpus: Corpus) -> str | None:
 
 def _as_typed(word: str, term: str, corpus: Corpus) -> str:
     """``term`` (lower-case) spelled as the code spells it closest to how ``word`` was typed
-    (``STRINB`` -> ``STRING``, ``Strinb`` -> ``String``: both defined), else in ``word``'s case."""
+    (``STRINB`` -> ``STRING``, ``Strinb`` -> ``String``: both defined), else in ``word``'s case
+    letter by letter (``GValues`` -> ``GValue``)."""
     spellings = {symbol_segment(corpus.symbols[i]) for i in corpus.by_symbol.get(term, ())[:MAX_SPELLINGS]}
     spellings.update(written_stem(corpus.paths[i]) for i in corpus.by_stem.get(term, ())[:MAX_SPELLINGS])
     spellings = {s for s in spellings if s.lower() == term}
@@ -137,4 +143,4 @@ def _as_typed(word: str, term: str, corpus: Corpus) -> str:
         return min(sorted(spellings), key=lambda s: OSA.distance(word, s))
     if word.isupper():
         return term.upper()
-    return term.capitalize() if word[0].isupper() else term
+    return "".join(c.upper() if i < len(word) and word[i].isupper() else c for i, c in enumerate(term))
