@@ -116,6 +116,9 @@ def test_deleted_and_rewritten_chunks_never_come_back(ws: Workspace) -> None:
     corpus = load_corpus(ws.store)
     assert corpus.layers is not None
     assert ws.engine.search("helper_7", 10, SearchFilters(path="pkg/mod7.py")) == []
+    # A name whose every definition went is no longer defined (the query's reading depends on it).
+    assert "handle_http_exception" not in corpus.by_symbol and "renamed_handle_http_exception" in corpus.by_symbol
+    assert corpus.by_symbol.get("handle_http_exception") is None and "mod7" not in corpus.by_stem
     hits = ws.engine.search("handle_http_exception", 10)
     assert all("def handle_http_exception" not in h.content for h in hits)
     assert any("renamed_handle_http_exception" in h.content for h in hits)

@@ -230,19 +230,21 @@ class LayeredLookup(Mapping[str, list[int]]):
     def __getitem__(self, key: str) -> list[int]:
         found = [i for i in self.base.get(key, ()) if self.alive[i]]
         found.extend(self.nb + i for i in self.delta.get(key, ()))
-        if not found and key not in self.base and key not in self.delta:
+        if not found:  # a key whose rows were all removed is gone, as from a rebuilt table
             raise KeyError(key)
         return found
 
     def __contains__(self, key: object) -> bool:
-        return key in self.base or key in self.delta
+        if not isinstance(key, str):
+            return False
+        return key in self.delta or any(self.alive[i] for i in self.base.get(key, ()))
 
     def __iter__(self) -> Iterator[str]:
-        yield from self.base
+        yield from (k for k in self.base if k in self)
         yield from (k for k in self.delta if k not in self.base)
 
     def __len__(self) -> int:
-        return len(self.base) + sum(1 for k in self.delta if k not in self.base)
+        return sum(1 for _ in self)
 
 
 def _members(values: UIntArray, sorted_set: UIntArray) -> BoolArray:
