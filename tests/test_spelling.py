@@ -1,5 +1,6 @@
 """A query word no chunk holds, one letter off a name or a common word of the code, is read as
-that name or word; every other word is left as typed."""
+that name or word, and a few words that spell a name as that name; every other word is left as
+typed."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ FILES = {
     ),
     "paths.py": "def clean_path(p):\n" + _body("path") + "\n\ndef join_paths(a, b):\n    return clean_path(a + b)\n",
     "server.py": "def serve(request):\n    return clean_path(request.path)\n",
+    "route_table.py": "ROUTES = {}\n",
 }
 
 
@@ -98,6 +100,27 @@ def test_a_misspelled_name_finds_its_definition_and_answers_its_question(store: 
     assert engine.search("where is ThreadPoolExecuter defined", 3)[0].symbol == "ThreadPoolExecutor"
     callers = {r.symbol for r in engine.search("who calls clean_pth", 2)}
     assert callers == {"join_paths", "serve"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("thread pool executor", "ThreadPoolExecutor"),
+        ("Ordered Dict", "OrderedDict"),
+        ("clean path", "clean_path"),
+        ("route table", "route_table"),  # a file's name
+        ("clean the path", "clean the path"),  # no name is spelled so
+        ("thread pool executor service", "thread pool executor service"),
+        ("how clean path works", "how clean path works"),
+    ],
+)
+def test_words_that_spell_a_name_are_read_as_it(corpus: Corpus, typed: str, meant: str) -> None:
+    assert corrected(typed, corpus) == meant
+
+
+def test_a_name_typed_as_words_finds_its_definition(store: IndexStore) -> None:
+    answer = SearchEngine(store, None, mode="lexical").answer("thread pool executor", 3)
+    assert answer.corrected_query == "ThreadPoolExecutor" and answer.results[0].symbol == "ThreadPoolExecutor"
 
 
 def test_a_hostile_query_costs_a_few_look_ups(corpus: Corpus) -> None:

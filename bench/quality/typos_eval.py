@@ -1,4 +1,5 @@
-"""Suite ``misspelled``: the ``symbols`` suite's names with one typo, as a user types them.
+"""Suites ``misspelled`` and ``spaced``: the ``symbols`` suite's names as a user types them, with
+one typo or as words.
 
 A name typed from memory is often a letter off (``OrderdDict``, ``ThreadPoolExecuter``,
 ``defaultdcit``). Each name of the ``symbols`` suite (defined in one file, the most used first)
@@ -8,6 +9,10 @@ is kept (it is the one people get right), and an edit that gives a word the corp
 name, a word of its comments) is skipped for the next one: the query must be a typo, not another
 name. Every other name is asked bare, the rest as "where is X defined". The answer is the name's
 file, scored as ``symbols`` is.
+
+``spaced``: a name of 2 to 4 parts, all letters (``ThreadPoolExecutor``, ``read_file``), asked as
+its parts in lower case ("thread pool executor", "read file"), as one types a name one does not
+know the case of; the answer is its file.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import symbols_eval
 
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
+from lapce_ai.search.tokenize import identifier_parts
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _NEIGHBOURS = {
@@ -90,3 +96,13 @@ def misspelled_queries(index: Path) -> list[docs_eval.DocQuery]:
         asked = QUESTION.format(name=typo) if len(out) % 2 else typo
         out.append(docs_eval.DocQuery(asked, q.path))
     return out
+
+
+def spaced_queries(index: Path) -> list[docs_eval.DocQuery]:
+    out: list[docs_eval.DocQuery] = []
+    for q in symbols_eval.queries(index):
+        parts = identifier_parts(q.query)
+        if 2 <= len(parts) <= 4 and all(p.isalpha() for p in parts):
+            out.append(docs_eval.DocQuery(" ".join(parts), q.path))
+    return out
+

@@ -1,4 +1,4 @@
-"""Typo correction: a name in the query that the code base never uses, one letter off one it does.
+"""How a query spells a name: one letter off one the code has, or as words.
 
 A name typed from memory is often a letter off (``OrderdDict``, ``ThreadPoolExecuter``, "where
 is prpoerty defined"). Such a name has no posting: lexical search, the definition signal and
@@ -22,6 +22,10 @@ too moved its MRR by +0.000).
   where both are defined), so the definition signal finds the very name meant.
 
 Only short queries are read (a typed query, not a pasted log), and at most a few words of them.
+
+A name typed as words, by one who does not know its case ("thread pool executor", "read file"),
+is likewise read as the name they spell where the code defines it or names a file so: the whole
+query, 2 to 4 words and nothing else, joined as one word or with underscores.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ MAX_CORRECTIONS = 3
 MAX_SPELLINGS = 64  # definitions read for how the code spells a name
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BACKTICKED = re.compile(r"`([^`]{1,80})`")
+_SPACED = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[ \t]+[A-Za-z][A-Za-z0-9]*){1,3}")  # 2 to 4 words, nothing else
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,11 @@ class Vocabulary:
 
 
 def corrected(query: str, corpus: Corpus) -> str:
-    """``query`` with the unknown words of its names replaced by the corpus words they are typos of."""
+    """``query`` as the name its words spell, or with the unknown words of its names replaced by
+    the corpus words they are typos of."""
+    spaced = _spaced_name(query, corpus)
+    if spaced is not None:
+        return spaced
     if len(_WORD.findall(query)) > MAX_QUERY_WORDS:
         return query
     out: list[str] = []
@@ -87,6 +96,20 @@ def corrected(query: str, corpus: Corpus) -> str:
                 last = m.end()
                 fixes += 1
     return "".join(out) + query[last:] if out else query
+
+
+def _spaced_name(query: str, corpus: Corpus) -> str | None:
+    """The name a query of 2 to 4 words spells, where the code defines it or names a file so
+    ("thread pool executor": ``ThreadPoolExecutor``, "read file": ``read_file``, "router group":
+    ``routergroup.go``), as the code spells it; else None."""
+    if not _SPACED.fullmatch(query):
+        return None
+    words = query.split()
+    for name in ("".join(words), "_".join(words)):
+        key = name.lower()
+        if key in corpus.by_symbol or key in corpus.by_stem:
+            return _as_typed(name, key, corpus)
+    return None
 
 
 def _name_spans(query: str) -> list[tuple[int, int]]:
