@@ -25,6 +25,10 @@ def _body(name: str, lines: int = 6) -> str:
 FILES = {
     "collections.py": "class OrderedDict:\n"
     + _body("ordered")
+    + "\n\nclass Array:\n"
+    + _body("array")
+    + "\n\nclass ProcessClass:\n"
+    + _body("ordered")
     + "\n\nclass ThreadPoolExecutor:\n"
     + _body("pool")
     + "\n\nclass Process:\n"
@@ -36,7 +40,7 @@ FILES = {
     ),
     "paths.py": "def clean_path(p):\n" + _body("path") + "\n\ndef join_paths(a, b):\n    return clean_path(a + b)\n",
     "server.py": "def serve(request):\n    return clean_path(request.path)\n",
-    "route_table.py": "ROUTES = {}\n",
+    "route_table.py": "ROUTES = {}\n\n\ndef array_class(kind):\n    return ROUTES[kind]\n",
 }
 
 
@@ -111,7 +115,14 @@ def test_a_misspelled_name_finds_its_definition_and_answers_its_question(store: 
         ("route table", "route_table"),  # a file's name
         ("clean the path", "clean the path"),  # no name is spelled so
         ("thread pool executor service", "thread pool executor service"),
-        ("how clean path works", "how clean path works"),
+        ("how clean path works", "how clean path works"),  # no question asks for a name
+        ("where is thread pool executor defined", "where is ThreadPoolExecutor defined"),
+        ("who calls clean path", "who calls clean_path"),
+        ("who calls clean path in the server", "who calls clean_path in the server"),
+        ("where is the route table", "where is the route_table"),
+        # A question about a name already: a kind word joins into a name of that kind only.
+        ("where is the Array class declared", "where is the Array class declared"),  # array_class: a function
+        ("where is the process class defined", "where is the ProcessClass defined"),  # a class
     ],
 )
 def test_words_that_spell_a_name_are_read_as_it(corpus: Corpus, typed: str, meant: str) -> None:

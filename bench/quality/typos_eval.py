@@ -12,7 +12,7 @@ file, scored as ``symbols`` is.
 
 ``spaced``: a name of 2 to 4 parts, all letters (``ThreadPoolExecutor``, ``read_file``), asked as
 its parts in lower case ("thread pool executor", "read file"), as one types a name one does not
-know the case of; the answer is its file.
+know the case of, every other one as "where is X defined"; the answer is its file.
 """
 
 from __future__ import annotations
@@ -103,6 +103,6 @@ def spaced_queries(index: Path) -> list[docs_eval.DocQuery]:
     for q in symbols_eval.queries(index):
         parts = identifier_parts(q.query)
         if 2 <= len(parts) <= 4 and all(p.isalpha() for p in parts):
-            out.append(docs_eval.DocQuery(" ".join(parts), q.path))
+            words = " ".join(parts)
+            out.append(docs_eval.DocQuery(QUESTION.format(name=words) if len(out) % 2 else words, q.path))
     return out
-

@@ -46,10 +46,12 @@ IMPORT_OR_COMMENT = 0.5  # share of a chunk naming the name only in an import or
 ABSTRACT_KINDS = frozenset({"interface", "trait"})
 
 _NAME = r"`?(?P<name>[A-Za-z_$][\w$]*(?:(?:::|\.|#|->|:)[A-Za-z_$][\w$]*)*)(?:\(\))?`?"
-_KIND = (
-    r"(?:class|struct|function|func|fn|method|type|interface|trait|enum|module|macro|constant|const|"
-    r"variable|var|constructor|field|property|protocol|record|object|namespace|package|typedef|alias)"
-)
+# The kinds a question may name a definition by ("the Router class", "func cleanPath").
+KIND_WORDS = (
+    "class struct function func fn method type interface trait enum module macro constant const "
+    "variable var constructor field property protocol record object namespace package typedef alias"
+).split()
+_KIND = "(?:" + "|".join(KIND_WORDS) + ")"
 _THE = r"(?:the\s+)?"
 _DECLARES = rf"(?:{_KIND}|def|defp|defmodule|defmacro|fun|sub|proc|data|newtype|impl)"
 _TAIL = r"(?:[\s?.!,;:].*)?$"  # "... in the router", "?"; the rest of the sentence still ranks as words
