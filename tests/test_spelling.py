@@ -40,6 +40,12 @@ FILES = {
     ),
     "paths.py": "def clean_path(p):\n" + _body("path") + "\n\ndef join_paths(a, b):\n    return clean_path(a + b)\n",
     "server.py": "def serve(request):\n    return clean_path(request.path)\n",
+    # Long methods: the class is cut into one chunk per method, none named after the class.
+    "engine.py": "class SearchEngine:\n"
+    + "    def search(self, query):\n"
+    + _body("hit", 40).replace("    ", "        ")
+    + "\n    def answer(self, query):\n"
+    + _body("answer", 40).replace("    ", "        "),
     "route_table.py": "ROUTES = {}\n\n\ndef array_class(kind):\n    return ROUTES[kind]\n",
 }
 
@@ -132,6 +138,12 @@ def test_words_that_spell_a_name_are_read_as_it(corpus: Corpus, typed: str, mean
 def test_a_name_typed_as_words_finds_its_definition(store: IndexStore) -> None:
     answer = SearchEngine(store, None, mode="lexical").answer("thread pool executor", 3)
     assert answer.corrected_query == "ThreadPoolExecutor" and answer.results[0].symbol == "ThreadPoolExecutor"
+
+
+def test_a_class_cut_into_its_members_is_a_name_too(corpus: Corpus) -> None:
+    assert "searchengine" not in corpus.by_symbol  # no chunk is named after it
+    assert corrected("search engine", corpus) == "SearchEngine"
+    assert corrected("where is SearchEngin defined", corpus) == "where is SearchEngine defined"
 
 
 def test_a_hostile_query_costs_a_few_look_ups(corpus: Corpus) -> None:

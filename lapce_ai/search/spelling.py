@@ -43,7 +43,14 @@ from rapidfuzz.distance import OSA
 from lapce_ai.search.corpus import Corpus
 from lapce_ai.search.method_sets import TYPE_KINDS
 from lapce_ai.search.name_questions import KIND_WORDS, asked_name_span, code_shaped, name_question
-from lapce_ai.search.tokenize import MAX_TOKEN_CHARS, QUERY_STOPWORDS, STEM_PREFIX, symbol_segment, written_stem
+from lapce_ai.search.tokenize import (
+    MAX_TOKEN_CHARS,
+    QUERY_STOPWORDS,
+    STEM_PREFIX,
+    symbol_path_segments,
+    symbol_segment,
+    written_stem,
+)
 
 MIN_TYPO_CHARS = 5  # shorter words have too many neighbours one edit away
 TWO_EDITS_FROM = 12  # a word this long may be two edits off
@@ -82,6 +89,23 @@ class Vocabulary:
                 hits = process.extract(word, bucket, scorer=OSA.distance, score_cutoff=edits, limit=None)
                 found.extend((term, int(distance)) for term, distance, _ in hits)
         return found
+
+
+def owners(corpus: Corpus) -> dict[str, str]:
+    """Names that own members (``SearchEngine`` of ``SearchEngine.search``), lower-case -> as
+    written: a class cut into its members has no chunk named after it, yet the code defines it."""
+    found: dict[str, str] = {}
+    alive = corpus.alive
+    for i, symbol in enumerate(corpus.symbols):
+        if symbol and (alive is None or alive[i]):
+            for segment in symbol_path_segments(symbol)[:-1]:
+                found.setdefault(segment.lower(), segment)
+    return found
+
+
+def _defined(key: str, corpus: Corpus) -> bool:
+    """Whether the code defines a name or names a file so (``key`` lower-case)."""
+    return bool(corpus.by_symbol.get(key) or corpus.by_stem.get(key)) or key in corpus.derived("owners", owners)
 
 
 def corrected(query: str, corpus: Corpus) -> str:
@@ -150,7 +174,7 @@ def _joined(words: list[str], corpus: Corpus) -> str | None:
     for joined in ("".join(words), "_".join(words)):
         for name in (joined, "_" + joined):
             key = name.lower()
-            if corpus.by_symbol.get(key) or corpus.by_stem.get(key):
+            if _defined(key, corpus):
                 return _as_typed(name, key, corpus)
     return None
 
@@ -186,7 +210,7 @@ def _correction(word: str, corpus: Corpus) -> str | None:
     vocabulary = corpus.derived("spelling_vocabulary", Vocabulary.of)
     best: tuple[int, int, int, str] | None = None  # (distance, not a name, -chunks, word): least first
     for term, distance in vocabulary.near(low, edits):
-        named = term in corpus.by_symbol or term in corpus.by_stem
+        named = _defined(term, corpus)
         chunks = corpus.bm25.doc_freq(term)
         if chunks == 0 or (not named and chunks < MIN_WORD_CHUNKS):
             continue
@@ -204,6 +228,9 @@ def _as_typed(word: str, term: str, corpus: Corpus) -> str:
     letter by letter (``GValues`` -> ``GValue``)."""
     spellings = {symbol_segment(corpus.symbols[i]) for i in corpus.by_symbol.get(term, ())[:MAX_SPELLINGS]}
     spellings.update(written_stem(corpus.paths[i]) for i in corpus.by_stem.get(term, ())[:MAX_SPELLINGS])
+    owner = corpus.derived("owners", owners).get(term)
+    if owner is not None:
+        spellings.add(owner)
     spellings = {s for s in spellings if s.lower() == term}
     if spellings:
         return min(sorted(spellings), key=lambda s: OSA.distance(word, s))
