@@ -4,24 +4,24 @@ A name typed from memory is often a letter off (``OrderdDict``, ``ThreadPoolExec
 is prpoerty defined"). Such a name has no posting: lexical search, the definition signal and
 every name question lose it, and only the dense side is left. Here a word of a name (5 letters or
 more) that no chunk holds is replaced by the corpus word closest to it, as a search box's
-"showing results for" does. Names are the name a question asks about, a query that is one name,
-and the words of a sentence that look like code, stand in backticks or are capitalised after its
-first word. A sentence's other words
-are English, which the code's words do not spell ("callees of X" is no typo of "callers"), and
-the dense side reads their typos well enough (CoSQA's "case insensistive key": correcting them
-too moved its MRR by +0.000).
+"showing results for" does:
 
 - within one edit (a letter left out, added, replaced, or two neighbours swapped; two edits from
   12 letters on), its first character kept: people get it right, and it narrows the look-up to
   one bucket of the vocabulary;
-- a name the code defines or a file stem, else a word at least ``MIN_WORD_CHUNKS`` chunks hold:
-  a rare word one letter off is as likely another word the user did not mean ("edited" is not
-  "exited");
+- a name the code defines (or whose members it defines) or a file stem, else a word at least
+  ``MIN_WORD_CHUNKS`` chunks hold: a rare word one letter off is as likely another word the user
+  did not mean ("edited" is not "exited");
 - the fewest edits first, then the name or word most chunks hold; it is spelled as the code
   spells it, closest to the typed case (``STRINB`` -> ``STRING``, ``Strinb`` -> ``String``
   where both are defined), so the definition signal finds the very name meant.
 
-Only short queries are read (a typed query, not a pasted log), and at most a few words of them.
+The words of a name are the name a question asks about, a query that is one name, and the words
+of a sentence that look like code, stand in backticks or are capitalised after its first word.
+A sentence's other words are English, which the code's words do not spell ("callees of X" is no
+typo of "callers"), and the dense side reads their typos well enough (CoSQA's "case insensistive
+key": correcting them too moved its MRR by +0.000). Only short queries are read (a typed query,
+not a pasted log), and at most a few words of them.
 
 A name typed as words, by one who does not know its case ("thread pool executor", "read file"),
 is likewise read as the name they spell where the code defines it or names a file so, joined as
