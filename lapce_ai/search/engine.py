@@ -63,8 +63,9 @@ class SearchResult:
 @dataclass(frozen=True)
 class Answer:
     results: list[SearchResult]
-    # The query as searched where it was not the one typed: a misspelled name read as the name the
-    # code has ("OrderdDict" -> "OrderedDict"; ``search.spelling``), for a "showing results for".
+    # The query as searched where it was not the one typed: a misspelled name, or words, read as the
+    # name the code has ("OrderdDict", "ordered dict" -> "OrderedDict"; ``search.spelling``), for a
+    # "showing results for".
     corrected_query: str | None = None
 
 
