@@ -140,6 +140,23 @@ def test_a_name_typed_as_words_finds_its_definition(store: IndexStore) -> None:
     assert answer.corrected_query == "ThreadPoolExecutor" and answer.results[0].symbol == "ThreadPoolExecutor"
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("ThreadPoolExe", "ThreadPoolExecutor"),  # typed so far
+        ("SearchEng", "SearchEngine"),  # a class cut into its members
+        ("clean_pa", "clean_path"),
+        ("route_tab", "route_table"),  # a file's name
+        ("proces", "process"),  # of the names it begins, the one most chunks hold
+        ("Proce", "Process"),  # spelled as typed
+        ("ThreadPoolExecutorX", "ThreadPoolExecutor"),  # not a prefix: a letter too many
+        ("where is ThreadPoolExe defined", "where is ThreadPoolExe defined"),  # a bare name only
+    ],
+)
+def test_a_name_typed_in_part_is_read_as_the_name_it_begins(corpus: Corpus, typed: str, meant: str) -> None:
+    assert corrected(typed, corpus) == meant
+
+
 def test_a_class_cut_into_its_members_is_a_name_too(corpus: Corpus) -> None:
     assert "searchengine" not in corpus.by_symbol  # no chunk is named after it
     assert corrected("search engine", corpus) == "SearchEngine"

@@ -1,5 +1,5 @@
-"""Suites ``misspelled`` and ``spaced``: the ``symbols`` suite's names as a user types them, with
-one typo or as words.
+"""Suites ``misspelled``, ``spaced`` and ``prefixes``: the ``symbols`` suite's names as a user
+types them, with one typo, as words, or half typed.
 
 A name typed from memory is often a letter off (``OrderdDict``, ``ThreadPoolExecuter``,
 ``defaultdcit``). Each name of the ``symbols`` suite (defined in one file, the most used first)
@@ -106,3 +106,23 @@ def spaced_queries(index: Path) -> list[docs_eval.DocQuery]:
             words = " ".join(parts)
             out.append(docs_eval.DocQuery(QUESTION.format(name=words) if len(out) % 2 else words, q.path))
     return out
+
+
+PREFIX_SHARE = 0.7  # of the name typed so far
+MIN_PREFIX = 5
+
+
+def prefix_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``prefixes``: a name of 8 letters or more typed so far (its first 70 %, 5 letters at
+    least), as a search box that searches as one types sees it; only prefixes no chunk holds as a
+    word (``ThreadPoolExe``; ``Thread`` is a name of its own). The answer is the name's file."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    out: list[docs_eval.DocQuery] = []
+    for q in symbols_eval.queries(index):
+        if len(q.query) < 8:
+            continue
+        typed = q.query[: max(MIN_PREFIX, int(len(q.query) * PREFIX_SHARE))]
+        if corpus.bm25.doc_freq(typed.lower()) == 0:
+            out.append(docs_eval.DocQuery(typed, q.path))
+    return out
+

@@ -1,4 +1,4 @@
-"""How a query spells a name: one letter off one the code has, or as words.
+"""How a query spells a name: one letter off one the code has, typed in part, or as words.
 
 A name typed from memory is often a letter off (``OrderdDict``, ``ThreadPoolExecuter``, "where
 is prpoerty defined"). Such a name has no posting: lexical search, the definition signal and
@@ -23,6 +23,11 @@ typo of "callers"), and the dense side reads their typos well enough (CoSQA's "c
 key": correcting them too moved its MRR by +0.000). Only short queries are read (a typed query,
 not a pasted log), and at most a few words of them.
 
+A query that is one name, unknown to the code, which begins names it defines is a name typed so
+far, as a search box that searches while one types sees it (``ThreadPoolExe``): it is read as the
+name it begins that most chunks hold. That comes before a typo's correction (``Parame`` would
+otherwise be ``Param`` one letter off, not ``Parameter``).
+
 A name typed as words, by one who does not know its case ("thread pool executor", "read file"),
 is likewise read as the name they spell where the code defines it or names a file so, joined as
 one word or with underscores: the whole query, 2 to 4 words and nothing else, or 2 to 4 words
@@ -33,6 +38,8 @@ spell measured worse (CoSQA MRR 0.516 -> 0.511, semble-dev 0.873 either way).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -58,6 +65,7 @@ MIN_WORD_CHUNKS = 5
 MAX_QUERY_WORDS = 12  # longer queries are pasted text, not typed
 MAX_CORRECTIONS = 3
 MAX_SPELLINGS = 64  # definitions read for how the code spells a name
+MAX_COMPLETIONS = 1000  # names a prefix is compared with (a short one begins many)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BACKTICKED = re.compile(r"`([^`]{1,80})`")
 _SPACED = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[ \t]+[A-Za-z][A-Za-z0-9]*){1,3}")  # 2 to 4 words, nothing else
@@ -116,6 +124,8 @@ def corrected(query: str, corpus: Corpus) -> str:
         return spaced
     if len(_WORD.findall(query)) > MAX_QUERY_WORDS:
         return query
+    if _WORD.fullmatch(query) and _checkable(query, corpus):  # one name, maybe typed in part
+        return _completion(query, corpus) or _correction(query, corpus) or query
     out: list[str] = []
     last = fixes = 0
     for start, end in _name_spans(query):
@@ -220,6 +230,31 @@ def _correction(word: str, corpus: Corpus) -> str | None:
     if best is None:
         return None
     return _as_typed(word, best[3], corpus)
+
+
+def defined_names(corpus: Corpus) -> list[str]:
+    """Every name the code defines (or whose members it defines) and every file stem, lower-case,
+    sorted: the names a prefix completes to."""
+    names = {key for key in corpus.by_symbol if key}
+    names.update(key for key in corpus.by_stem if not key.startswith(STEM_PREFIX))
+    names.update(corpus.derived("owners", owners))
+    return sorted(names)
+
+
+def _completion(word: str, corpus: Corpus) -> str | None:
+    """The name a query typed so far begins (``ThreadPoolExe`` -> ``ThreadPoolExecutor``): of the
+    defined names it begins, the one most chunks hold (then the shortest), as the code spells it."""
+    low = word.lower()
+    names = corpus.derived("defined_names", defined_names)
+    start = bisect.bisect_left(names, low)
+    best: tuple[int, int, str] | None = None  # (-chunks, length, name): least first
+    for name in itertools.islice(names, start, start + MAX_COMPLETIONS):
+        if not name.startswith(low):
+            break
+        key = (-corpus.bm25.doc_freq(name), len(name), name)
+        if best is None or key < best:
+            best = key
+    return _as_typed(word, best[2], corpus) if best is not None else None
 
 
 def _as_typed(word: str, term: str, corpus: Corpus) -> str:
