@@ -150,12 +150,16 @@ def _spaced_name(query: str, corpus: Corpus) -> str | None:
     words = list(_SPACE_SEPARATED.finditer(query))
     if len(words) > MAX_QUERY_WORDS:
         return None
-    asks_already = name_question(query, corpus) is not None
+    asks_already: bool | None = None  # read once a window spells a name: rarely, and analyze reads it again
     for n in (4, 3, 2):
         for i in range(len(words) - n + 1):
             first, last = words[i], words[i + n - 1]
             name = _joined([m.group() for m in words[i : i + n]], corpus)
-            if name is None or (asks_already and not _kind_fits(last.group(), name, corpus)):
+            if name is None:
+                continue
+            if asks_already is None:
+                asks_already = name_question(query, corpus) is not None
+            if asks_already and not _kind_fits(last.group(), name, corpus):
                 continue
             asked = query[: first.start()] + name + query[last.end() :]
             if asked_name_span(asked) == (first.start(), first.start() + len(name)):
