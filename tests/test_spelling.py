@@ -89,7 +89,7 @@ def test_a_typo_is_read_as_the_word_it_misses(corpus: Corpus, typed: str, meant:
     "typed",
     [
         "OrderedDict",  # known
-        "OrdDict",  # two edits off a name shorter than 12 letters
+        "OdrerdDict",  # two edits off a name shorter than 12 letters
         "zebra crossing",  # nothing near
         "where is prpoerty defined",
         "edited",  # "exited" is one chunk's word: too rare to be what was meant
@@ -155,6 +155,64 @@ def test_a_name_typed_as_words_finds_its_definition(store: IndexStore) -> None:
 )
 def test_a_name_typed_in_part_is_read_as_the_name_it_begins(corpus: Corpus, typed: str, meant: str) -> None:
     assert corrected(typed, corpus) == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("TPE", "ThreadPoolExecutor"),  # its initials
+        ("ThPoEx", "ThreadPoolExecutor"),  # the first letters of each part
+        ("PoolExecutor", "ThreadPoolExecutor"),  # its end
+        ("PoolEx", "ThreadPoolExecutor"),
+        ("OrdDict", "OrderedDict"),  # a part cut short: not a typo two edits off
+        ("SeEn", "SearchEngine"),  # a class cut into its members
+        ("PrCl", "ProcessClass"),
+        ("OrDICT", "OrderedDict"),  # a run of capitals is one hump where each capital is none
+        ("clPa", "clean_path"),  # spelled as the code spells it
+        ("cl_pa", "clean_path"),
+        ("RoTa", "route_table"),  # a file's name
+        ("TPX", "TPX"),  # no name has those parts
+        ("TP", "TP"),  # too short to tell
+        ("tpe", "tpe"),  # one hump
+        ("PoolThread", "PoolThread"),  # the parts in another order
+        ("where is TPE defined", "where is TPE defined"),  # a bare name only
+    ],
+)
+def test_a_name_typed_by_its_humps_is_read_as_the_name_they_begin(corpus: Corpus, typed: str, meant: str) -> None:
+    assert corrected(typed, corpus) == meant
+
+
+HUMP_FILES = {
+    "pools.py": "class ThreadPoolExecutorService:\n"
+    + _body("service", 3)
+    + "\n\nclass ThreadPoolExecutor:\n"
+    + _body("thread")
+    + "\n\nclass ProcessPoolExecutor:\n"
+    + _body("process"),
+    "uses.py": "".join(f"def make_{i}():\n    return ProcessPoolExecutor({i})\n\n\n" for i in range(3))
+    + "".join(f"def run_{i}():\n    return ThreadPoolExecutorService({i})\n\n\n" for i in range(5)),
+}
+
+
+@pytest.fixture(scope="module")
+def hump_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IndexStore:
+    return index_files(tmp_path_factory.mktemp("humps"), HUMP_FILES, embedder)
+
+
+def test_of_the_names_humps_begin_the_closest_wins(hump_store: IndexStore) -> None:
+    corpus = load_corpus(hump_store)
+    # Every part typed beats more chunks: ThreadPoolExecutorService is held by 6 chunks, ThreadPoolExecutor by 1.
+    assert corrected("TPE", corpus) == "ThreadPoolExecutor"
+    assert corrected("TPES", corpus) == "ThreadPoolExecutorService"
+    # An end that two names share: the one more chunks hold.
+    assert corrected("PoolExecutor", corpus) == "ProcessPoolExecutor"
+
+
+def test_a_name_typed_by_its_humps_finds_its_definition(store: IndexStore) -> None:
+    answer = SearchEngine(store, None, mode="lexical").answer("TPE", 3)
+    assert answer.corrected_query == "ThreadPoolExecutor" and answer.results[0].symbol == "ThreadPoolExecutor"
+    plain = SearchEngine(store, None, mode="lexical", config=RankConfig(spelling=False))
+    assert plain.search("TPE", 3) == []
 
 
 def test_a_class_cut_into_its_members_is_a_name_too(corpus: Corpus) -> None:

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -117,6 +117,9 @@ class Bm25sLexical:
     def doc_freq(self, token: str) -> int:
         t = self.vocab.get(token)
         return 0 if t is None else int(self.indptr[t + 1] - self.indptr[t])
+
+    def terms(self) -> Iterable[str]:  # the spelling look-up reads the vocabulary
+        return self.vocab.keys()
 
 
 def engine_tokens(query: str) -> tuple[list[str], list[float]]:

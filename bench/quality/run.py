@@ -3,7 +3,7 @@ its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
         [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
-                 frames,stale,defined,uses,implementations,implemented,overrides,callees,misspelled,spaced,prefixes,
+                 frames,stale,defined,uses,implementations,implemented,overrides,callees,misspelled,spaced,prefixes,humps,endings,
                  titles,testframes,tested]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
@@ -75,6 +75,8 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[Any]]] = {
     "misspelled": typos_eval.misspelled_queries,
     "spaced": typos_eval.spaced_queries,
     "prefixes": typos_eval.prefix_queries,
+    "humps": typos_eval.hump_queries,
+    "endings": typos_eval.ending_queries,
 }
 # Suites with corpora of their own (code bases with their tests).
 OWN_SUITES = ("titles", "testframes", "tested")

@@ -18,6 +18,7 @@ know the case of, every other one as "where is X defined"; the answer is its fil
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -126,3 +127,50 @@ def prefix_queries(index: Path) -> list[docs_eval.DocQuery]:
             out.append(docs_eval.DocQuery(typed, q.path))
     return out
 
+
+_HUMP = re.compile(r"[A-Z][a-z]*|[a-z]+")  # a camel-case name's humps, as written
+HUMP_LETTERS = 2
+
+
+def _humps(name: str) -> list[str] | None:
+    """The humps of a camel-case name of letters only (``ThreadPoolExecutor``, ``readFile``), 2 or more."""
+    if not name.isalpha():
+        return None
+    humps = _HUMP.findall(name)
+    return humps if len(humps) >= 2 and "".join(humps) == name and all(len(h) > 1 for h in humps) else None
+
+
+def hump_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``humps``: a camel-case name typed as an editor's "go to symbol" box takes it, by the
+    first letters of its humps: its initials where it has 3 humps or more (``TPE``), else the
+    first two letters of each hump (``ThPoEx``, ``reFi``), alternately; only forms no chunk holds
+    as a word. The answer is the name's file."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    out: list[docs_eval.DocQuery] = []
+    for q in symbols_eval.queries(index):
+        humps = _humps(q.query)
+        if humps is None:
+            continue
+        letters = 1 if len(humps) >= 3 and len(out) % 2 == 0 else HUMP_LETTERS
+        typed = "".join(h[:letters] for h in humps)
+        if corpus.bm25.doc_freq(typed.lower()) == 0:
+            out.append(docs_eval.DocQuery(typed, q.path))
+    return out
+
+
+def ending_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``endings``: a camel-case name of 3 humps or more typed without its first
+    (``PoolExecutor`` for ``ThreadPoolExecutor``), as one remembers the end of a long name; only
+    endings no chunk holds as a word and that name nothing the code defines. The answer is the
+    name's file."""
+    corpus: Any = load_corpus(IndexStore.open(index))
+    out: list[docs_eval.DocQuery] = []
+    for q in symbols_eval.queries(index):
+        humps = _humps(q.query)
+        if humps is None or len(humps) < 3:
+            continue
+        typed = humps[1][0].upper() + "".join(humps[1:])[1:]
+        key = typed.lower()
+        if corpus.bm25.doc_freq(key) == 0 and not corpus.by_symbol.get(key) and not corpus.by_stem.get(key):
+            out.append(docs_eval.DocQuery(typed, q.path))
+    return out

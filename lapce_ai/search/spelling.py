@@ -54,6 +54,7 @@ from lapce_ai.search.tokenize import (
     MAX_TOKEN_CHARS,
     QUERY_STOPWORDS,
     STEM_PREFIX,
+    identifier_parts,
     symbol_path_segments,
     symbol_segment,
     written_stem,
@@ -71,6 +72,8 @@ _BACKTICKED = re.compile(r"`([^`]{1,80})`")
 _SPACED = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[ \t]+[A-Za-z][A-Za-z0-9]*){1,3}")  # 2 to 4 words, nothing else
 _PLAIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SPACE_SEPARATED = re.compile(r"\S+")
+_TYPED_HUMP = re.compile(r"[A-Z][a-z]*|[a-z]+|[0-9]+")  # the humps of ``TPE``, ``ThPoEx``, ``re_fi``
+MIN_HUMPS_CHARS = 3
 _KIND_OF_WORD = {"func": "function", "fn": "function", "const": "constant", "var": "variable"}  # as chunks say
 
 
@@ -124,8 +127,12 @@ def corrected(query: str, corpus: Corpus) -> str:
         return spaced
     if len(_WORD.findall(query)) > MAX_QUERY_WORDS:
         return query
-    if _WORD.fullmatch(query) and _checkable(query, corpus):  # one name, maybe typed in part
-        return _completion(query, corpus) or _correction(query, corpus) or query
+    if _WORD.fullmatch(query) and _unknown(query, corpus):  # one name, maybe typed in part
+        if len(query) >= MIN_TYPO_CHARS:
+            fix = _completion(query, corpus) or _correction(query, corpus)
+            if fix is not None:
+                return fix
+        return _by_humps(query, corpus) or query
     out: list[str] = []
     last = fixes = 0
     for start, end in _name_spans(query):
@@ -212,10 +219,12 @@ def _name_spans(query: str) -> list[tuple[int, int]]:
 
 
 def _checkable(word: str, corpus: Corpus) -> bool:
+    return len(word) >= MIN_TYPO_CHARS and _unknown(word, corpus)
+
+
+def _unknown(word: str, corpus: Corpus) -> bool:
     low = word.lower()
-    return (
-        MIN_TYPO_CHARS <= len(word) <= MAX_TOKEN_CHARS and low not in QUERY_STOPWORDS and corpus.bm25.doc_freq(low) == 0
-    )
+    return len(word) <= MAX_TOKEN_CHARS and low not in QUERY_STOPWORDS and corpus.bm25.doc_freq(low) == 0
 
 
 def _correction(word: str, corpus: Corpus) -> str | None:
@@ -259,6 +268,74 @@ def _completion(word: str, corpus: Corpus) -> str | None:
         if best is None or key < best:
             best = key
     return _as_typed(word, best[2], corpus) if best is not None else None
+
+
+@dataclass(frozen=True)
+class Humps:
+    """The defined names of 2 parts or more, split into their parts (``ThreadPoolExecutor``:
+    thread, pool, executor), each (name, part) found by the part's first letter."""
+
+    names: list[str]  # lower-case
+    parts: list[tuple[str, ...]]
+    by_letter: dict[str, list[tuple[int, int]]]  # a part's first letter -> (name, part) indexes
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> Humps:
+        names: list[str] = []
+        parts: list[tuple[str, ...]] = []
+        by_letter: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for key in corpus.derived("defined_names", defined_names):
+            split = tuple(identifier_parts(_written(key, corpus)))
+            if len(split) < 2:
+                continue
+            n = len(names)
+            names.append(key)
+            parts.append(split)
+            for i, part in enumerate(split):
+                by_letter[part[0]].append((n, i))
+        return cls(names, parts, dict(by_letter))
+
+    def matching(self, humps: list[str]) -> list[tuple[str, int, int]]:
+        """The names whose consecutive parts begin with ``humps`` (lower-case), each with the
+        part the match starts at and how many parts it leaves out."""
+        found: list[tuple[str, int, int]] = []
+        for n, start in self.by_letter.get(humps[0][0], ()):
+            parts = self.parts[n]
+            if start + len(humps) <= len(parts) and all(
+                parts[start + k].startswith(hump) for k, hump in enumerate(humps)
+            ):
+                found.append((self.names[n], start, len(parts) - len(humps)))
+        return found
+
+
+def _by_humps(word: str, corpus: Corpus) -> str | None:
+    """The name a word typed by its humps means, as an editor's "go to symbol" box reads it: the
+    first letters of each part (``TPE``, ``ThPoEx``: ``ThreadPoolExecutor``) or its last parts
+    (``PoolExecutor``). Of the names whose consecutive parts begin with the humps: one they
+    begin, then one with the fewest parts left out, then the one most chunks hold, then the
+    shortest."""
+    if len(word) < MIN_HUMPS_CHARS:
+        return None
+    table = corpus.derived("spelling_humps", Humps.of)
+    # Each capital a hump (``TPE``), else a run of capitals one (``StIO``: ``StringIO``).
+    for humps in ([h.lower() for h in _TYPED_HUMP.findall(word)], identifier_parts(word)):
+        best: tuple[bool, int, int, int, str] | None = None  # least first
+        for name, start, left_out in table.matching(humps) if len(humps) >= 2 else ():
+            key = (start > 0, left_out, -corpus.bm25.doc_freq(name), len(name), name)
+            if best is None or key < best:
+                best = key
+        if best is not None:
+            return _as_typed(word, best[4], corpus)
+    return None
+
+
+def _written(key: str, corpus: Corpus) -> str:
+    """A defined name (lower-case) as the code writes it."""
+    for i in corpus.by_symbol.get(key, ())[:1]:
+        return symbol_segment(corpus.symbols[i])
+    for i in corpus.by_stem.get(key, ())[:1]:
+        return written_stem(corpus.paths[i])
+    return corpus.derived("owners", owners).get(key, key)
 
 
 def _as_typed(word: str, term: str, corpus: Corpus) -> str:
