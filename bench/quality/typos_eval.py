@@ -1,5 +1,6 @@
-"""Suites ``misspelled``, ``spaced`` and ``prefixes``: the ``symbols`` suite's names as a user
-types them, with one typo, as words, or half typed.
+"""Suites ``misspelled``, ``spaced``, ``prefixes``, ``humps`` and ``endings``: the ``symbols``
+suite's names as a user types them, with one typo, as words, half typed, by their humps or by
+their end.
 
 A name typed from memory is often a letter off (``OrderdDict``, ``ThreadPoolExecuter``,
 ``defaultdcit``). Each name of the ``symbols`` suite (defined in one file, the most used first)

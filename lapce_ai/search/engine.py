@@ -63,9 +63,9 @@ class SearchResult:
 @dataclass(frozen=True)
 class Answer:
     results: list[SearchResult]
-    # The query as searched where it was not the one typed: a misspelled name, or words, read as the
-    # name the code has ("OrderdDict", "ordered dict" -> "OrderedDict"; ``search.spelling``), for a
-    # "showing results for".
+    # The query as searched where it was not the one typed: a misspelled, part-typed or abbreviated
+    # name, or words, read as the name the code has ("OrderdDict", "ordered dict", "OrDi" ->
+    # "OrderedDict"; ``search.spelling``), for a "showing results for".
     corrected_query: str | None = None
 
 

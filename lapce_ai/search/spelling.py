@@ -28,6 +28,12 @@ far, as a search box that searches while one types sees it (``ThreadPoolExe``): 
 name it begins that most chunks hold. That comes before a typo's correction (``Parame`` would
 otherwise be ``Param`` one letter off, not ``Parameter``).
 
+Such a name typed by its humps, as an editor's "go to symbol" box takes it, is read as the name
+whose consecutive parts the humps begin: its initials (``TPE``), the first letters of each part
+(``ThPoEx``, ``StIO``) or its last parts (``PoolExecutor``), all ``ThreadPoolExecutor`` /
+``StringIO``. That comes last: a typo one letter off a name is the likelier reading of a long
+word, and a name it begins the likelier of a word typed so far.
+
 A name typed as words, by one who does not know its case ("thread pool executor", "read file"),
 is likewise read as the name they spell where the code defines it or names a file so, joined as
 one word or with underscores: the whole query, 2 to 4 words and nothing else, or 2 to 4 words
@@ -273,17 +279,18 @@ def _completion(word: str, corpus: Corpus) -> str | None:
 @dataclass(frozen=True)
 class Humps:
     """The defined names of 2 parts or more, split into their parts (``ThreadPoolExecutor``:
-    thread, pool, executor), each (name, part) found by the part's first letter."""
+    thread, pool, executor), each (name, part) found by the first letters of that part and the
+    next (a look-up by one letter alone reads a twentieth of the names)."""
 
     names: list[str]  # lower-case
     parts: list[tuple[str, ...]]
-    by_letter: dict[str, list[tuple[int, int]]]  # a part's first letter -> (name, part) indexes
+    by_initials: dict[str, list[tuple[int, int]]]  # two parts' first letters -> (name, first part) indexes
 
     @classmethod
     def of(cls, corpus: Corpus) -> Humps:
         names: list[str] = []
         parts: list[tuple[str, ...]] = []
-        by_letter: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        by_initials: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for key in corpus.derived("defined_names", defined_names):
             split = tuple(identifier_parts(_written(key, corpus)))
             if len(split) < 2:
@@ -291,15 +298,15 @@ class Humps:
             n = len(names)
             names.append(key)
             parts.append(split)
-            for i, part in enumerate(split):
-                by_letter[part[0]].append((n, i))
-        return cls(names, parts, dict(by_letter))
+            for i in range(len(split) - 1):
+                by_initials[split[i][0] + split[i + 1][0]].append((n, i))
+        return cls(names, parts, dict(by_initials))
 
     def matching(self, humps: list[str]) -> list[tuple[str, int, int]]:
         """The names whose consecutive parts begin with ``humps`` (lower-case), each with the
         part the match starts at and how many parts it leaves out."""
         found: list[tuple[str, int, int]] = []
-        for n, start in self.by_letter.get(humps[0][0], ()):
+        for n, start in self.by_initials.get(humps[0][0] + humps[1][0], ()):
             parts = self.parts[n]
             if start + len(humps) <= len(parts) and all(
                 parts[start + k].startswith(hump) for k, hump in enumerate(humps)

@@ -76,9 +76,9 @@ def build_server(run: SearchRunner, max_k: Callable[[], int], **settings: Any) -
         an alias: "py", "js", "golang") or kind ("function", "class", "method", "test"); an unknown
         one is an error that names the likely one.
         Each result: path, start_line, end_line (1-based, inclusive), symbol, kind, language,
-        score, content. corrected_query: the query as searched where a misspelled name in it, or
-        words, were read as the name the code has ("OrderdDict", "ordered dict" -> "OrderedDict"),
-        else null."""
+        score, content. corrected_query: the query as searched where a misspelled, part-typed or
+        abbreviated name in it, or words, were read as the name the code has ("OrderdDict",
+        "ordered dict", "OrDi" -> "OrderedDict"), else null."""
         if not query.strip():
             raise ToolError("query is empty")
         if len(query) > MAX_QUERY_LENGTH:

@@ -46,8 +46,9 @@ class SearchResponse(BaseModel):
     query: str
     corrected_query: str | None = Field(
         None,
-        description="The query as searched when a misspelled name in it, or words, were read as the name "
-        "the code has ('OrderdDict', 'ordered dict' -> 'OrderedDict'); null when it was searched as typed.",
+        description="The query as searched when a misspelled, part-typed or abbreviated name in it, or words, "
+        "were read as the name the code has ('OrderdDict', 'ordered dict', 'OrDi' -> 'OrderedDict'); null when "
+        "it was searched as typed.",
     )
     k: int
     count: int
