@@ -105,6 +105,40 @@ def test_huge_function_is_split_along_children() -> None:
     assert len({c.id for c in chunks}) == len(chunks)
 
 
+def _repeated_lines(chunks: list[Chunk]) -> list[tuple[Chunk, Chunk]]:
+    """Pairs where a chunk's lines all lie in another chunk: it repeats what that one shows."""
+    return [
+        (a, b)
+        for a in chunks
+        for b in chunks
+        if a is not b
+        and b.start_line <= a.start_line <= a.end_line <= b.end_line
+        and (a.start_line, a.end_line) != (b.start_line, b.end_line)
+    ]
+
+
+def test_a_split_definition_repeats_no_line_in_a_chunk_of_its_own() -> None:
+    # A docstring too long for one chunk is split along its children: the opening quotes alone
+    # were a chunk of line 1, beside the chunk of lines 1-80.
+    doc = '"""Routes requests.\n\n' + "".join(f"Line {i} of a long module docstring.\n" for i in range(150)) + '"""\n'
+    py = chunks_of("doc.py", doc + "\n\ndef f():\n    return 1\n")
+    assert _repeated_lines(py) == []
+    assert py[0].start_line == 1 and py[0].content.startswith('"""Routes requests.\n')
+    # A long function's signature on the line its body's brace opens.
+    signature = "function handle(" + ", ".join(f"argument{i}" for i in range(14)) + ") {\n"
+    body = "".join(f"  const x{i} = compute(argument{i % 14});\n" for i in range(200))
+    js = chunks_of("handle.js", signature + body + "}\n")
+    assert _repeated_lines(js) == []
+    assert js[0].start_line == 1 and js[0].content.startswith("function handle(argument0")
+    assert all(c.symbol == "handle" for c in js) and len(js) > 2
+
+
+def test_one_enormous_line_stays_cut_in_pieces() -> None:
+    minified = "".join(f"var v{i}=compute({i});" for i in range(4000))  # one line, 100 kB
+    chunks = chunks_of("app.min.js", minified + "\n")
+    assert len(chunks) > 30
+
+
 def test_deeply_nested_code_does_not_crash() -> None:
     depth = 400
     text = "x = " + "[" * depth + "1" + "]" * depth + "\n"

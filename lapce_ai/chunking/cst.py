@@ -49,7 +49,7 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # 7: a namespace that fits in one chunk is named after its one definition, or opened where it
 # holds several, each then in its own chunk; 8: test blocks (`describe`, `it`, `test`) are named
 # definitions, and a definition holding them is opened like a namespace).
-CHUNKER_VERSION = 8
+CHUNKER_VERSION = 9
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,8 @@ class CstChunker:
                 cur = (start, end)
         if cur:
             ranges.append(cur)
-        return _merge_tiny(ranges, self.limits.min_chars, lambda a, b: self._fits(a, b, source))
+        merged = _merge_tiny(ranges, self.limits.min_chars, lambda a, b: self._fits(a, b, source))
+        return _join_shared_lines(merged, source, self.limits.max_chars)
 
     def _split_lines(self, start: int, end: int, source: bytes) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
@@ -351,6 +352,30 @@ def _merge_tiny(
                 continue
         merged.append((start, end))
     return merged
+
+
+def _join_shared_lines(ranges: list[tuple[int, int]], source: bytes, max_chars: int) -> list[tuple[int, int]]:
+    """A short range within one line that a longer neighbour's range shares joins that neighbour:
+    chunks are whole lines, so on its own it would repeat a line of the neighbour's chunk (a long
+    docstring's opening quotes, a long function's signature before the ``{`` of its body). The
+    cuts of one enormous line (minified code) stay apart."""
+    joined: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if joined:
+            prev_start, prev_end = joined[-1]
+            same_line = b"\n" not in source[prev_end:start]
+            if same_line and _one_line(source, prev_start, prev_end, max_chars) != _one_line(
+                source, start, end, max_chars
+            ):
+                joined[-1] = (prev_start, end)
+                continue
+        joined.append((start, end))
+    return joined
+
+
+def _one_line(source: bytes, start: int, end: int, max_chars: int) -> bool:
+    """Whether a range is a fragment of one line (not a cut of an enormous one)."""
+    return end - start < max_chars and b"\n" not in source[start:end].rstrip(b"\n")
 
 
 def _line_starts(source: bytes) -> list[int]:
