@@ -48,7 +48,8 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # 6: also when small code outside it, a fixity or an annotation, sits before the definition;
 # 7: a namespace that fits in one chunk is named after its one definition, or opened where it
 # holds several, each then in its own chunk; 8: test blocks (`describe`, `it`, `test`) are named
-# definitions, and a definition holding them is opened like a namespace).
+# definitions, and a definition holding them is opened like a namespace; 9: a one-line piece whose
+# line its neighbour's piece shares joins that neighbour instead of repeating the line).
 CHUNKER_VERSION = 9
 
 
