@@ -189,6 +189,10 @@ HUMP_FILES = {
     + _body("thread")
     + "\n\nclass ProcessPoolExecutor:\n"
     + _body("process"),
+    # The file's name is in all four of its chunks, the class's in one.
+    "async_cache.py": "class AsyncCache:\n"
+    + _body("cache")
+    + "".join(f"\n\ndef fetch_{i}(key):\n{_body(f'f{i}')}" for i in range(3)),
     "uses.py": "".join(f"def make_{i}():\n    return ProcessPoolExecutor({i})\n\n\n" for i in range(3))
     + "".join(f"def run_{i}():\n    return ThreadPoolExecutorService({i})\n\n\n" for i in range(5)),
 }
@@ -206,6 +210,9 @@ def test_of_the_names_humps_begin_the_closest_wins(hump_store: IndexStore) -> No
     assert corrected("TPES", corpus) == "ThreadPoolExecutorService"
     # An end that two names share: the one more chunks hold.
     assert corrected("PoolExecutor", corpus) == "ProcessPoolExecutor"
+    # Humps typed in camel case mean a name written so, with underscores one written with them.
+    assert corrected("AsCa", corpus) == "AsyncCache"
+    assert corrected("as_ca", corpus) == "async_cache"
 
 
 def test_a_name_typed_by_its_humps_finds_its_definition(store: IndexStore) -> None:

@@ -4,6 +4,7 @@ finds its block."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from conftest import index_files
@@ -303,3 +304,31 @@ def test_what_the_query_points_at_in_a_test_file_is_no_stray_test(titled_index: 
     ]
     top = engine.search(f"    at Object.<anonymous> (tests/router.test.ts:{line}:12)", 1)[0]
     assert (top.path, top.start_line) == ("tests/router.test.ts", int(corpus.start_lines[holding[0]]))
+
+
+BLOCK_WITH_SETUP = """describe('route table', () => {
+  it('grows on add', () => {
+    table.add('/a')
+    table.add('/b')
+    expect(table.size).toBe(2)
+  })
+
+  it('shrinks on remove', () => {
+    table.add('/a')
+    table.remove('/a')
+    expect(table.size).toBe(0)
+  })
+})
+"""
+
+
+def test_a_failing_block_is_found_where_it_begins(tmp_path: Path, embedder: Embedder) -> None:
+    # The block holds its tests, each a chunk: its opening line joins the first of them, and the
+    # chunk named after the block is only its closing `})`. Its failure (a `beforeAll`, say) is
+    # asked where it begins.
+    store = index_files(tmp_path, {"tests/table.test.ts": BLOCK_WITH_SETUP}, embedder)
+    corpus = load_corpus(store)
+    named = [i for i in range(corpus.n) if corpus.symbols[i] == "route table"]
+    assert named and all(corpus.contents[i].strip() == "})" for i in named)
+    top = SearchEngine(store, embedder).search("FAIL  tests/table.test.ts > route table", 1)[0]
+    assert top.start_line == 1 and top.content.startswith("describe('route table'")

@@ -92,6 +92,10 @@ FAILURES: dict[str, Callable[[str, str, list[str]], str]] = {
 }
 
 
+def _inside(symbol: str, test: str) -> bool:
+    return symbol == test or symbol.startswith(test + ".")
+
+
 def queries(index: Path) -> list[docs_eval.DocQuery]:
     corpus: Any = load_corpus(IndexStore.open(index))
     failure = FAILURES[index.parent.name]
@@ -110,7 +114,10 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
                 continue  # a later part of a test cut in several chunks
             owner = max((o for o in owners if symbol.startswith(o + ".")), key=len, default="")
             titles = [t for t in symbol[len(owner) :].split(".") if t]
-            found.append(docs_eval.DocQuery(failure(path, owner, titles), path, int(corpus.start_lines[i])))
+            # Where the test begins: a block holding other code (`describe` with a helper in it)
+            # opens in the chunk of its first member; its own name may be left to its closing `})`.
+            begins = min(int(corpus.start_lines[j]) for j in chunks if _inside(corpus.symbols[j], symbol))
+            found.append(docs_eval.DocQuery(failure(path, owner, titles), path, begins))
     random.Random(SEED).shuffle(found)
     return sorted(found[:PER_CORPUS], key=lambda q: (q.path, q.line or 0))
 

@@ -320,19 +320,22 @@ def _by_humps(word: str, corpus: Corpus) -> str | None:
     first letters of each part (``TPE``, ``ThPoEx``: ``ThreadPoolExecutor``) or its last parts
     (``PoolExecutor``). Of the names whose consecutive parts begin with the humps: one they
     begin, then one with the fewest parts left out, then the one most chunks hold, then the
-    shortest."""
+    shortest. Typed in camel case it means a name written so (``AsCa``: the class ``AsyncCache``,
+    not its file ``async_cache.dart``), typed with underscores one written with them."""
     if len(word) < MIN_HUMPS_CHARS:
         return None
     table = corpus.derived("spelling_humps", Humps.of)
+    snake = "_" in word
     # Each capital a hump (``TPE``), else a run of capitals one (``StIO``: ``StringIO``).
     for humps in ([h.lower() for h in _TYPED_HUMP.findall(word)], identifier_parts(word)):
-        best: tuple[bool, int, int, int, str] | None = None  # least first
+        best: tuple[bool, int, bool, int, int, str] | None = None  # least first
         for name, start, left_out in table.matching(humps) if len(humps) >= 2 else ():
-            key = (start > 0, left_out, -corpus.bm25.doc_freq(name), len(name), name)
+            other_style = ("_" in name.strip("_")) != snake
+            key = (start > 0, left_out, other_style, -corpus.bm25.doc_freq(name), len(name), name)
             if best is None or key < best:
                 best = key
         if best is not None:
-            return _as_typed(word, best[4], corpus)
+            return _as_typed(word, best[5], corpus)
     return None
 
 
