@@ -761,20 +761,29 @@ def rank(
 def _pointed_at(corpus: Corpus, info: QueryInfo, cand: IntArray, config: RankConfig) -> BoolArray:
     """Which candidates the query points at: a line it places (a frame), or a definition of a
     name it spells out that only tests define (a test function; a name the code defines too is
-    the code's, and a test's double of it stays a stray)."""
+    the code's, and a test's double of it stays a stray): a chunk named so, or one declaring it
+    (a test function holding subtests opens in its first subtest's chunk)."""
     located = {i for i, _share in info.located} if config.location > 0 else set()
     tests = corpus.derived("test_paths", _test_paths)
     names = (
-        {
-            name.lower()
+        tuple(
+            name
             for name in info.symbols
             if all(tests[corpus.file_of[c]] for c in corpus.by_symbol.get(name.lower(), ()))
-        }
+        )
         if config.definition > 0
-        else set()
+        else ()
     )
+    lower = {name.lower() for name in names}
     return np.fromiter(
-        (i in located or symbol_name(corpus.symbols[i]) in names for i in cand.tolist()), dtype=bool, count=cand.size
+        (
+            i in located
+            or symbol_name(corpus.symbols[i]) in lower
+            or any(_declares(corpus.contents[i], name) for name in names)
+            for i in cand.tolist()
+        ),
+        dtype=bool,
+        count=cand.size,
     )
 
 
