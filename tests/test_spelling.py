@@ -150,7 +150,8 @@ def test_a_name_typed_as_words_finds_its_definition(store: IndexStore) -> None:
         ("proces", "process"),  # of the names it begins, the one most chunks hold
         ("Proce", "Process"),  # spelled as typed
         ("ThreadPoolExecutorX", "ThreadPoolExecutor"),  # not a prefix: a letter too many
-        ("where is ThreadPoolExe defined", "where is ThreadPoolExe defined"),  # a bare name only
+        ("where is ThreadPoolExe defined", "where is ThreadPoolExecutor defined"),  # the name a question asks about
+        ("the ThreadPoolExe is slow", "the ThreadPoolExe is slow"),  # a sentence's word: only its typos
     ],
 )
 def test_a_name_typed_in_part_is_read_as_the_name_it_begins(corpus: Corpus, typed: str, meant: str) -> None:
@@ -175,7 +176,9 @@ def test_a_name_typed_in_part_is_read_as_the_name_it_begins(corpus: Corpus, type
         ("TP", "TP"),  # too short to tell
         ("tpe", "tpe"),  # one hump
         ("PoolThread", "PoolThread"),  # the parts in another order
-        ("where is TPE defined", "where is TPE defined"),  # a bare name only
+        ("where is TPE defined", "where is ThreadPoolExecutor defined"),  # the name a question asks about
+        ("who calls clPa", "who calls clean_path"),
+        ("the TPE is slow", "the TPE is slow"),  # a sentence's word: only its typos
     ],
 )
 def test_a_name_typed_by_its_humps_is_read_as_the_name_they_begin(corpus: Corpus, typed: str, meant: str) -> None:

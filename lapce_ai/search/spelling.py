@@ -32,7 +32,9 @@ Such a name typed by its humps, as an editor's "go to symbol" box takes it, is r
 whose consecutive parts the humps begin: its initials (``TPE``), the first letters of each part
 (``ThPoEx``, ``StIO``) or its last parts (``PoolExecutor``), all ``ThreadPoolExecutor`` /
 ``StringIO``. That comes last: a typo one letter off a name is the likelier reading of a long
-word, and a name it begins the likelier of a word typed so far.
+word, and a name it begins the likelier of a word typed so far. The name a question asks about
+is read the same way ("where is ThreadPoolExe defined", "who calls TPE"); a sentence's other
+words only for typos.
 
 A name typed as words, by one who does not know its case ("thread pool executor", "read file"),
 is likewise read as the name they spell where the code defines it or names a file so, joined as
@@ -134,11 +136,11 @@ def corrected(query: str, corpus: Corpus) -> str:
     if len(_WORD.findall(query)) > MAX_QUERY_WORDS:
         return query
     if _WORD.fullmatch(query) and _unknown(query, corpus):  # one name, maybe typed in part
-        if len(query) >= MIN_TYPO_CHARS:
-            fix = _completion(query, corpus) or _correction(query, corpus)
-            if fix is not None:
-                return fix
-        return _by_humps(query, corpus) or query
+        return _name_meant(query, corpus) or query
+    asked = asked_name_span(query)
+    if asked is not None and _WORD.fullmatch(query, *asked) and _unknown(query[asked[0] : asked[1]], corpus):
+        meant = _name_meant(query[asked[0] : asked[1]], corpus)  # "where is ThreadPoolExe defined"
+        return query[: asked[0]] + meant + query[asked[1] :] if meant is not None else query
     out: list[str] = []
     last = fixes = 0
     for start, end in _name_spans(query):
@@ -150,6 +152,16 @@ def corrected(query: str, corpus: Corpus) -> str:
                 last = m.end()
                 fixes += 1
     return "".join(out) + query[last:] if out else query
+
+
+def _name_meant(word: str, corpus: Corpus) -> str | None:
+    """The name one word no chunk holds stands for: the name it begins, the one it is a typo
+    of, or the one its humps begin, in that order; else None."""
+    if len(word) >= MIN_TYPO_CHARS:
+        fix = _completion(word, corpus) or _correction(word, corpus)
+        if fix is not None:
+            return fix
+    return _by_humps(word, corpus)
 
 
 def _spaced_name(query: str, corpus: Corpus) -> str | None:
