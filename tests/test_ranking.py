@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
+from conftest import index_files
 
+from lapce_ai.embedding.base import Embedder
+from lapce_ai.search.blocks import hollow_chunks
 from lapce_ai.search.corpus import Corpus
-from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, _type_homes, analyze, path_penalized, rank
+from lapce_ai.search.engine import load_corpus
+from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, _definers, _type_homes, analyze, path_penalized, rank
 
 
 def _corpus(
@@ -525,3 +531,22 @@ def test_a_member_named_with_its_owner_is_that_owners() -> None:
     assert top("context.Header") == "gin/handlers.go"  # any case
     # An owner with no such member: every definition counts.
     assert top("Nowhere.prepend") == "UniqueDeque/UniqueDeque+Prepend.swift"
+
+
+def _grown(n: int) -> str:
+    return "".join(f"        int x{i} = compute({i});\n" for i in range(n))
+
+
+def test_a_class_named_only_at_its_closing_brace_is_defined_where_it_begins(tmp_path: Path, embedder: Embedder) -> None:
+    # Too large for one chunk, the class opens into its methods; its header joins the first one,
+    # and the chunk named after it is its closing brace alone.
+    source = "public class Widget {\n    public void grow() {\n" + _grown(45) + "    }\n\n"
+    source += "    public void shrink() {\n" + _grown(45) + "    }\n}\n"
+    corpus = load_corpus(index_files(tmp_path, {"Widget.java": source}, embedder))
+    closing = next(i for i in range(corpus.n) if corpus.symbols[i] == "Widget")
+    header = next(i for i in range(corpus.n) if corpus.contents[i].startswith("public class Widget {"))
+    assert corpus.contents[closing].strip() == "}" and header != closing
+    # Found by its name alone (a name too common for the declaration scan): where it begins.
+    assert _definers(corpus, [closing], frozenset({"widget"}), ("Widget",)) == {header: True}
+    assert corpus.derived("hollow_chunks", hollow_chunks)[closing]
+    assert not corpus.derived("hollow_chunks", hollow_chunks)[header]

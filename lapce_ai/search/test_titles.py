@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from lapce_ai.chunking.model import TEST_KIND
 from lapce_ai.parsing.languages import language_for_path
+from lapce_ai.search.blocks import block_start
 from lapce_ai.search.corpus import Corpus
 from lapce_ai.search.locations import files_at
 
@@ -103,27 +104,14 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
 
 
 def _at_block_starts(found: dict[int, float], corpus: Corpus) -> dict[int, float]:
-    """Each test credited at the chunk where its block begins: a block holding other code (a
-    ``describe`` with a helper type in it) opens in its first member's chunk, and the chunk named
-    after it may be only its closing ``})``."""
-    if not found:
-        return found
-    offsets, members = corpus.file_members()
+    """Each test credited at the chunk where its block begins (``search.blocks``): a block
+    holding others opens in its first member's chunk, and the chunk named after it may be only
+    its closing ``})``."""
     out: dict[int, float] = {}
     for chunk, share in found.items():
-        title = corpus.symbols[chunk]
-        f = int(corpus.file_of[chunk])
-        first = chunk
-        for j in members[offsets[f] : offsets[f + 1]].tolist():
-            earlier = corpus.start_lines[j] < corpus.start_lines[first]
-            if earlier and _inside(corpus.symbols[j], title) and (corpus.alive is None or corpus.alive[j]):
-                first = j
+        first = block_start(corpus, chunk)
         out[first] = max(share, out.get(first, 0.0))
     return out
-
-
-def _inside(symbol: str, title: str) -> bool:
-    return symbol == title or symbol.startswith(title + ".")
 
 
 def _names_file(token: str) -> bool:

@@ -1,0 +1,47 @@
+"""Where a definition split into several chunks begins.
+
+A definition too large for one chunk is cut along its children. When it holds other definitions
+(a class's methods, a ``describe`` block's tests), it opens like a namespace: its first lines,
+when small, join the chunk of its first member, and the chunk named after it may be only its
+closing ``}``, ``})`` or ``end``. What a query means by the definition is where it begins.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from lapce_ai.search.corpus import BoolArray, Corpus
+
+_CONTENT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
+HOLLOW_CHARS = 200  # a longer chunk of one word is a rule of asterisks: rare, and left alone
+
+
+def hollow_chunks(corpus: Corpus) -> BoolArray:
+    """Chunks of one word or none (a split class's closing ``}`` or ``end``, a rule of
+    asterisks, a package's one-word docstring): nothing in them answers a question."""
+    return np.asarray(
+        [len(text) <= HOLLOW_CHARS and len(set(_CONTENT_WORD.findall(text))) <= 1 for text in corpus.contents],
+        dtype=bool,
+    )
+
+
+def block_start(corpus: Corpus, chunk: int) -> int:
+    """The earliest live chunk of ``chunk``'s file named after its definition or inside it: where
+    the definition begins (``chunk`` itself when none begins earlier)."""
+    name = corpus.symbols[chunk]
+    if not name:
+        return chunk
+    offsets, members = corpus.file_members()
+    f = int(corpus.file_of[chunk])
+    first = chunk
+    for j in members[offsets[f] : offsets[f + 1]].tolist():
+        earlier = corpus.start_lines[j] < corpus.start_lines[first]
+        if earlier and _inside(corpus.symbols[j], name) and (corpus.alive is None or corpus.alive[j]):
+            first = j
+    return first
+
+
+def _inside(symbol: str, name: str) -> bool:
+    return symbol == name or symbol.startswith(name + ".")
