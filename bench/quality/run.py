@@ -287,6 +287,11 @@ def main() -> None:
     ap.add_argument("--ablate-mode", default="hybrid")
     ap.add_argument("--out")
     ap.add_argument("--index-root", help="reuse semble indexes at <root>/<repo> (e.g. built by cli_semble.sh)")
+    ap.add_argument(
+        "--queries-from",
+        help="another $LAPCE_BENCH_DIR whose indexes the derived suites draw their queries from (they sample the "
+        "index's rows, so a chunker change redraws them; this keeps the same queries for a before/after)",
+    )
     args = ap.parse_args()
 
     provider = args.embedder
@@ -303,20 +308,28 @@ def main() -> None:
         else {}
     )
     docs = docs_prepare(provider, embedder) if {"docs", *DERIVED_SUITES} & set(suites) else {}
-    derived = {
-        suite: {lang: (ix, qs) for lang, (ix, _q) in docs.items() if (qs := make(ix))}  # a language may have none
+
+    def drawn(ix: Path) -> Path:  # the index the derived suites' queries are drawn from
+        return Path(args.queries_from) / ix.relative_to(WORK) if args.queries_from else ix
+
+    derived = {  # a language may have no queries for a suite
+        suite: {lang: (ix, qs) for lang, (ix, _q) in docs.items() if (qs := make(drawn(ix)))}
         for suite, make in DERIVED_SUITES.items()
         if suite in suites
     }
     if {"titles", "testframes", "tested"} & set(suites):
         prepared = titles_prepare(provider, embedder)
+        if args.queries_from:
+            prepared = {name: (ix, titles_eval.queries(drawn(ix))) for name, (ix, _qs) in prepared.items()}
         if "titles" in suites:
             derived["titles"] = prepared
         if "testframes" in suites:
             frames = titles_eval.frame_queries
-            derived["testframes"] = {name: (ix, frames(ix, qs)) for name, (ix, qs) in prepared.items()}
+            derived["testframes"] = {name: (ix, frames(drawn(ix), qs)) for name, (ix, qs) in prepared.items()}
         if "tested" in suites:
-            derived["tested"] = {name: (ix, questions_eval.tests_queries(ix)) for name, (ix, _qs) in prepared.items()}
+            derived["tested"] = {
+                name: (ix, questions_eval.tests_queries(drawn(ix))) for name, (ix, _qs) in prepared.items()
+            }
     if "docs" not in suites:
         docs = {}
 
