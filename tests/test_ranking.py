@@ -10,7 +10,7 @@ import pytest
 from conftest import index_files
 
 from lapce_ai.embedding.base import Embedder
-from lapce_ai.search.blocks import hollow_chunks
+from lapce_ai.search.blocks import is_hollow
 from lapce_ai.search.corpus import Corpus
 from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, _definers, _type_homes, analyze, path_penalized, rank
@@ -548,5 +548,5 @@ def test_a_class_named_only_at_its_closing_brace_is_defined_where_it_begins(tmp_
     assert corpus.contents[closing].strip() == "}" and header != closing
     # Found by its name alone (a name too common for the declaration scan): where it begins.
     assert _definers(corpus, [closing], frozenset({"widget"}), ("Widget",)) == {header: True}
-    assert corpus.derived("hollow_chunks", hollow_chunks)[closing]
-    assert not corpus.derived("hollow_chunks", hollow_chunks)[header]
+    assert is_hollow(corpus.contents[closing])
+    assert not is_hollow(corpus.contents[header])

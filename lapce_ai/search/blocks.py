@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
-from lapce_ai.search.corpus import BoolArray, Corpus
+from lapce_ai.search.corpus import Corpus
 
 _CONTENT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 HOLLOW_CHARS = 200  # a longer chunk of one word is a rule of asterisks: rare, and left alone
 
 
-def hollow_chunks(corpus: Corpus) -> BoolArray:
-    """Chunks of one word or none (a split class's closing ``}`` or ``end``, a rule of
-    asterisks, a package's one-word docstring): nothing in them answers a question."""
-    return np.asarray(
-        [len(text) <= HOLLOW_CHARS and len(set(_CONTENT_WORD.findall(text))) <= 1 for text in corpus.contents],
-        dtype=bool,
-    )
+def is_hollow(text: str) -> bool:
+    """A chunk of one word or none (a split class's closing ``}`` or ``end``, a rule of
+    asterisks, a package's one-word docstring): nothing in it answers a question. Asked of the
+    few chunks a name is found through, not tabled for the whole corpus."""
+    return len(text) <= HOLLOW_CHARS and len(set(_CONTENT_WORD.findall(text))) <= 1
 
 
 def block_start(corpus: Corpus, chunk: int) -> int:

@@ -48,7 +48,7 @@ import numpy.typing as npt
 
 from lapce_ai.chunking.model import TEST_KIND
 from lapce_ai.parsing.languages import all_languages, language_for_path
-from lapce_ai.search.blocks import block_start, hollow_chunks
+from lapce_ai.search.blocks import block_start, is_hollow
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.locations import located_chunks, named_test
 from lapce_ai.search.name_questions import (
@@ -549,13 +549,12 @@ def _definers(
     declares |= _files_as_types(corpus, chunks, names)
     declaring_files = {int(corpus.file_of[i]) for i in declares}
     found = dict.fromkeys(declares, True)
-    hollow = corpus.derived("hollow_chunks", hollow_chunks)
     for i in chunks:
         sym = corpus.symbols[i]
         if sym and i not in found and symbol_name(sym) in names_lower and int(corpus.file_of[i]) not in declaring_files:
             # A definition named only at its closing `}` (its first lines joined its first
             # member's chunk) is defined where it begins.
-            at = block_start(corpus, i) if hollow[i] else i
+            at = block_start(corpus, i) if is_hollow(corpus.contents[i]) else i
             found[at] = found.get(at, False) or symbol_segment(sym) in names
     return dict(sorted(found.items()))
 
