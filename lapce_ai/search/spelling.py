@@ -143,7 +143,7 @@ def corrected(query: str, corpus: Corpus) -> str:
         return query[: asked[0]] + meant + query[asked[1] :] if meant is not None else query
     out: list[str] = []
     last = fixes = 0
-    for start, end in _name_spans(query):
+    for start, end in _name_spans(query, asked):
         for m in _WORD.finditer(query, start, end):
             word = m.group()
             fix = _correction(word, corpus) if fixes < MAX_CORRECTIONS and _checkable(word, corpus) else None
@@ -218,12 +218,11 @@ def _joined(words: list[str], corpus: Corpus) -> str | None:
     return None
 
 
-def _name_spans(query: str) -> list[tuple[int, int]]:
-    """Where ``query`` names code: the name a question asks about, a query that is one name, else
-    the words of a sentence that look like code, stand in backticks or are capitalised (but the
-    first). A sentence's other words are English, which the code's words do not spell: "callees"
-    is no typo of "callers"."""
-    asked = asked_name_span(query)
+def _name_spans(query: str, asked: tuple[int, int] | None) -> list[tuple[int, int]]:
+    """Where ``query`` names code: the name a question asks about (``asked``), a query that is one
+    name, else the words of a sentence that look like code, stand in backticks or are capitalised
+    (but the first). A sentence's other words are English, which the code's words do not spell:
+    "callees" is no typo of "callers"."""
     if asked is not None:
         return [asked]
     if not any(ch.isspace() for ch in query):
