@@ -133,6 +133,39 @@ def test_a_split_definition_repeats_no_line_in_a_chunk_of_its_own() -> None:
     assert all(c.symbol == "handle" for c in js) and len(js) > 2
 
 
+def _long_body(indent: str, n: int = 45) -> str:
+    return "".join(f"{indent}x{i} = compute({i})\n" for i in range(n))
+
+
+def test_the_tokens_closing_an_opened_definition_are_no_chunk() -> None:
+    # Too large for one chunk, a class opens into its methods, its header joining the first. Its
+    # closing brace was a chunk of its own, named after the class: a search for the class could
+    # answer with a lone `}` (2 % of the top-10 results on our evaluation corpora).
+    java = "/** Grows and shrinks. */\npublic class Widget {\n    public void grow() {\n"
+    java += _long_body("        int ") + "    }\n\n    public void shrink() {\n"
+    java += _long_body("        int ") + "    }\n}\n"
+    chunks = chunks_of("Widget.java", java)
+    assert [c.symbol for c in chunks] == ["Widget.grow", "Widget.shrink"]
+    assert chunks[0].content.startswith("/** Grows and shrinks. */\npublic class Widget {\n    public void grow() {")
+    assert_every_line_kept(java.replace("    }\n}\n", "    }\n"), chunks)
+    # Code after the last member stays, closing brace and all.
+    fields = chunks_of("Widget.java", java.replace("    }\n}\n", "    }\n\n    private int size;\n}\n"))
+    assert fields[-1].symbol == "Widget" and fields[-1].content == "    private int size;\n}"
+    ruby = "class Widget < Base\n  def grow\n" + _long_body("    ") + "  end\n\n  def shrink\n"
+    ruby += _long_body("    ") + "  end\nend\n"
+    assert [c.content.strip() for c in chunks_of("widget.rb", ruby) if c.content.strip() == "end"] == []
+    # A block of tests opens even where it fits, and its closing `})` is no chunk either.
+    js = "describe('widget', () => {\n  it('grows', () => {\n    expect(grow()).toBe(1)\n  })\n\n"
+    js += "  it('shrinks', () => {\n    expect(shrink()).toBe(0)\n  })\n})\n"
+    tests = chunks_of("widget.test.js", js)
+    assert [c.content.split("\n")[0] for c in tests] == ["describe('widget', () => {", "  it('shrinks', () => {"]
+    assert_every_line_kept(js.replace("\n})\n", "\n"), tests)
+    # Nor is the `end` of a block that holds definitions (Lua's `if ... then function ... end`).
+    lua = "if jit then\n  function M.fast(x)\n" + _long_body("    local ") + "  end\n\n  function M.slow(x)\n"
+    lua += _long_body("    local ") + "  end\nend\n\nlocal done = true\n"
+    assert [c.content for c in chunks_of("m.lua", lua) if c.content.strip() == "end"] == []
+
+
 def test_one_enormous_line_stays_cut_in_pieces() -> None:
     minified = "".join(f"var v{i}=compute({i});" for i in range(4000))  # one line, 100 kB
     chunks = chunks_of("app.min.js", minified + "\n")

@@ -539,13 +539,13 @@ def _grown(n: int) -> str:
 
 def test_a_class_named_only_at_its_closing_brace_is_defined_where_it_begins(tmp_path: Path, embedder: Embedder) -> None:
     # Too large for one chunk, the class opens into its methods; its header joins the first one,
-    # and the chunk named after it is its closing brace alone.
+    # and the chunk named after it is a closing brace with a word of comment, which answers nothing.
     source = "public class Widget {\n    public void grow() {\n" + _grown(45) + "    }\n\n"
-    source += "    public void shrink() {\n" + _grown(45) + "    }\n}\n"
+    source += "    public void shrink() {\n" + _grown(45) + "    }\n    // Widget\n}\n"
     corpus = load_corpus(index_files(tmp_path, {"Widget.java": source}, embedder))
-    closing = next(i for i in range(corpus.n) if corpus.symbols[i] == "Widget")
+    closing = next(i for i in range(corpus.n) if corpus.contents[i].strip() == "// Widget\n}")
     header = next(i for i in range(corpus.n) if corpus.contents[i].startswith("public class Widget {"))
-    assert corpus.contents[closing].strip() == "}" and header != closing
+    assert corpus.symbols[closing] == "Widget" and corpus.symbols[header] == "Widget.grow"
     # Found by its name alone (a name too common for the declaration scan): where it begins.
     assert _definers(corpus, [closing], frozenset({"widget"}), ("Widget",)) == {header: True}
     assert is_hollow(corpus.contents[closing])

@@ -5,7 +5,8 @@ is split: its own code between child definitions (a class header, fields) become
 kind, and each child definition is chunked recursively; a large definition without children is
 split along its CST children. Module-level code between definitions becomes ``module`` chunks.
 A short comment/decorator gap right before a definition joins that definition, so doc comments
-travel with the code they describe.
+travel with the code they describe. A gap of a few bare tokens (the ``}`` or ``end`` closing a
+class cut into its methods) is no chunk: it would answer nothing, under the class's name.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # 7: a namespace that fits in one chunk is named after its one definition, or opened where it
 # holds several, each then in its own chunk; 8: test blocks (`describe`, `it`, `test`) are named
 # definitions, and a definition holding them is opened like a namespace; 9: a one-line piece whose
-# line its neighbour's piece shares joins that neighbour instead of repeating the line).
-CHUNKER_VERSION = 9
+# line its neighbour's piece shares joins that neighbour instead of repeating the line; 10: a gap of bare
+# tokens, like the `}` closing a class opened into its methods, is no chunk).
+CHUNKER_VERSION = 10
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,10 @@ class CstChunker:
     ) -> None:
         nodes = [n for n in gap if source[n.start_byte : n.end_byte].strip()]
         if not nodes:
+            return
+        if not any(n.is_named for n in nodes) and nodes[-1].end_byte - nodes[0].start_byte < self.limits.min_chars:
+            # A few bare tokens: the `}`, `end` or `})` closing a definition opened into its
+            # members, or a block holding definitions. A chunk of them would answer nothing.
             return
         for start, end in self._split_nodes(nodes, source, depth):
             out.append(_Piece(start, end, kind, symbol))

@@ -2,8 +2,9 @@
 
 A definition too large for one chunk is cut along its children. When it holds other definitions
 (a class's methods, a ``describe`` block's tests), it opens like a namespace: its first lines,
-when small, join the chunk of its first member, and the chunk named after it may be only its
-closing ``}``, ``})`` or ``end``. What a query means by the definition is where it begins.
+when small, join the chunk of its first member, so no chunk may be named after it alone (its
+closing ``}``, ``})`` or ``end`` is no chunk), or only one that answers nothing, like a closing
+brace after a comment. What a query means by the definition is where it begins.
 """
 
 from __future__ import annotations
