@@ -76,6 +76,9 @@ def test_workers_answer_exactly_like_the_http_process(fresh: dict[str, Any]) -> 
     assert {k: v for k, v in read.items() if k != "took_ms"} == {
         k: v for k, v in inline.post("/search", json=typo).json().items() if k != "took_ms"
     }
+    # The dense side too searched for the name meant: the worker handed the reading back to be embedded.
+    meant = pooled.post("/search", json={"query": "where is Tokenize defined", "k": 3}).json()
+    assert read["results"] == meant["results"]
     body = {"query": "cache", "k": 3, "path": "store/**/*.rs"}
     assert pooled.post("/search", json=body).json()["results"] == inline.post("/search", json=body).json()["results"]
     # Errors keep their statuses: a bad glob is the caller's fault, not a 5xx.
@@ -85,7 +88,7 @@ def test_workers_answer_exactly_like_the_http_process(fresh: dict[str, Any]) -> 
 
     # The HTTP process records the workers' searches, as it records its own.
     metrics = pooled.get("/metrics").text
-    searches = 2 * len(QUERIES) + 2  # and the misspelled query, and the filtered `cache` one
+    searches = 2 * len(QUERIES) + 3  # and the misspelled query, the one it means, and the filtered `cache` one
     assert metric_value(metrics, "semantic_search_requests_total", {"source": "http"}) == searches
     assert metric_value(metrics, "semantic_search_latency_seconds_count") == searches
 

@@ -112,6 +112,33 @@ def test_a_misspelled_name_finds_its_definition_and_answers_its_question(store: 
     assert callers == {"join_paths", "serve"}
 
 
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_the_dense_side_searches_for_the_name_meant(store: IndexStore, embedder: Embedder, mode: str) -> None:
+    # Its vector is the corrected query's, not the typo's ("TPE" says nothing to a model).
+    engine = SearchEngine(store, embedder, mode=mode)
+    for typed, meant in (
+        ("OrderdDict", "OrderedDict"),
+        ("TPE", "ThreadPoolExecutor"),
+        ("who calls clean_pth", "who calls clean_path"),
+    ):
+        answer = engine.answer(typed, 5)
+        assert answer.corrected_query == meant
+        assert answer.results == engine.search(meant, 5), typed
+
+
+def test_a_search_worker_hands_a_corrected_query_back_to_be_embedded(store: IndexStore, embedder: Embedder) -> None:
+    # A worker process has no model: given the typed query's vector, it does not search with it.
+    worker = SearchEngine(store, None)
+    typed_vector = SearchEngine(store, embedder).embed_query("TPE")
+    handed = worker.search_unrecorded("TPE", 5, vector=typed_vector, respell=True)
+    assert handed is not None and handed.respell and handed.results == []
+    assert handed.corrected_query == "ThreadPoolExecutor"
+    vector = SearchEngine(store, embedder).embed_query("ThreadPoolExecutor")
+    searched = worker.search_unrecorded("ThreadPoolExecutor", 5, vector=vector, respell=True)
+    assert searched is not None and not searched.respell
+    assert searched.results == SearchEngine(store, embedder).search("TPE", 5)
+
+
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [

@@ -67,6 +67,9 @@ class Answer:
     # name, or words, read as the name the code has ("OrderdDict", "ordered dict", "OrDi" ->
     # "OrderedDict"; ``search.spelling``), for a "showing results for".
     corrected_query: str | None = None
+    # Nothing searched yet: the query was corrected, and the vector given is the typed one's (a
+    # search worker has no model); the caller embeds ``corrected_query`` and searches for it.
+    respell: bool = False
 
 
 Stamp = tuple[int, int, bytes]  # (version folder inode, its mtime, latest-version hint)
@@ -196,11 +199,17 @@ class SearchEngine:
         return answer
 
     def search_unrecorded(
-        self, query: str, k: int = 10, filters: SearchFilters | None = None, vector: FloatArray | None = None
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        vector: FloatArray | None = None,
+        respell: bool = False,
     ) -> Answer | None:
         """The search without metrics (a search worker process reports to the HTTP process,
         which records them); None when nothing was searched (empty query, corpus or filter).
-        ``vector``: the query's embedding, if already computed."""
+        ``vector``: the query's embedding, if already computed; with ``respell``, a corrected
+        query is not searched with it but handed back (``Answer.respell``) to be embedded."""
         if filters is not None:
             filters.validate()
         query = query[:MAX_QUERY_CHARS].strip()
@@ -213,11 +222,15 @@ class SearchEngine:
         if allowed is not None and not allowed.any():
             return None
         dense_wanted = self.mode in ("hybrid", "dense") and corpus.vectors is not None
-        if dense_wanted and vector is None:
-            vector = self.embed_query(query)  # as typed: a worker process gets it so, before any correction
         typed = query
         if self.config.spelling:
             query = corrected(query, corpus)
+        if dense_wanted and query != typed and (vector is None or self.embedder is not None):
+            vector = self.embed_query(query)  # the dense side looks for the name meant, not the typo
+        elif dense_wanted and query != typed and respell:
+            return Answer([], query, respell=True)
+        elif dense_wanted and vector is None:
+            vector = self.embed_query(query)
         info = analyze(query, corpus)
         lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
         dense = None

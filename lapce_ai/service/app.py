@@ -11,7 +11,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import psutil
@@ -481,9 +481,13 @@ def _pooled_search(
     try:
         trimmed = query[:MAX_QUERY_CHARS].strip()
         vector = handle.engine.embed_query(trimmed) if trimmed and handle.engine.mode != "lexical" else None
-        reply: SearchReply = pool.search(
-            state.search_target(handle), query, vector, k, (filters.path, filters.language, filters.kind)
-        )
+        target, wanted = state.search_target(handle), (filters.path, filters.language, filters.kind)
+        reply: SearchReply = pool.search(target, query, vector, k, wanted, respell=vector is not None)
+        if reply.respell and reply.corrected_query:
+            # The worker read the query as another name: the dense side searches for that one.
+            meant = reply.corrected_query
+            reply = pool.search(target, meant, handle.engine.embed_query(meant), k, wanted)
+            reply = replace(reply, corrected_query=reply.corrected_query or meant)
     except EmbedderError as exc:
         log.error("query embedding failed: %s", exc, extra={"error_type": exc.error_type})
         raise ApiError(503, f"embedder unavailable: {exc}", exc.error_type) from exc

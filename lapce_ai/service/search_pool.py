@@ -55,6 +55,7 @@ class SearchReply:
     count: int
     results_json: bytes  # the results as a JSON array
     corrected_query: str | None = None  # as ``engine.Answer`` has it
+    respell: bool = False  # likewise: embed ``corrected_query`` and search for it
 
 
 class WorkerError(Exception):
@@ -122,10 +123,16 @@ class SearchPool:
         return ok
 
     def search(
-        self, target: IndexTarget, query: str, vector: np.ndarray | None, k: int, filters: tuple[Any, ...]
+        self,
+        target: IndexTarget,
+        query: str,
+        vector: np.ndarray | None,
+        k: int,
+        filters: tuple[Any, ...],
+        respell: bool = False,
     ) -> SearchReply:
         vec = None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()
-        message = ("search", target, query, vec, k, filters)
+        message = ("search", target, query, vec, k, filters, respell)
         try:
             reply = self._ask(message)
         except WorkerError as exc:
@@ -133,7 +140,7 @@ class SearchPool:
                 raise
             reply = self._ask(message)  # a search changes nothing: once more, on another worker
         if reply[0] == "ok":
-            return SearchReply(reply[1], reply[2], reply[3], reply[4])
+            return SearchReply(reply[1], reply[2], reply[3], reply[4], reply[5])
         raise WorkerError(reply[2], reply[1])
 
     def _ask(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -245,11 +252,11 @@ class _Searcher:
     def handle(self, message: tuple[Any, ...]) -> tuple[Any, ...]:
         from lapce_ai.search.filters import FilterError, SearchFilters
 
-        _op, target, query, vec, k, filters = message
+        _op, target, query, vec, k, filters, respell = message
         try:
             engine = self.open(target)
             vector = None if vec is None else np.frombuffer(vec, dtype=np.float32)
-            answer = engine.search_unrecorded(query, k, SearchFilters(*filters), vector)
+            answer = engine.search_unrecorded(query, k, SearchFilters(*filters), vector, respell)
         except FilterError as exc:
             return ("error", "filter", str(exc))
         except Exception as exc:
@@ -257,7 +264,9 @@ class _Searcher:
             return ("error", "internal", f"{type(exc).__name__}: {exc}")
         items = [r.to_json() for r in answer.results] if answer is not None else []
         body = _json_bytes(items)
-        return ("ok", answer is not None, len(items), body, answer.corrected_query if answer is not None else None)
+        if answer is None:
+            return ("ok", False, 0, body, None, False)
+        return ("ok", True, len(items), body, answer.corrected_query, answer.respell)
 
 
 def _json_bytes(value: Any) -> bytes:
