@@ -166,6 +166,18 @@ def test_the_tokens_closing_an_opened_definition_are_no_chunk() -> None:
     assert [c.content for c in chunks_of("m.lua", lua) if c.content.strip() == "end"] == []
 
 
+def test_a_test_with_a_type_of_its_own_is_that_test() -> None:
+    # A test block groups tests only when it holds some: one holding a type of its own was named
+    # after that type (kind `type`), so no test chunk carried its title.
+    ts = "describe('immer', () => {\n  it('mutates a draft', () => {\n    type State = { count: number }\n"
+    ts += "    expect(1).toBe(1)\n  })\n\n  it('replaces the state', () => {\n    expect(2).toBe(2)\n  })\n})\n"
+    chunks = chunks_of("immer.test.ts", ts)
+    assert [(c.kind, c.symbol) for c in chunks] == [
+        ("test", "immer.mutates a draft"),
+        ("test", "immer.replaces the state"),
+    ]
+
+
 def test_one_enormous_line_stays_cut_in_pieces() -> None:
     minified = "".join(f"var v{i}=compute({i});" for i in range(4000))  # one line, 100 kB
     chunks = chunks_of("app.min.js", minified + "\n")

@@ -331,5 +331,8 @@ def test_a_failing_block_is_found_where_it_begins(tmp_path: Path, embedder: Embe
     store = index_files(tmp_path, {"tests/table.test.ts": BLOCK_WITH_SETUP}, embedder)
     corpus = load_corpus(store)
     assert "route table" not in corpus.symbols
+    # The test-title signal reads it by the title path of the tests inside it.
+    credited = named_tests("FAIL  tests/table.test.ts > route table", corpus)
+    assert [int(corpus.start_lines[i]) for i in credited] == [1]
     top = SearchEngine(store, embedder).search("FAIL  tests/table.test.ts > route table", 1)[0]
     assert top.start_line == 1 and top.content.startswith("describe('route table'")

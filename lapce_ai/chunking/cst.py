@@ -35,9 +35,10 @@ from lapce_ai.parsing.languages import (
 
 # Kinds whose nested functions are methods.
 CLASS_LIKE = frozenset({"class", "struct", "impl", "interface", "trait", "enum", "module", "namespace", "type"})
-# Kinds that only scope the names inside them (C++/C#/PHP/TypeScript namespaces) or group them
-# (a test block's `describe`): the definitions inside are what a search asks for.
-SCOPE_KINDS = frozenset({"namespace", TEST_KIND})
+# Kinds that only scope the names inside them (C++/C#/PHP/TypeScript namespaces): the definitions
+# inside are what a search asks for. (A test block groups tests only when it holds some: a test
+# with a type or helper of its own is that test.)
+SCOPE_KINDS = frozenset({"namespace"})
 MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow-ups
 # Bumped whenever the same tree gives other chunks: caches of chunked files must not serve the
 # old ones, and indexes re-chunk their files (2: documentation nodes join their definition;
@@ -51,8 +52,9 @@ MAX_DEPTH = 200  # deeper than this, nodes are split by lines: no recursion blow
 # holds several, each then in its own chunk; 8: test blocks (`describe`, `it`, `test`) are named
 # definitions, and a definition holding them is opened like a namespace; 9: a one-line piece whose
 # line its neighbour's piece shares joins that neighbour instead of repeating the line; 10: a gap of bare
-# tokens, like the `}` closing a class opened into its methods, is no chunk).
-CHUNKER_VERSION = 10
+# tokens, like the `}` closing a class opened into its methods, is no chunk; 11: a test block holding
+# no test but a definition of its own, a type or helper, is one chunk named after the test).
+CHUNKER_VERSION = 11
 
 
 @dataclass(frozen=True)

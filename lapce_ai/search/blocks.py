@@ -24,10 +24,11 @@ def is_hollow(text: str) -> bool:
     return len(text) <= HOLLOW_CHARS and len(set(_CONTENT_WORD.findall(text))) <= 1
 
 
-def block_start(corpus: Corpus, chunk: int) -> int:
-    """The earliest live chunk of ``chunk``'s file named after its definition or inside it: where
-    the definition begins (``chunk`` itself when none begins earlier)."""
-    name = corpus.symbols[chunk]
+def block_start(corpus: Corpus, chunk: int, name: str | None = None) -> int:
+    """The earliest live chunk of ``chunk``'s file named after its definition (or ``name``, a
+    definition holding it) or inside it: where that definition begins (``chunk`` itself when none
+    begins earlier)."""
+    name = corpus.symbols[chunk] if name is None else name
     if not name:
         return chunk
     offsets, members = corpus.file_members()

@@ -37,8 +37,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 @dataclass(frozen=True)
 class _Titles:
-    by_last_pair: dict[tuple[str, str], list[int]]  # the last two words of a title path -> test chunks
-    words: dict[int, tuple[str, ...]]  # test chunk -> its title path's words
+    blocks: list[tuple[int, str]]  # (a test chunk, the title path of it or of a block holding it)
+    by_last_pair: dict[tuple[str, str], list[int]]  # the last two words of a title path -> blocks
+    words: list[tuple[str, ...]]  # block -> its title path's words
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -46,16 +47,28 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 def _titles(corpus: Corpus) -> _Titles:
+    """Every test chunk's title path, and the title paths of the blocks holding it that no chunk
+    is named after (a ``describe`` opened into its tests: its closing ``})`` is no chunk), each
+    with the first chunk inside it."""
+    tests = [i for i, kind in enumerate(corpus.kinds) if kind == TEST_KIND]
+    named = {(int(corpus.file_of[i]), corpus.symbols[i]) for i in tests}
+    blocks: list[tuple[int, str]] = []
+    for i in sorted(tests, key=lambda i: (int(corpus.file_of[i]), int(corpus.start_lines[i]))):
+        symbol = corpus.symbols[i]
+        blocks.append((i, symbol))
+        f = int(corpus.file_of[i])
+        for dot in (j for j, ch in enumerate(symbol) if ch == "."):
+            if (f, symbol[:dot]) not in named:
+                named.add((f, symbol[:dot]))
+                blocks.append((i, symbol[:dot]))
     by_last_pair: dict[tuple[str, str], list[int]] = {}
-    words: dict[int, tuple[str, ...]] = {}
-    for i, kind in enumerate(corpus.kinds):
-        if kind != TEST_KIND:
-            continue
-        path_words = _words(corpus.symbols[i])
+    words: list[tuple[str, ...]] = []
+    for b, (_chunk, title) in enumerate(blocks):
+        path_words = _words(title)
+        words.append(path_words)
         if len(path_words) >= MIN_RUN:
-            words[i] = path_words
-            by_last_pair.setdefault((path_words[-2], path_words[-1]), []).append(i)
-    return _Titles(by_last_pair, words)
+            by_last_pair.setdefault((path_words[-2], path_words[-1]), []).append(b)
+    return _Titles(blocks, by_last_pair, words)
 
 
 def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dict[int, float]:
@@ -68,7 +81,7 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
     ``RouterTest#test_adds_a_route`` names a test; ``Rack::Builder`` names the class, not the
     ``describe Rack::Builder`` block)."""
     titles = corpus.derived("test_titles", _titles)
-    if not titles.words:
+    if not titles.blocks:
         return {}
     files: set[int] = set()  # the indexed files the query names, by their longest path tail
     kept: list[str] = []
@@ -80,14 +93,15 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
             kept.append(token)
     query_words = _words(" ".join(kept))
     in_query = frozenset(query_words)
-    found: dict[int, float] = {}
+    found: dict[int, float] = {}  # block -> share
     for end in range(MIN_RUN, len(query_words) + 1):
-        for chunk in titles.by_last_pair.get((query_words[end - 2], query_words[end - 1]), ()):
-            if chunk in found or (corpus.alive is not None and not corpus.alive[chunk]):
+        for block in titles.by_last_pair.get((query_words[end - 2], query_words[end - 1]), ()):
+            chunk, title = titles.blocks[block]
+            if block in found or (corpus.alive is not None and not corpus.alive[chunk]):
                 continue
-            if sentences_only and " " not in corpus.symbols[chunk]:
+            if sentences_only and " " not in title:
                 continue
-            path_words = titles.words[chunk]
+            path_words = titles.words[block]
             if _common_run(path_words, query_words, end) < MIN_RUN:
                 continue
             in_path = frozenset(path_words)
@@ -99,17 +113,17 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
             share *= sum(1 for w in path_words if w in in_query) / len(path_words)
             if int(corpus.file_of[chunk]) in files:
                 share *= 1.0 + FILE_BONUS
-            found[chunk] = share
-    return _at_block_starts(found, corpus)
+            found[block] = share
+    return _at_block_starts(found, titles, corpus)
 
 
-def _at_block_starts(found: dict[int, float], corpus: Corpus) -> dict[int, float]:
+def _at_block_starts(found: dict[int, float], titles: _Titles, corpus: Corpus) -> dict[int, float]:
     """Each test credited at the chunk where its block begins (``search.blocks``): a block
-    holding others opens in its first member's chunk, and the chunk named after it may be only
-    its closing ``})``."""
+    holding others opens in its first member's chunk."""
     out: dict[int, float] = {}
-    for chunk, share in found.items():
-        first = block_start(corpus, chunk)
+    for block, share in found.items():
+        chunk, title = titles.blocks[block]
+        first = block_start(corpus, chunk, title)
         out[first] = max(share, out.get(first, 0.0))
     return out
 
