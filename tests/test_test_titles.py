@@ -336,3 +336,26 @@ def test_a_failing_block_is_found_where_it_begins(tmp_path: Path, embedder: Embe
     assert [int(corpus.start_lines[i]) for i in credited] == [1]
     top = SearchEngine(store, embedder).search("FAIL  tests/table.test.ts > route table", 1)[0]
     assert top.start_line == 1 and top.content.startswith("describe('route table'")
+
+
+SHORT_TITLES = """describe('counter state spec', () => {
+  it('immer', () => {
+    expect(counter(immer)).toBe(1)
+  })
+
+  it('redux', () => {
+    expect(counter(redux)).toBe(1)
+  })
+})
+"""
+
+
+def test_of_a_block_and_a_test_inside_it_the_test_failed(tmp_path: Path, embedder: Embedder) -> None:
+    # The runner names the test by its path: the block's title is in it, and enough of the
+    # line for the block too (three words of five). The block was credited where it begins.
+    corpus = load_corpus(index_files(tmp_path, {"tests/spec.test.ts": SHORT_TITLES}, embedder))
+    credited = named_tests("FAIL  tests/spec.test.ts > counter state spec > redux", corpus)
+    assert [int(corpus.start_lines[i]) for i in credited] == [6]
+    assert [
+        int(corpus.start_lines[i]) for i in named_tests("FAIL  tests/spec.test.ts > counter state spec", corpus)
+    ] == [1]

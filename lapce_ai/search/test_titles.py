@@ -114,7 +114,20 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
             if int(corpus.file_of[chunk]) in files:
                 share *= 1.0 + FILE_BONUS
             found[block] = share
-    return _at_block_starts(found, titles, corpus)
+    return _at_block_starts(_deepest(found, titles, corpus), titles, corpus)
+
+
+def _deepest(found: dict[int, float], titles: _Titles, corpus: Corpus) -> dict[int, float]:
+    """Of a block and a test inside it that the query both names (``describe > it``), the test
+    failed: the block's title is only its path."""
+    inner = {(int(corpus.file_of[titles.blocks[b][0]]), titles.blocks[b][1]) for b in found}
+    return {
+        b: share
+        for b, share in found.items()
+        if not any(
+            f == int(corpus.file_of[titles.blocks[b][0]]) and t.startswith(titles.blocks[b][1] + ".") for f, t in inner
+        )
+    }
 
 
 def _at_block_starts(found: dict[int, float], titles: _Titles, corpus: Corpus) -> dict[int, float]:
