@@ -120,13 +120,14 @@ def named_tests(query: str, corpus: Corpus, sentences_only: bool = False) -> dic
 def _deepest(found: dict[int, float], titles: _Titles, corpus: Corpus) -> dict[int, float]:
     """Of a block and a test inside it that the query both names (``describe > it``), the test
     failed: the block's title is only its path."""
-    inner = {(int(corpus.file_of[titles.blocks[b][0]]), titles.blocks[b][1]) for b in found}
+    holding: set[tuple[int, str]] = set()  # (file, title path) of the blocks holding a found one
+    for b in found:
+        chunk, title = titles.blocks[b]
+        holding.update((int(corpus.file_of[chunk]), title[:dot]) for dot, ch in enumerate(title) if ch == ".")
     return {
         b: share
         for b, share in found.items()
-        if not any(
-            f == int(corpus.file_of[titles.blocks[b][0]]) and t.startswith(titles.blocks[b][1] + ".") for f, t in inner
-        )
+        if (int(corpus.file_of[titles.blocks[b][0]]), titles.blocks[b][1]) not in holding
     }
 
 
