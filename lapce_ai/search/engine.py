@@ -225,12 +225,10 @@ class SearchEngine:
         typed = query
         if self.config.spelling:
             query = corrected(query, corpus)
-        if dense_wanted and query != typed and (vector is None or self.embedder is not None):
-            vector = self.embed_query(query)  # the dense side looks for the name meant, not the typo
+        if dense_wanted and (vector is None or (query != typed and self.embedder is not None)):
+            vector = self.embed_query(query)  # of the name meant, not of a typo
         elif dense_wanted and query != typed and respell:
             return Answer([], query, respell=True)
-        elif dense_wanted and vector is None:
-            vector = self.embed_query(query)
         info = analyze(query, corpus)
         lexical = self._lexical(corpus, query) if self.mode in ("hybrid", "lexical") else None
         dense = None
