@@ -49,18 +49,16 @@ def _words(text: str) -> tuple[str, ...]:
 def _titles(corpus: Corpus) -> _Titles:
     """Every test chunk's title path, and the title paths of the blocks holding it that no chunk
     is named after (a ``describe`` opened into its tests: its closing ``})`` is no chunk), each
-    with the first chunk inside it."""
+    with a chunk inside it (``block_start`` finds where it begins)."""
     tests = [i for i, kind in enumerate(corpus.kinds) if kind == TEST_KIND]
     named = {(int(corpus.file_of[i]), corpus.symbols[i]) for i in tests}
     blocks: list[tuple[int, str]] = []
-    for i in sorted(tests, key=lambda i: (int(corpus.file_of[i]), int(corpus.start_lines[i]))):
-        symbol = corpus.symbols[i]
-        blocks.append((i, symbol))
-        f = int(corpus.file_of[i])
-        for dot in (j for j, ch in enumerate(symbol) if ch == "."):
-            if (f, symbol[:dot]) not in named:
-                named.add((f, symbol[:dot]))
-                blocks.append((i, symbol[:dot]))
+    for i in tests:
+        blocks.append((i, corpus.symbols[i]))
+        for holder in _holders(corpus.symbols[i]):
+            if (int(corpus.file_of[i]), holder) not in named:
+                named.add((int(corpus.file_of[i]), holder))
+                blocks.append((i, holder))
     by_last_pair: dict[tuple[str, str], list[int]] = {}
     words: list[tuple[str, ...]] = []
     for b, (_chunk, title) in enumerate(blocks):
@@ -123,12 +121,17 @@ def _deepest(found: dict[int, float], titles: _Titles, corpus: Corpus) -> dict[i
     holding: set[tuple[int, str]] = set()  # (file, title path) of the blocks holding a found one
     for b in found:
         chunk, title = titles.blocks[b]
-        holding.update((int(corpus.file_of[chunk]), title[:dot]) for dot, ch in enumerate(title) if ch == ".")
+        holding.update((int(corpus.file_of[chunk]), holder) for holder in _holders(title))
     return {
         b: share
         for b, share in found.items()
         if (int(corpus.file_of[titles.blocks[b][0]]), titles.blocks[b][1]) not in holding
     }
+
+
+def _holders(title: str) -> list[str]:
+    """The title paths of the blocks holding a test (``a.b`` and ``a`` for ``a.b.c``)."""
+    return [title[:dot] for dot, ch in enumerate(title) if ch == "."]
 
 
 def _at_block_starts(found: dict[int, float], titles: _Titles, corpus: Corpus) -> dict[int, float]:
