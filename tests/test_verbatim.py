@@ -85,6 +85,26 @@ def test_a_message_built_by_concatenation(code: str, message: str) -> None:
     assert _matches(message, [code, "capacity = read(key)"]) == {0: 1.0}
 
 
+def test_each_quote_closes_the_literal_it_opened() -> None:
+    # The keys before the message are literals too: read as pairs from the left, the quote
+    # closing `'authorization'` does not open a literal `'] = ['` that hides the message.
+    code = "$options['headers']['authorization'] = ['Authorization: Basic '.base64_encode($auth)];"
+    assert _matches("Authorization: Basic dXNlcjpwYXNz", [code, "$basic = $authorization;"]) == {0: 1.0}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'fprintf(stderr, "could not open %s\\n", path);',
+        'io.stderr:write("could not open " .. path .. "\\n")',
+        'printf("\\tcould not open %s\\r\\n", path);',
+    ],
+)
+def test_escapes_print_as_white_space(code: str) -> None:
+    # `\n` is no word `n` that the printed message would have to hold.
+    assert _matches("could not open /etc/app.toml", [code, "open(path)"]) == {0: 1.0}
+
+
 def test_two_words_are_a_message_only_around_a_value() -> None:
     assert _matches("not found anywhere today", ['raise KeyError("not found")']) == {}
     assert _matches("Illegal capacity today", ['raise E("Illegal capacity")']) == {}

@@ -29,13 +29,14 @@ MIN_WORDS = 3  # "is not defined" and longer: fewer words are a phrase any code 
 MIN_FILLED_WORDS = 2  # ... or two around a value: "Illegal capacity: %d"
 MAX_QUERY_WORDS = 64  # a phrase regex stays small whatever is pasted
 _WORD = re.compile(r"\w+")
-# A one-line string literal of three words or more (prose, not a MIME type or a path), in any
-# of the usual quotes.
-_LITERAL = re.compile(
-    r'"((?:[^"\\\n ]|\\.)*(?: (?:[^"\\\n ]|\\.)*){2,})"'
-    r"|'((?:[^'\\\n ]|\\.)*(?: (?:[^'\\\n ]|\\.)*){2,})'"
-    r"|`([^`\n ]*(?: [^`\n ]*){2,})`"
-)
+# A one-line string literal in any of the usual quotes. Every literal is matched, one word or
+# many, so that each quote closes the literal it opened: `['key']['a b c']` holds `a b c`, not
+# `'] ['`. Only those of three words or more (`_PROSE_SPACES`) are messages, not a key or a path.
+_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"' r"|'((?:[^'\\\n]|\\.)*)'" r"|`([^`\n]*)`")
+_PROSE_SPACES = 2
+# A literal's escapes print as white space (`"cannot open %s\n"`), not as a word `n` the
+# printed message would have to hold.
+_ESCAPE = re.compile(r"\\[nrtfvab0]")
 # Concatenation (`+`, PHP's `.`, Lua's `..`) around a literal, in the usual quotes.
 _CONCAT = r"\s*(?:\+|\.\.?)\s*"
 # Each pattern starts with a quote or an operator: one starting with a look-behind costs
@@ -157,8 +158,10 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
     it, the values it prints and numbers do not). 0 when none does, with ``MIN_WORDS`` fixed words or more."""
     best = 0.0
     for m in _LITERAL.finditer(_joined(content)):
-        literal = m.group(1) or m.group(2) or m.group(3)
-        pieces = _PLACEHOLDER.split(literal)
+        literal = m.group(1) or m.group(2) or m.group(3) or ""
+        if literal.count(" ") < _PROSE_SPACES:
+            continue
+        pieces = _PLACEHOLDER.split(_ESCAPE.sub(" ", literal))
         words = [_WORD.findall(piece) for piece in pieces]
         fixed = sum(_counted(w) for w in words)
         # A value makes two words a message (`Illegal capacity: %d`); without one, three.
