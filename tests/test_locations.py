@@ -55,6 +55,10 @@ FILES = {
         )
         for n in range(2)
     ),
+    # Code whose words and path are the frame's: it competes with Codec0.run below.
+    "lib/codec/run.py": "def run(codec, line):\n    # run the codec on a line of the file\n    return codec(line)\n",
+    # Blank lines before the first function: a line there is in no chunk.
+    "lib/padded.py": "\n" * 6 + _functions(["first_step", "second_step"]),
     SWIFT_FILE: "extension BitSet {\n"
     + "".join(f"  func check{n}() -> Bool {{\n    return {n} > 0\n  }}\n" for n in range(5))
     + "}\n",
@@ -144,6 +148,27 @@ def test_a_frame_from_moved_code_finds_its_function_by_name(
     # Read by its line alone, the frame would put the chunk now at that line first.
     top = SearchEngine(located_index, embedder).search(frame, 3)
     assert (top[0].path, top[0].symbol) == (path, symbol), top[0]
+
+
+def test_a_line_before_every_chunk_is_read_as_the_file_head(located_index: IndexStore, embedder: Embedder) -> None:
+    # Lines 1-6 are blank: the file's first chunk is the nearest code, and the name the frame
+    # gives, where the file has it, is the function meant.
+    assert [p[1] for p in _at(located_index, "lib/padded.py:2")] == [7]
+    top = SearchEngine(located_index, embedder).search('File "/x/lib/padded.py", line 2, in second_step', 3)
+    assert (top[0].path, top[0].symbol) == ("lib/padded.py", "second_step"), top[0]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
+def test_every_overload_a_moved_frame_names_comes_before_other_code(
+    located_index: IndexStore, embedder: Embedder, mode: str
+) -> None:
+    # The second is credited less than the nearest, but not decayed as a second chunk of one
+    # file would be: which of the two the moved line meant is not known.
+    corpus = load_corpus(located_index)
+    second_run = next(int(corpus.start_lines[i]) for i, s in enumerate(corpus.symbols) if s == "Codec1.run")
+    frame = f'File "/x/lib/codec.py", line {second_run - 2}, in run'
+    top = SearchEngine(located_index, embedder, mode=mode).search(frame, 2)
+    assert [r.symbol for r in top] == ["Codec1.run", "Codec0.run"], (mode, [r.symbol for r in top])
 
 
 def test_a_moved_frame_reads_overloads_nearest_first(located_index: IndexStore) -> None:

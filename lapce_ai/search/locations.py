@@ -202,7 +202,7 @@ def files_at(path: str, qualifier: str, corpus: Corpus) -> list[int]:
 
 def _chunk_at(corpus: Corpus, file: int, line: int) -> int | None:
     """The file's chunk holding ``line`` (the smallest, where chunks nest), else the last one
-    starting before it."""
+    starting before it, else (a line in the file's head, which no chunk holds) its first one."""
     chunks = _file_chunks(corpus, file)
     if not chunks.size:
         return None
@@ -211,7 +211,9 @@ def _chunk_at(corpus: Corpus, file: int, line: int) -> int | None:
     if holding.size:
         return int(chunks[holding[np.argmin(ends[holding] - starts[holding])]])
     before = np.flatnonzero(starts <= line)
-    return int(chunks[before[np.argmax(starts[before])]]) if before.size else None
+    if not before.size:
+        return int(chunks[np.argmin(starts)])
+    return int(chunks[before[np.argmax(starts[before])]])
 
 
 def _file_chunks(corpus: Corpus, file: int) -> IntArray:

@@ -759,7 +759,10 @@ def rank(
 
     if config.usage > 0 and info.answers:  # every one is an answer, the second in a file as the first
         config = replace(config, saturation_decay=1.0)
-    return _select(corpus, cand, score, k, config)
+    # The chunks a trace places are answers too, where several share a file: the overloads of a
+    # moved frame's function, two frames in one file.
+    placed_chunks = frozenset(i for i, _share in info.located) if config.location > 0 else frozenset()
+    return _select(corpus, cand, score, k, config, placed_chunks)
 
 
 def _pointed_at(corpus: Corpus, info: QueryInfo, cand: IntArray, config: RankConfig) -> BoolArray:
@@ -1133,8 +1136,16 @@ def _credit(
     return _with_candidates(cand, score, added, [gains[i] for i in added])
 
 
-def _select(corpus: Corpus, cand: IntArray, score: npt.NDArray[np.float64], k: int, config: RankConfig) -> list[Ranked]:
-    """Greedy top-k with per-file saturation decay and overlap de-duplication."""
+def _select(
+    corpus: Corpus,
+    cand: IntArray,
+    score: npt.NDArray[np.float64],
+    k: int,
+    config: RankConfig,
+    undecayed: frozenset[int] = frozenset(),
+) -> list[Ranked]:
+    """Greedy top-k with per-file saturation decay and overlap de-duplication. ``undecayed``:
+    chunks the query points at, kept at their score however many of their file come before."""
     order = np.lexsort((corpus.position[cand], -score))
     ranked = cand[order]
     bases = score[order].tolist()
@@ -1153,7 +1164,7 @@ def _select(corpus: Corpus, cand: IntArray, score: npt.NDArray[np.float64], k: i
             continue
         eff = base
         extra = len(same) - config.saturation_free + 1
-        if extra > 0 and config.saturation_decay != 1.0:
+        if extra > 0 and config.saturation_decay != 1.0 and int(ranked[j]) not in undecayed:
             eff *= config.saturation_decay**extra
         same.append(j)
         chosen.append((j, eff))
