@@ -12,7 +12,7 @@ from lapce_ai.embedding.base import Embedder
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
-from lapce_ai.search.locations import OTHER_OVERLOAD, _frame_function, _places, located_chunks, named_test
+from lapce_ai.search.locations import OVERLOAD_SHARES, _frame_function, _places, located_chunks, named_test
 from lapce_ai.search.ranking import RankConfig
 
 
@@ -181,10 +181,20 @@ def test_a_moved_frame_reads_overloads_nearest_first(located_index: IndexStore) 
     assert len(runs) == 2
     near_second = int(corpus.start_lines[runs[1]]) - 2  # inside Codec1's step18, nearer its run
     found = located_chunks(f'File "/x/lib/codec.py", line {near_second}, in run', corpus)
-    assert [(corpus.symbols[i], share) for i, share in found] == [("Codec1.run", 1.0), ("Codec0.run", OTHER_OVERLOAD)]
-    # A line inside a chunk of the frame's name is taken as it is.
-    found = located_chunks(f'File "/x/lib/codec.py", line {int(corpus.start_lines[runs[0]])}, in run', corpus)
-    assert [corpus.symbols[i] for i, _ in found] == ["Codec0.run"]
+    assert [(corpus.symbols[i], share) for i, share in found] == [
+        ("Codec1.run", OVERLOAD_SHARES[0]),
+        ("Codec0.run", OVERLOAD_SHARES[1]),
+    ]
+    # A line inside a chunk of the frame's name is that chunk first; the other overload follows
+    # (the line may have moved into this one from it).
+    found = located_chunks(f'File "/x/lib/codec.py", line {int(corpus.end_lines[runs[0]])}, in run', corpus)
+    assert [(corpus.symbols[i], share) for i, share in found] == [
+        ("Codec0.run", OVERLOAD_SHARES[0]),
+        ("Codec1.run", OVERLOAD_SHARES[1]),
+    ]
+    # A name the file defines once: its chunk alone.
+    found = located_chunks('File "/x/lib/codec.py", line 3, in step00', corpus)
+    assert [corpus.symbols[i] for i, _ in found] == ["Codec0.step00"]
 
 
 @pytest.mark.parametrize(

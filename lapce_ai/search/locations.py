@@ -36,8 +36,10 @@ from lapce_ai.search.tokenize import symbol_name
 
 MAX_PLACES = 16  # a pasted trace's first frames: enough to place it, bounded work
 MAX_SPACES = 3  # spaces read back into a file name
-MAX_OVERLOADS = 4  # chunks of a moved frame's function name credited, the nearest first
-OTHER_OVERLOAD = 0.5  # their share of the boost after the nearest (still above the pools)
+# The shares of the boost for the chunks of a frame's function name, the nearest to its line
+# first: the code may have moved since the trace, into another overload of that name, and the
+# nearer one more likely (each still above the pools).
+OVERLOAD_SHARES = (1.0, 0.5, 0.34, 0.25)
 
 # The line part of a place, after its file: `", line 355`, `:line 123`, `:42:5`, `(223)`,
 # `:[12,5]` (Maven), ` on line 42` (PHP).
@@ -61,8 +63,8 @@ _CALLED = re.compile(r"([A-Za-z_$][\w$]*)\s*\(")
 
 def located_chunks(query: str, corpus: Corpus) -> tuple[tuple[int, float], ...]:
     """The chunks holding the lines the query places in files, in the order it names them, each
-    with its share of the boost: 1, or ``OTHER_OVERLOAD`` for the further chunks of the frame's
-    function name when its line has moved (overloads: the nearest first)."""
+    with its share of the boost: 1, and ``OVERLOAD_SHARES`` for the other chunks of the frame's
+    function name, the nearest first (its line may have moved)."""
     found: dict[int, float] = {}
     for start, end, line in _places(query)[:MAX_PLACES]:
         qualifier = _QUALIFIED_CALL.search(query[max(0, start - 200) : start])
@@ -80,7 +82,7 @@ def located_chunks(query: str, corpus: Corpus) -> tuple[tuple[int, float], ...]:
             if chunk is None:
                 continue
             chunks = _named_near(corpus, f, line, function, chunk) if function else [chunk]
-            for share, c in zip((1.0, *[OTHER_OVERLOAD] * (MAX_OVERLOADS - 1)), chunks, strict=False):
+            for share, c in zip(OVERLOAD_SHARES, chunks, strict=False):
                 found[c] = max(found.get(c, 0.0), share)
     return tuple(found.items())
 
@@ -106,16 +108,14 @@ def _frame_function(query: str, start: int, end: int) -> str:
 
 
 def _named_near(corpus: Corpus, file: int, line: int, function: str, at_line: int) -> list[int]:
-    """``[at_line]`` when it bears the frame's function name or no chunk of the file does; else
-    the file's chunks of that name, the nearest to ``line`` first (the code moved since the
-    trace; several where the name is overloaded)."""
+    """The file's chunks of the frame's function name, the nearest to ``line`` first, and
+    ``at_line`` first of all where it bears that name (the line has not moved out of it, though
+    it may have moved from another overload); ``[at_line]`` where no chunk bears the name."""
     name = function.lower()
-    if symbol_name(corpus.symbols[at_line]) == name:
-        return [at_line]
     named = [c for c in _file_chunks(corpus, file).tolist() if symbol_name(corpus.symbols[c]) == name]
     if not named:
         return [at_line]
-    return sorted(named, key=lambda c: (_distance(corpus, c, line), corpus.position[c]))
+    return sorted(named, key=lambda c: (c != at_line, _distance(corpus, c, line), corpus.position[c]))
 
 
 def _distance(corpus: Corpus, chunk: int, line: int) -> int:
