@@ -105,6 +105,24 @@ def test_escapes_print_as_white_space(code: str) -> None:
     assert _matches("could not open /etc/app.toml", [code, "open(path)"]) == {0: 1.0}
 
 
+def test_a_message_cut_short_where_the_query_ends() -> None:
+    # The code finishes the message on its next line; the pasted log line stops after the value.
+    code = 'print("Post mortem debugger finished. The " + target +\n      " will be restarted")'
+    other = "def restart(target):\n    debugger.finished = target"
+    # Its words the query lacks count against it (5 of 5 + 3), as the query's own would.
+    assert _matches("Post mortem debugger finished. The app.py", [code, other]) == {0: 5 / 8}
+    assert _matches("Post mortem debugger finished. The app.py will be restarted", [code, other]) == {0: 1.0}
+    # A whole message outranks one it could be the start of.
+    whole = 'raise LockError("Failed to put off the expiration of the lock.")'
+    longer = 'raise LockError("Failed to put off the expiration of the %s lock within the time." % key)'
+    shares = _matches("Failed to put off the expiration of the lock.", [whole, longer])
+    assert shares[0] == 1.0 and shares[1] < 1.0
+    # Words after the value that the message does not hold: not this message.
+    assert _matches("Post mortem debugger finished. The app.py crashed again", [code, other]) == {}
+    # Cut before three fixed words: too little to tell a message.
+    assert _matches("Debugger stopped: app.py", ['log("Debugger stopped: " + t + " at its breakpoint")']) == {}
+
+
 def test_two_words_are_a_message_only_around_a_value() -> None:
     assert _matches("not found anywhere today", ['raise KeyError("not found")']) == {}
     assert _matches("Illegal capacity today", ['raise E("Illegal capacity")']) == {}

@@ -37,6 +37,7 @@ _PROSE_SPACES = 2
 # A literal's escapes print as white space (`"cannot open %s\n"`), not as a word `n` the
 # printed message would have to hold.
 _ESCAPE = re.compile(r"\\[nrtfvab0]")
+_TRAILING = " \t.,:;!-\u2026"  # what may follow where a pasted message was cut short
 # Concatenation (`+`, PHP's `.`, Lua's `..`) around a literal, in the usual quotes.
 _CONCAT = r"\s*(?:\+|\.\.?)\s*"
 # Each pattern starts with a quote or an operator: one starting with a look-behind costs
@@ -168,16 +169,36 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
         if fixed < (MIN_FILLED_WORDS if len(pieces) > 1 else MIN_WORDS):
             continue
         # A fixed word may run into the value after it (`argument%s`): substrings, not words.
-        if not all(w in query for piece in words for w in piece):
-            continue
+        whole = all(w in query for piece in words for w in piece)
+        missing = 0  # the literal's words a query cut short lacks: they count against it too
+        if not whole:
+            cut = _cut_short(words, query)
+            if cut is None:
+                continue
+            words, missing = cut, fixed - sum(_counted(w) for w in cut)
+            fixed -= missing
         span = _spelled_out([piece for piece in words if piece], query)
         if span is None:
             continue
         start, end = span
-        if len(pieces) > 1 and not words[0]:  # the message starts with a value
+        if len(words) > 1 and not words[0]:  # the message starts with a value
             start -= len(_value_before(query[:start]))
-        if len(pieces) > 1 and not words[-1]:  # ... or ends with one
+        if len(words) > 1 and not words[-1]:  # ... or ends with one
             end += len(_value_after(query[end:]))
+        if not whole and query[end:].strip(_TRAILING):
+            continue  # a message cut short is cut where the query ends
         values = _counted(_WORD.findall(query[start:end])) - fixed
-        best = max(best, min(1.0, fixed / max(1, n_words - values)))
+        best = max(best, min(1.0, fixed / max(1, n_words - values + missing)))
     return best
+
+
+def _cut_short(words: list[list[str]], query: str) -> list[list[str]] | None:
+    """A literal's pieces up to the last placeholder before a word the query lacks, then that
+    placeholder's value: the message as far as a query cut short holds it (a truncated log line,
+    a message the code finishes on its next line). None where fewer than ``MIN_WORDS`` fixed
+    words are left."""
+    for n in range(len(words) - 1, 0, -1):
+        head = words[:n]
+        if all(w in query for piece in head for w in piece):
+            return [*head, []] if sum(_counted(w) for w in head) >= MIN_WORDS else None
+    return None
