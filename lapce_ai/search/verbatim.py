@@ -9,8 +9,9 @@ ways a chunk holds such a query:
 - *a message it fills*: a string literal of the chunk whose fixed words appear in the query in
   order, its format placeholders (``%s``, ``{}``, ``{0}``, ``${name}``, ``$name``, ``\\(name)``)
   standing for any text: ``Command "%s" is not defined.`` for the message above. The literal
-  may be only part of the query (a log line's timestamp and level around it), and a message
-  built by concatenation counts as one literal (``"Illegal capacity: " + n``).
+  may be only part of the query (a log line's timestamp and level around it), the query only
+  the start of the literal, up to a value (a line cut short), and a message built by
+  concatenation counts as one literal (``"Illegal capacity: " + n``).
 
 The share of the query's words a chunk holds that way is its strength; ranking adds it.
 Placeholder syntaxes differ by language but none is spelled like a message's words, so one
@@ -156,7 +157,8 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
     """How much of ``query`` the best of ``content``'s string literals accounts for, spelled out
     in order with its placeholders filled by anything (both in lower case): its fixed words
     over the query's words that fill no placeholder (a log line's level and logger count against
-    it, the values it prints and numbers do not). 0 when none does, with ``MIN_WORDS`` fixed words or more."""
+    it, the values it prints and numbers do not), and over the literal's words that a query cut
+    short lacks (``_cut_short``). 0 when none does, with ``MIN_WORDS`` fixed words or more."""
     best = 0.0
     for m in _LITERAL.finditer(_joined(content)):
         literal = m.group(1) or m.group(2) or m.group(3) or ""
@@ -193,12 +195,12 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
 
 
 def _cut_short(words: list[list[str]], query: str) -> list[list[str]] | None:
-    """A literal's pieces up to the last placeholder before a word the query lacks, then that
-    placeholder's value: the message as far as a query cut short holds it (a truncated log line,
-    a message the code finishes on its next line). None where fewer than ``MIN_WORDS`` fixed
-    words are left."""
-    for n in range(len(words) - 1, 0, -1):
-        head = words[:n]
-        if all(w in query for piece in head for w in piece):
-            return [*head, []] if sum(_counted(w) for w in head) >= MIN_WORDS else None
-    return None
+    """A literal's pieces (its words between placeholders) before the first one holding a word
+    the query lacks, then the value of the placeholder there: the message as far as a query cut
+    short holds it (a truncated log line, a message the code finishes on its next line). None
+    where fewer than ``MIN_WORDS`` fixed words are left."""
+    lacking = next((n for n, piece in enumerate(words) if not all(w in query for w in piece)), None)
+    if lacking is None:  # the query holds every word: not cut short
+        return None
+    head = words[:lacking]
+    return [*head, []] if sum(_counted(w) for w in head) >= MIN_WORDS else None
