@@ -299,20 +299,37 @@ def test_overlapping_chunks_are_deduplicated(tmp_path: Path, search_embedder: Em
         _chunk("http/headers.py", "HeaderParser.parse_header_4", "method", 6, 12, inner),
         _chunk("http/other.py", "parse_header", "function", 1, 1, "def parse_header(): return 'parse header'"),
     ]
-    vectors = dict(
-        zip([c.content_hash for c in chunks], search_embedder.embed_documents([c.content for c in chunks]), strict=True)
-    )
-    files = [
-        FileState("/ws", p, 1, 1, "h", "python", "cst", "cst", "indexed", (), ())
-        for p in ("http/headers.py", "http/other.py")
-    ]
-    store.write_batch("/ws", chunks, vectors, vectors, files)
-    store.finish(True)
+    _write_chunks(store, search_embedder, chunks)
     for mode in ("hybrid", "lexical", "dense"):
         results = SearchEngine(store, search_embedder, mode=mode).search("parse header", 10)
         spans = [(r.path, r.start_line, r.end_line) for r in results if r.path == "http/headers.py"]
         assert len(spans) == 1, (mode, spans)  # the nested chunk overlaps the first one returned
         assert {r.path for r in results} == {"http/headers.py", "http/other.py"}
+
+
+def test_the_parts_of_a_function_cut_in_two_are_both_shown(tmp_path: Path, search_embedder: Embedder) -> None:
+    # The first part ends on the line the second begins on (`}),` then the next statement):
+    # they share that line, not what they show. (A nested chunk is a repeat: the test above.)
+    store = IndexStore.open(tmp_path / "index", search_embedder.model_id, search_embedder.dim, create=True)
+    lines = [f"    step_{i} = parse_header(step_{i - 1})  # parse header step {i}" for i in range(1, 21)]
+    chunks = [
+        _chunk("http/headers.py", "parse_all", "function", 1, 10, "\n".join(lines[:10])),
+        _chunk("http/headers.py", "parse_rest", "function", 10, 20, "\n".join(lines[9:])),
+    ]
+    _write_chunks(store, search_embedder, chunks)
+    for mode in ("hybrid", "lexical", "dense"):
+        results = SearchEngine(store, search_embedder, mode=mode).search("parse header step", 10)
+        assert sorted((r.start_line, r.end_line) for r in results) == [(1, 10), (10, 20)], mode
+
+
+def _write_chunks(store: IndexStore, embedder: Embedder, chunks: list[Chunk]) -> None:
+    """``chunks`` written to ``store`` as one batch, with their files, and the index finished."""
+    texts = [c.content for c in chunks]
+    vectors = dict(zip([c.content_hash for c in chunks], embedder.embed_documents(texts), strict=True))
+    paths = sorted({c.path for c in chunks})
+    files = [FileState("/ws", p, 1, 1, "h", "python", "cst", "cst", "indexed", (), ()) for p in paths]
+    store.write_batch("/ws", chunks, vectors, vectors, files)
+    store.finish(True)
 
 
 def _indexed_alpha(tmp_path: Path, search_embedder: Embedder) -> tuple[Path, IndexStore, Indexer]:

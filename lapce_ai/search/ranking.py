@@ -1160,7 +1160,7 @@ def _select(
         if len(best_k) >= k and base <= best_k[0]:
             break  # decay only lowers scores: nothing further can enter the top k
         same = taken.setdefault(files[j], [])
-        if config.dedupe and same and any(not (ends[j] < starts[m] or starts[j] > ends[m]) for m in same):
+        if config.dedupe and same and any(_repeats(starts[j], ends[j], starts[m], ends[m]) for m in same):
             continue
         eff = base
         extra = len(same) - config.saturation_free + 1
@@ -1174,6 +1174,17 @@ def _select(
             heapq.heapreplace(best_k, eff)
     chosen.sort(key=lambda c: (-c[1], positions[c[0]]))
     return [Ranked(int(ranked[j]), eff) for j, eff in chosen[:k]]
+
+
+def _repeats(start: int, end: int, shown_start: int, shown_end: int) -> bool:
+    """Whether a chunk shows lines a chunk of its file already shown does: one holds the other,
+    or they share more than the one line where a function cut in two parts from its neighbour
+    (the line one part ends on and the next begins on)."""
+    shared = min(end, shown_end) - max(start, shown_start) + 1
+    if shared <= 0:
+        return False
+    nested = (shown_start <= start and end <= shown_end) or (start <= shown_start and shown_end <= end)
+    return shared > 1 or nested
 
 
 def code_query_tokens(query: str) -> list[str]:
