@@ -158,7 +158,7 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
     in order with its placeholders filled by anything (both in lower case): its fixed words
     over the query's words that fill no placeholder (a log line's level and logger count against
     it, the values it prints and numbers do not), and over the literal's words that a query cut
-    short lacks (``_cut_short``). 0 when none does, with ``MIN_WORDS`` fixed words or more."""
+    short lacks. 0 when none does, with ``MIN_WORDS`` fixed words or more."""
     best = 0.0
     for m in _LITERAL.finditer(_joined(content)):
         literal = m.group(1) or m.group(2) or m.group(3) or ""
@@ -171,14 +171,17 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
         if fixed < (MIN_FILLED_WORDS if len(pieces) > 1 else MIN_WORDS):
             continue
         # A fixed word may run into the value after it (`argument%s`): substrings, not words.
-        whole = all(w in query for piece in words for w in piece)
+        lacking = next((n for n, piece in enumerate(words) if not all(w in query for w in piece)), None)
+        whole = lacking is None
         missing = 0  # the literal's words a query cut short lacks: they count against it too
-        if not whole:
-            cut = _cut_short(words, query)
-            if cut is None:
+        if lacking is not None:
+            # A query cut short (a truncated log line, a message the code finishes on its next
+            # line): the pieces before the first one it lacks a word of, then that placeholder's
+            # value, with ``MIN_WORDS`` fixed words or more.
+            kept = sum(_counted(w) for w in words[:lacking])
+            if kept < MIN_WORDS:
                 continue
-            words, missing = cut, fixed - sum(_counted(w) for w in cut)
-            fixed -= missing
+            words, missing, fixed = [*words[:lacking], []], fixed - kept, kept
         span = _spelled_out([piece for piece in words if piece], query)
         if span is None:
             continue
@@ -192,15 +195,3 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
         values = _counted(_WORD.findall(query[start:end])) - fixed
         best = max(best, min(1.0, fixed / max(1, n_words - values + missing)))
     return best
-
-
-def _cut_short(words: list[list[str]], query: str) -> list[list[str]] | None:
-    """A literal's pieces (its words between placeholders) before the first one holding a word
-    the query lacks, then the value of the placeholder there: the message as far as a query cut
-    short holds it (a truncated log line, a message the code finishes on its next line). None
-    where fewer than ``MIN_WORDS`` fixed words are left."""
-    lacking = next((n for n, piece in enumerate(words) if not all(w in query for w in piece)), None)
-    if lacking is None:  # the query holds every word: not cut short
-        return None
-    head = words[:lacking]
-    return [*head, []] if sum(_counted(w) for w in head) >= MIN_WORDS else None
