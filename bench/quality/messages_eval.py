@@ -94,7 +94,8 @@ def _literals(content: str, language: str) -> list[tuple[int, str]]:
     return found
 
 
-def queries(index: Path) -> list[docs_eval.DocQuery]:
+def _messages(index: Path) -> list[tuple[str, docs_eval.DocQuery]]:
+    """Suite ``messages``' literals, each with its query."""
     corpus: Any = load_corpus(IndexStore.open(index))
     where: dict[str, set[tuple[str, int]]] = defaultdict(set)  # literal -> (path, line) holding it
     for path, start, language, content in zip(
@@ -112,14 +113,18 @@ def queries(index: Path) -> list[docs_eval.DocQuery]:
         if unique and message is not None and not path_penalized(path):
             candidates.append((literal, docs_eval.DocQuery(message, path, line)))
     random.Random(SEED).shuffle(candidates)
-    found: list[docs_eval.DocQuery] = []
+    found: list[tuple[str, docs_eval.DocQuery]] = []
     for literal, query in candidates:
         # Found once in the whole corpus's text, comments included: one right answer.
         if sum(literal in content for content in corpus.contents) == 1:
-            found.append(query)
+            found.append((literal, query))
             if len(found) == PER_LANGUAGE:
                 break
-    return sorted(found, key=lambda q: q.query)
+    return found
+
+
+def queries(index: Path) -> list[docs_eval.DocQuery]:
+    return sorted((query for _literal, query in _messages(index)), key=lambda q: q.query)
 
 
 # `"Illegal capacity: " + n`, PHP's `'Unknown key ' . $key`, Lua's `"bad arg " .. n .. " here"`:
@@ -129,40 +134,38 @@ _CHAIN = re.compile(r"([\"'])([^\"'\\\n]{6,80})\1((?:\s*(?:\+|\.\.?)\s*" + _OPER
 _LINK = re.compile(r"\s*(?:\+|\.\.?)\s*(" + _OPERAND + r")")
 
 
-def _printed(first: str, tail: str) -> tuple[str, str]:
-    """The message a concatenation prints, sample values for its operands, and its fixed text."""
-    printed, fixed = [first], [first]
+def _printed(first: str, tail: str) -> tuple[list[tuple[str, bool]], str]:
+    """The parts a concatenation prints, each with whether it is a value (sample values for its
+    operands), and its fixed text."""
+    parts, fixed = [(first, False)], [first]
     for n, link in enumerate(_LINK.finditer(tail)):
         operand = link.group(1)
         if operand[0] in "\"'":
-            printed.append(operand[1:-1])
+            parts.append((operand[1:-1], False))
             fixed.append(operand[1:-1])
         else:
-            printed.append(SAMPLE_VALUES[n % len(SAMPLE_VALUES)])
+            parts.append((SAMPLE_VALUES[n % len(SAMPLE_VALUES)], True))
             fixed.append(" ")
-    return "".join(printed), "".join(fixed)
+    return parts, "".join(fixed)
 
 
-def concatenated_queries(index: Path) -> list[docs_eval.DocQuery]:
-    """Suite ``concatenated``: a message the code builds by concatenation, a literal of two words
-    or more and what follows it (`"Could not copy " .. src .. " to " .. dst`), as printed, with
-    sample values for the operands: `Could not copy deploy to 42`. Found once in the corpus (no
-    other concatenation holds the same words), outside tests, not on comment lines; the answer is
-    the chunk holding the line."""
+def _concatenations(index: Path) -> list[tuple[str, int, list[tuple[str, bool]]]]:
+    """The messages of suite ``concatenated``, each as (path, line, the parts it prints), in the
+    suite's order."""
     corpus: Any = load_corpus(IndexStore.open(index))
-    where: dict[tuple[str, ...], set[tuple[str, int, str, str]]] = defaultdict(set)
+    where: dict[tuple[str, ...], set[tuple[str, int, tuple[tuple[str, bool], ...], str]]] = defaultdict(set)
     for path, start, content in zip(corpus.paths, corpus.start_lines.tolist(), corpus.contents, strict=True):
         for offset, line in enumerate(content.split("\n")):
             if line.lstrip().startswith(_COMMENT_START):
                 continue
             for m in _CHAIN.finditer(line):
-                message, fixed = _printed(m.group(2), m.group(3))
-                where[_skeleton(fixed)].add((path, start + offset, message, m.group(2)))
+                parts, fixed = _printed(m.group(2), m.group(3))
+                where[_skeleton(fixed)].add((path, start + offset, tuple(parts), m.group(2)))
     candidates = []
     for skeleton, places in sorted(where.items()):
         if len(places) != 1 or len(skeleton) < 2:
             continue
-        path, line, message, first = next(iter(places))
+        path, line, parts, first = next(iter(places))
         bare = first.strip(" :=,-")
         if (
             path_penalized(path)
@@ -172,6 +175,65 @@ def concatenated_queries(index: Path) -> list[docs_eval.DocQuery]:
             continue
         if " " not in bare or sum(len(w) >= 3 for w in _WORD.findall(bare)) < 2:
             continue
-        candidates.append(docs_eval.DocQuery(" ".join(message.split()), path, line))
+        candidates.append((path, line, list(parts)))
     random.Random(SEED).shuffle(candidates)
-    return sorted(candidates[:PER_LANGUAGE], key=lambda q: q.query)
+    return candidates[:PER_LANGUAGE]
+
+
+def concatenated_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``concatenated``: a message the code builds by concatenation, a literal of two words
+    or more and what follows it (`"Could not copy " .. src .. " to " .. dst`), as printed, with
+    sample values for the operands: `Could not copy deploy to 42`. Found once in the corpus (no
+    other concatenation holds the same words), outside tests, not on comment lines; the answer is
+    the chunk holding the line."""
+    queries = [
+        docs_eval.DocQuery(" ".join("".join(text for text, _value in parts).split()), path, line)
+        for path, line, parts in _concatenations(index)
+    ]
+    return sorted(queries, key=lambda q: q.query)
+
+
+def _cut_after(piece: str) -> bool:
+    """Whether a message's fixed text after a value can be cut after its first word and leave
+    words out."""
+    words = piece.split()
+    return len(_WORD.findall(piece)) >= 2 and _WORD.fullmatch(words[0].strip(".,:;!?")) is not None
+
+
+def _cut(parts: list[tuple[str, bool]]) -> str | None:
+    """The message the parts print (each with whether it is a value), cut one word into the
+    first fixed text of two words or more after a value; None when there is none, or when the
+    cut message holds fewer than three of its words."""
+    at = next((n for n in range(1, len(parts)) if parts[n - 1][1] and _cut_after(parts[n][0])), None)
+    if at is None:
+        return None
+    after = parts[at][0]
+    word = after.split()[0]
+    if sum(len(_WORD.findall(text)) for text, value in parts[:at] if not value) < 2:
+        return None  # with the word after the value, fewer than three words of the message
+    printed = "".join(text for text, _value in parts[:at]) + after[: after.index(word) + len(word)]
+    return " ".join(printed.split())
+
+
+def _filled_parts(literal: str) -> list[tuple[str, bool]]:
+    """A literal's fixed text and its placeholders filled as ``message_of`` fills them."""
+    values = iter(SAMPLE_VALUES * 8)
+    parts: list[tuple[str, bool]] = []
+    for n, piece in enumerate(_PLACEHOLDER.split(literal)):
+        if n:
+            parts.append((next(values), True))
+        parts.append((piece, False))
+    return parts
+
+
+def truncated_queries(index: Path) -> list[docs_eval.DocQuery]:
+    """Suite ``truncated``: the messages of suites ``messages`` and ``concatenated`` cut short,
+    as a log viewer or a narrow terminal cuts them, one word into the first fixed text of two
+    words or more after a value: `Post mortem debugger finished. The deploy will` for `"Post
+    mortem debugger finished. The " + target + " will be restarted"`, `Cannot copy deploy
+    because` for `"Cannot copy %s because it is locked"`. Messages with no such text, or of
+    fewer than three words so cut, are left out; the answer is the chunk holding the literal."""
+    cut = [(_cut(_filled_parts(literal)), query) for literal, query in _messages(index)]
+    cut += [(_cut(parts), docs_eval.DocQuery("", path, line)) for path, line, parts in _concatenations(index)]
+    found = {(text, q.path, q.line) for text, q in cut if text is not None}
+    return sorted((docs_eval.DocQuery(text, path, line) for text, path, line in found), key=lambda q: q.query)

@@ -2,7 +2,7 @@
 its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
-        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,lines,
+        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,truncated,lines,
                  frames,stale,defined,uses,implementations,implemented,overrides,callees,misspelled,spaced,prefixes,humps,endings,
                  titles,testframes,tested]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
@@ -63,6 +63,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[Any]]] = {
     "paths": paths_eval.queries,
     "messages": messages_eval.queries,
     "concatenated": messages_eval.concatenated_queries,
+    "truncated": messages_eval.truncated_queries,
     "lines": lines_eval.queries,
     "frames": frames_eval.queries,
     "stale": frames_eval.stale_queries,
