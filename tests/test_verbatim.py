@@ -123,6 +123,23 @@ def test_a_message_cut_short_where_the_query_ends() -> None:
     assert _matches("Debugger stopped: app.py", ['log("Debugger stopped: " + t + " at its breakpoint")']) == {}
 
 
+def test_a_message_cut_short_inside_its_words() -> None:
+    # The log line stops a word or two after the value: 6 of the message's 8 words, 2 missing.
+    code = 'print("Post mortem debugger finished. The " + target +\n      " will be restarted")'
+    assert _matches("Post mortem debugger finished. The app.py will", [code]) == {0: 6 / 8}
+    assert _matches("Post mortem debugger finished. The app.py will be", [code]) == {0: 7 / 8}
+    # It is cut where the query ends: a word the message does not hold next is another message.
+    assert _matches("Post mortem debugger finished. The app.py will not", [code]) == {}
+    # Two fixed words and one after the value make the three a message needs.
+    lookup = 'raise KeyError(f"Unknown key {key!r} in section {section}")'
+    assert _matches("Unknown key 'timeout' in", [lookup]) == {0: 3 / 4}
+    assert _matches("Unknown key 'timeout'", [lookup]) == {}
+    # The value may hold the words that come after the cut: the query ends with the piece's
+    # first words, wherever else they appear (3 fixed words of 5, and 3 of the 6 missing).
+    locked = 'raise CopyError("Cannot copy %s because it is locked" % name)'
+    assert _matches("Cannot copy it.txt because", [locked]) == {0: 3 / 6}
+
+
 def test_two_words_are_a_message_only_around_a_value() -> None:
     assert _matches("not found anywhere today", ['raise KeyError("not found")']) == {}
     assert _matches("Illegal capacity today", ['raise E("Illegal capacity")']) == {}
@@ -202,6 +219,7 @@ QUERIES = {
     "Unknown key 'timeout' in section server": "lookup",
     "2026-12-07 12:00:01 ERROR app: Config file /etc/app.toml could not be read: permission denied": "load",
     "could not be read": "load",
+    "Unknown key 'timeout' in": "lookup",  # a log line cut short
 }
 
 

@@ -10,8 +10,8 @@ ways a chunk holds such a query:
   order, its format placeholders (``%s``, ``{}``, ``{0}``, ``${name}``, ``$name``, ``\\(name)``)
   standing for any text: ``Command "%s" is not defined.`` for the message above. The literal
   may be only part of the query (a log line's timestamp and level around it), the query only
-  the start of the literal, up to a value (a line cut short), and a message built by
-  concatenation counts as one literal (``"Illegal capacity: " + n``).
+  the start of the literal, cut after a value or a few words later (a line cut short), and a
+  message built by concatenation counts as one literal (``"Illegal capacity: " + n``).
 
 The share of the query's words a chunk holds that way is its strength; ranking adds it.
 Placeholder syntaxes differ by language but none is spelled like a message's words, so one
@@ -172,26 +172,45 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
             continue
         # A fixed word may run into the value after it (`argument%s`): substrings, not words.
         lacking = next((n for n, piece in enumerate(words) if not all(w in query for w in piece)), None)
-        whole = lacking is None
-        missing = 0  # the literal's words a query cut short lacks: they count against it too
-        if lacking is not None:
-            # A query cut short (a truncated log line, a message the code finishes on its next
-            # line): the pieces before the first one it lacks a word of, then that placeholder's
-            # value, with ``MIN_WORDS`` fixed words or more.
-            kept = sum(_counted(w) for w in words[:lacking])
-            if kept < MIN_WORDS:
-                continue
-            words, missing, fixed = [*words[:lacking], []], fixed - kept, kept
-        span = _spelled_out([piece for piece in words if piece], query)
-        if span is None:
+        if lacking is None:
+            best = max(best, _share(words, fixed, 0, query, n_words, cut=False))
             continue
-        start, end = span
-        if len(words) > 1 and not words[0]:  # the message starts with a value
-            start -= len(_value_before(query[:start]))
-        if len(words) > 1 and not words[-1]:  # ... or ends with one
-            end += len(_value_after(query[end:]))
-        if not whole and query[end:].strip(_TRAILING):
-            continue  # a message cut short is cut where the query ends
-        values = _counted(_WORD.findall(query[start:end])) - fixed
-        best = max(best, min(1.0, fixed / max(1, n_words - values + missing)))
+        for cut, kept in _cuts(words, lacking, query):
+            best = max(best, _share(cut, kept, fixed - kept, query, n_words, cut=True))
     return best
+
+
+def _cuts(words: list[list[str]], lacking: int, query: str) -> Iterable[tuple[list[list[str]], int]]:
+    """Where a query cut short (a truncated log line, a message the code finishes on its next
+    line) may end in a literal whose ``lacking``-th piece holds a word it lacks: after the value
+    of the placeholder before that piece, or inside the piece, after its first words. Each with
+    the fixed words it keeps, ``MIN_WORDS`` or more."""
+    kept = sum(_counted(w) for w in words[:lacking])
+    if kept >= MIN_WORDS:
+        yield [*words[:lacking], []], kept
+    if lacking == 0:
+        return  # a query inside the literal's first words is a phrase of it, found as one
+    # The query's last words are the piece's first ones.
+    head, tail = words[lacking], _WORD.findall(query)
+    n = next((n for n in range(min(len(head), len(tail)), 0, -1) if tail[-n:] == head[:n]), 0)
+    if n and kept + _counted(head[:n]) >= MIN_WORDS:
+        yield [*words[:lacking], head[:n]], kept + _counted(head[:n])
+
+
+def _share(words: list[list[str]], fixed: int, missing: int, query: str, n_words: int, cut: bool) -> float:
+    """The share of the query a literal's pieces (``words``; an empty one is a value) account
+    for where the query spells them out: ``fixed`` words over the query's words that are no
+    value, and the literal's ``missing`` ones; 0 where it does not, or where a ``cut`` query
+    goes on after them."""
+    span = _spelled_out([piece for piece in words if piece], query)
+    if span is None:
+        return 0.0
+    start, end = span
+    if len(words) > 1 and not words[0]:  # the message starts with a value
+        start -= len(_value_before(query[:start]))
+    if len(words) > 1 and not words[-1]:  # ... or ends with one
+        end += len(_value_after(query[end:]))
+    if cut and query[end:].strip(_TRAILING):
+        return 0.0  # a message cut short is cut where the query ends
+    values = _counted(_WORD.findall(query[start:end])) - fixed
+    return min(1.0, fixed / max(1, n_words - values + missing))
