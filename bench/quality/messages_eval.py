@@ -233,7 +233,7 @@ def truncated_queries(index: Path) -> list[docs_eval.DocQuery]:
     mortem debugger finished. The " + target + " will be restarted"`, `Cannot copy deploy
     because` for `"Cannot copy %s because it is locked"`. Messages with no such text, or of
     fewer than three words so cut, are left out; the answer is the chunk holding the literal."""
-    cut = [(_cut(_filled_parts(literal)), query) for literal, query in _messages(index)]
-    cut += [(_cut(parts), docs_eval.DocQuery("", path, line)) for path, line, parts in _concatenations(index)]
-    found = {(text, q.path, q.line) for text, q in cut if text is not None}
-    return sorted((docs_eval.DocQuery(text, path, line) for text, path, line in found), key=lambda q: q.query)
+    found = {(_cut(_filled_parts(literal)), q.path, q.line) for literal, q in _messages(index)}
+    found |= {(_cut(parts), path, line) for path, line, parts in _concatenations(index)}
+    cut = sorted((text, path, line) for text, path, line in found if text is not None)
+    return [docs_eval.DocQuery(text, path, line) for text, path, line in cut]
