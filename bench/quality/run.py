@@ -2,8 +2,8 @@
 its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
-        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,truncated,lines,
-                 frames,stale,defined,uses,implementations,implemented,overrides,callees,misspelled,spaced,prefixes,humps,endings,
+        [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,truncated,
+                 lines,frames,stale,defined,uses,implementations,implemented,overrides,callees,misspelled,spaced,prefixes,humps,endings,
                  titles,testframes,tested]
         [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
 
