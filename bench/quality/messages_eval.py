@@ -55,8 +55,24 @@ def message_of(literal: str) -> str | None:
     letters = sum(c.isalpha() or c.isspace() for c in bare)
     if letters < 0.8 * len(bare):
         return None
+    return _printed_text(_filled_parts(literal))
+
+
+def _filled_parts(literal: str) -> list[tuple[str, bool]]:
+    """A literal's fixed text and its placeholders filled with sample values, each part with
+    whether it is a value."""
     values = iter(SAMPLE_VALUES * 8)
-    return " ".join(_PLACEHOLDER.sub(lambda _m: next(values), literal).split())
+    parts: list[tuple[str, bool]] = []
+    for n, piece in enumerate(_PLACEHOLDER.split(literal)):
+        if n:
+            parts.append((next(values), True))
+        parts.append((piece, False))
+    return parts
+
+
+def _printed_text(parts: list[tuple[str, bool]]) -> str:
+    """What the parts of a message print, its runs of white space as one space."""
+    return " ".join("".join(text for text, _value in parts).split())
 
 
 def _skeleton(literal: str) -> tuple[str, ...]:
@@ -186,10 +202,7 @@ def concatenated_queries(index: Path) -> list[docs_eval.DocQuery]:
     sample values for the operands: `Could not copy deploy to 42`. Found once in the corpus (no
     other concatenation holds the same words), outside tests, not on comment lines; the answer is
     the chunk holding the line."""
-    queries = [
-        docs_eval.DocQuery(" ".join("".join(text for text, _value in parts).split()), path, line)
-        for path, line, parts in _concatenations(index)
-    ]
+    queries = [docs_eval.DocQuery(_printed_text(parts), path, line) for path, line, parts in _concatenations(index)]
     return sorted(queries, key=lambda q: q.query)
 
 
@@ -211,19 +224,7 @@ def _cut(parts: list[tuple[str, bool]]) -> str | None:
     word = after.split()[0]
     if sum(len(_WORD.findall(text)) for text, value in parts[:at] if not value) < 2:
         return None  # with the word after the value, fewer than three words of the message
-    printed = "".join(text for text, _value in parts[:at]) + after[: after.index(word) + len(word)]
-    return " ".join(printed.split())
-
-
-def _filled_parts(literal: str) -> list[tuple[str, bool]]:
-    """A literal's fixed text and its placeholders filled as ``message_of`` fills them."""
-    values = iter(SAMPLE_VALUES * 8)
-    parts: list[tuple[str, bool]] = []
-    for n, piece in enumerate(_PLACEHOLDER.split(literal)):
-        if n:
-            parts.append((next(values), True))
-        parts.append((piece, False))
-    return parts
+    return _printed_text([*parts[:at], (after[: after.index(word) + len(word)], False)])
 
 
 def truncated_queries(index: Path) -> list[docs_eval.DocQuery]:
