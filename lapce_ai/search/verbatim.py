@@ -141,24 +141,26 @@ def verbatim_matches(
     # (unless a placeholder parts every two): a chunk holding no such pair is not read.
     spans = [m.span() for m in _WORD.finditer(lowered)]
     pairs = {lowered[a[0] : b[1]] for a, b in pairwise(spans)}
+    tail = _WORD.findall(lowered)[-MAX_QUERY_WORDS:]  # where a query cut short ends
     for i in message_chunks:
         if i in found:
             continue
         content = lowered_chunks.get(i) or corpus.contents[i].lower()
         if not any(pair in content for pair in pairs):
             continue
-        strength = _filled_message(content, lowered, _counted(words))
+        strength = _filled_message(content, lowered, _counted(words), tail)
         if strength > 0:
             found[i] = strength
     return found
 
 
-def _filled_message(content: str, query: str, n_words: int) -> float:
+def _filled_message(content: str, query: str, n_words: int, tail: list[str]) -> float:
     """How much of ``query`` the best of ``content``'s string literals accounts for, spelled out
     in order with its placeholders filled by anything (both in lower case): its fixed words
     over the query's words that fill no placeholder (a log line's level and logger count against
     it, the values it prints and numbers do not), and over the literal's words that a query cut
-    short lacks. 0 when none does, with ``MIN_WORDS`` fixed words or more."""
+    short lacks. 0 when none does, with ``MIN_WORDS`` fixed words or more. ``tail``: the
+    query's last words."""
     best = 0.0
     for m in _LITERAL.finditer(_joined(content)):
         literal = m.group(1) or m.group(2) or m.group(3) or ""
@@ -175,23 +177,23 @@ def _filled_message(content: str, query: str, n_words: int) -> float:
         if lacking is None:
             best = max(best, _share(words, fixed, 0, query, n_words, cut=False))
             continue
-        for cut, kept in _cuts(words, lacking, query):
+        for cut, kept in _cuts(words, lacking, tail):
             best = max(best, _share(cut, kept, fixed - kept, query, n_words, cut=True))
     return best
 
 
-def _cuts(words: list[list[str]], lacking: int, query: str) -> Iterable[tuple[list[list[str]], int]]:
+def _cuts(words: list[list[str]], lacking: int, tail: list[str]) -> Iterable[tuple[list[list[str]], int]]:
     """Where a query cut short (a truncated log line, a message the code finishes on its next
     line) may end in a literal whose ``lacking``-th piece holds a word it lacks: after the value
-    of the placeholder before that piece, or inside the piece, after its first words. Each with
-    the fixed words it keeps, ``MIN_WORDS`` or more."""
+    of the placeholder before that piece, or inside the piece, after its first words (``tail``:
+    the query's last words). Each with the fixed words it keeps, ``MIN_WORDS`` or more."""
     kept = sum(_counted(w) for w in words[:lacking])
     if kept >= MIN_WORDS:
         yield [*words[:lacking], []], kept
     if lacking == 0:
         return  # a query inside the literal's first words is a phrase of it, found as one
     # The query's last words are the piece's first ones.
-    head, tail = words[lacking], _WORD.findall(query)
+    head = words[lacking]
     n = next((n for n in range(min(len(head), len(tail)), 0, -1) if tail[-n:] == head[:n]), 0)
     if n and kept + _counted(head[:n]) >= MIN_WORDS:
         yield [*words[:lacking], head[:n]], kept + _counted(head[:n])
