@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lapce_ai.config import ConfigError, load_config
+from lapce_ai.config import ConfigError, load_config, warn_env_overrides
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: invalid --index: {exc.errors()[0]['msg']}", file=sys.stderr)
         sys.exit(1)
     configure_logging(settings.service.log_level)
+    warn_env_overrides(loaded.env_overrides)
     daemon = IndexerDaemon(
         settings,
         config_path=args.config,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from lapce_ai.config import ConfigError, ConfigProblem, LoadedConfig, Settings, load_config
+from lapce_ai.config import ConfigError, ConfigProblem, EnvOverride, LoadedConfig, Settings, load_config
 from lapce_ai.service.maththreads import one_math_thread_per_search
 
 
@@ -58,19 +58,22 @@ def resolve(args: argparse.Namespace) -> tuple[LoadedConfig, Settings, list[Conf
 def main(argv: list[str] | None = None) -> None:
     one_math_thread_per_search()
     args = build_parser().parse_args(argv)
+    loaded: LoadedConfig | None
     try:
         loaded, settings, problems = resolve(args)
+        read, env_overrides = loaded.source, loaded.env_overrides
     except ConfigError as exc:
-        problems = exc.problems
-        loaded = None
-    source = str(loaded.source) if loaded and loaded.source else (args.config or "<defaults>")
+        loaded, problems, read, env_overrides = None, exc.problems, exc.source, exc.env_overrides
+    source = str(read) if read else "<defaults>"  # the file actually read, however it was found
     if args.check_config:
         if problems:
             print(f"config INVALID: {source}", file=sys.stderr)
             for p in problems:
                 print(f"  error: {p}", file=sys.stderr)
+            _print_env_overrides(env_overrides, sys.stderr)
             sys.exit(1)
         print(f"config OK: {source}")
+        _print_env_overrides(env_overrides, sys.stdout)
         sys.exit(0)
     if problems:
         print(f"error: invalid configuration: {'; '.join(str(p) for p in problems)}", file=sys.stderr)
@@ -79,11 +82,18 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(_serve(args, loaded, settings))
 
 
+def _print_env_overrides(overrides: tuple[EnvOverride, ...], stream: TextIO) -> None:
+    for override in overrides:
+        print(f"  note: {override}", file=stream)
+
+
 def _serve(args: argparse.Namespace, loaded: LoadedConfig, settings: Settings) -> int:
+    from lapce_ai.config import warn_env_overrides
     from lapce_ai.observability.logging import configure_logging
     from lapce_ai.service.netbind import StartupError, bind_socket
 
     configure_logging(settings.service.log_level)
+    warn_env_overrides(loaded.env_overrides)
     host, port = settings.service.host, settings.service.port
     try:
         sock = bind_socket(host, port)  # first: a busy port fails fast, before anything heavy loads

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 def default_data_home() -> Path:
     """Where data lives when no config file names a path (SPEC §7): no root needed."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "lapce-ai"
+
+
+def _path_from_text(value: Any) -> Any:
+    # TOML has no path type: a path is written as a string, also when the file is validated strictly.
+    return Path(value) if isinstance(value, str) else value
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_path_from_text)]
 
 
 class _Section(BaseModel):
@@ -31,12 +39,12 @@ class ServiceSettings(_Section):
 
 
 class PathSettings(_Section):
-    index_dir: Path = Path("/var/lib/lapce-ai/indices")
-    cache_dir: Path = Path("/var/lib/lapce-ai/cache")
+    index_dir: ConfigPath = Path("/var/lib/lapce-ai/indices")
+    cache_dir: ConfigPath = Path("/var/lib/lapce-ai/cache")
 
 
 class WorkspaceSettings(_Section):
-    roots: list[Path] = Field(default_factory=lambda: [Path("/srv/code/project")])
+    roots: list[ConfigPath] = Field(default_factory=lambda: [Path("/srv/code/project")])
 
 
 class DiscoverySettings(_Section):

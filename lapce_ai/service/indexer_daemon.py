@@ -47,7 +47,7 @@ from lapce_ai.service import components
 from lapce_ai.service.heapdump import write_heap_report
 from lapce_ai.service.metrics_bridge import prime as prime_metrics
 from lapce_ai.service.metrics_bridge import snapshot
-from lapce_ai.service.reload import ReloadOutcome, load_for_reload
+from lapce_ai.service.reload import ReloadOutcome, load_for_reload, log_reloaded
 from lapce_ai.service.status import HEARTBEAT_SECONDS, write_status
 
 log = logging.getLogger("lapce_ai.indexer")
@@ -619,7 +619,7 @@ class IndexerDaemon:
             self._roots = roots
             self._start_watcher()
             rescan.update(added)
-        log.info("config reloaded", extra={"changed": outcome.changed, "pending_restart": outcome.pending_restart})
+        log_reloaded(log, outcome)
         return rescan & set(self._roots)
 
     # -- status ---------------------------------------------------------------------------

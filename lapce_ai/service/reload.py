@@ -8,13 +8,14 @@ location, the embedder) keep their running values and are reported as "pending r
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lapce_ai.config import ConfigError, ConfigProblem, Settings, load_config
+from lapce_ai.config import ConfigError, ConfigProblem, EnvOverride, Settings, load_config, warn_env_overrides
 
 # (section, key) pairs a running process keeps; "*" is the whole section.
 RESTART_ONLY: frozenset[tuple[str, str]] = frozenset(
@@ -86,6 +87,9 @@ class ReloadOutcome:
     pending_restart: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     source: str | None = None
+    # Keys the file sets that an environment variable overrides: a change to them in the file
+    # takes no effect (and is not in ``changed``); the reload warns about each.
+    env_overrides: list[EnvOverride] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,7 +99,23 @@ class ReloadOutcome:
             "pending_restart": self.pending_restart,
             "problems": self.problems,
             "source": self.source,
+            "env_overrides": [str(o) for o in self.env_overrides],
         }
+
+
+def log_reloaded(log: logging.Logger, outcome: ReloadOutcome, **extra: Any) -> None:
+    """The "config reloaded" record, then a warning for each file key an environment variable
+    overrides (an edit of it in the file changed nothing, so ``changed`` may be empty)."""
+    log.info(
+        "config reloaded",
+        extra={
+            "changed": outcome.changed,
+            "pending_restart": outcome.pending_restart,
+            "env_overridden": [o.key for o in outcome.env_overrides],
+            **extra,
+        },
+    )
+    warn_env_overrides(outcome.env_overrides, log)
 
 
 def load_for_reload(
@@ -108,14 +128,18 @@ def load_for_reload(
     try:
         loaded = load_config(config_path)
     except ConfigError as exc:
-        return running, ReloadOutcome(ok=False, problems=[str(p) for p in exc.problems], source=config_path)
+        source = str(exc.source) if exc.source else config_path
+        return running, ReloadOutcome(ok=False, problems=[str(p) for p in exc.problems], source=source)
     new = apply_overrides(loaded.settings, overrides or {})
     source = str(loaded.source) if loaded.source else None
     effective, changed, pending = merge_for_reload(running, new)
     problems = service_problems(effective, source or "") if check_service else []
     if problems:
         return running, ReloadOutcome(ok=False, problems=[str(p) for p in problems], source=source)
-    return effective, ReloadOutcome(ok=True, changed=changed, pending_restart=pending, source=source)
+    outcome = ReloadOutcome(
+        ok=True, changed=changed, pending_restart=pending, source=source, env_overrides=list(loaded.env_overrides)
+    )
+    return effective, outcome
 
 
 def apply_overrides(settings: Settings, overrides: dict[str, dict[str, Any]]) -> Settings:

@@ -25,7 +25,7 @@ from lapce_ai.search.engine import SearchEngine, forget_corpus, load_corpus
 from lapce_ai.service import components
 from lapce_ai.service.metrics_bridge import MetricsBridge
 from lapce_ai.service.metrics_bridge import prime as prime_metrics
-from lapce_ai.service.reload import ReloadOutcome, load_for_reload
+from lapce_ai.service.reload import ReloadOutcome, load_for_reload, log_reloaded
 from lapce_ai.service.search_pool import IndexTarget, SearchPool, default_workers
 from lapce_ai.service.status import StatusReader, is_alive
 
@@ -229,14 +229,7 @@ class ServiceState:
             components.reconfigure_embedder(self.embedder, new)
             metrics.CONFIG_RELOADS.labels("success").inc()
             notified = self._notify_indexer()
-            log.info(
-                "config reloaded",
-                extra={
-                    "changed": outcome.changed,
-                    "pending_restart": outcome.pending_restart,
-                    "indexer_notified": notified,
-                },
-            )
+            log_reloaded(log, outcome, indexer_notified=notified)
             if outcome.pending_restart:
                 log.warning(
                     "some changes need a restart: %s",
