@@ -38,9 +38,11 @@ REPO_DIR="$(cd "$SCRIPTS_DIR/.." && pwd)"
 DRY_RUN="${DRY_RUN:-0}"
 export LAPCE_AI_CONFIG
 
+# The runbook's metric names, and the per-tier hit counter (cst_cache_hits_total and
+# cst_cache_misses_total carry no labels, so the runbook's hit-rate expression pairs them as typed).
 RUNBOOK_METRICS="cst_cache_hits_total cst_cache_misses_total cst_cache_get_duration_seconds cst_cache_tier_size
 cst_cache_evictions_total semantic_search_errors_total semantic_search_memory_rss_bytes index_operations_total
-aws_titan_request_latency_seconds"
+aws_titan_request_latency_seconds cst_cache_tier_hits_total"
 
 _tool() {  # _tool NAME ENVVAR: $ENVVAR, else the repo's .venv/bin/NAME, else NAME on PATH
     local name="$1" override="${2:-}"

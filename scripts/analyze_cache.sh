@@ -3,6 +3,7 @@
 #
 # Usage: analyze_cache.sh [--detailed] [--url URL]
 #   --detailed  also print the full /cache/stats document and every cst_cache_* metric line
+#               (cst_cache_tier_hits_total{tier} holds the hits per tier)
 # The cache lives in lapce-ai-indexer (it parses); the service reports its numbers. Tune with
 # [performance] cache_hot_size / cache_warm_size / cache_cold_size, then systemctl reload.
 source "$(dirname "$0")/_common.sh"
@@ -23,13 +24,16 @@ s = json.loads(sys.argv[1])
 d = s.get("details") or {}
 print(f"cache enabled: {s['enabled']}   indexer running: {s['indexer_running']}")
 print(f"hit rate: {s['hit_rate']:.1%}   hits: {s['hits']:.0f}   misses: {s['misses']:.0f}")
+if d and not s["indexer_running"]:
+    print("lapce-ai-indexer is stopped: its memory tiers are gone (0 entries), the frozen tier is counted on disk;")
+    print("hits and evictions per tier are from its last report")
 conf = s["configured"]
 tiers = d.get("tiers") or {}
 print(f"{'tier':<8}{'entries':>9}{'capacity':>10}{'hits':>9}{'evictions':>11}")
 for t in ("hot", "warm", "cold", "frozen"):
     info = tiers.get(t, {})
     cap = info.get("capacity", conf.get(t, info.get("capacity_bytes", "-")))
-    entries = info.get("entries", s["tier_sizes"].get(t, 0))
+    entries = s["tier_sizes"].get(t, info.get("entries", 0))  # cst_cache_tier_size: live, indexer running or not
     hits = info.get("hits", s["hits_by_tier"].get(t, 0))
     ev = info.get("evictions", s["evictions_by_tier"].get(t, 0))
     print(f"{t:<8}{entries:>9.0f}{cap!s:>10}{hits:>9.0f}{ev:>11.0f}")

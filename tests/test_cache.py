@@ -6,6 +6,7 @@ import os
 import random
 import sysconfig
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -515,8 +516,9 @@ def test_metrics_have_the_runbook_names(tmp_path: Path) -> None:
     cache.lookup("m.py", h(b"nope"))
     text = metrics.render().decode()
     for name in (
-        'cst_cache_hits_total{tier="hot"}',
-        "cst_cache_misses_total",
+        "cst_cache_hits_total ",
+        'cst_cache_tier_hits_total{tier="hot"}',
+        "cst_cache_misses_total ",
         "cst_cache_get_duration_seconds_bucket",
         'cst_cache_tier_size{tier="warm"}',
         "cst_cache_corrupt_entries_total",
@@ -524,6 +526,82 @@ def test_metrics_have_the_runbook_names(tmp_path: Path) -> None:
         assert name in text, name
     cache.resize(0, 0, 0)
     assert 'cst_cache_evictions_total{tier="hot"}' in metrics.render().decode()
+
+
+def test_hits_and_misses_carry_the_same_labels_and_tiers_are_counted_apart(tmp_path: Path) -> None:
+    """The runbook divides rate(cst_cache_hits_total) by itself plus rate(cst_cache_misses_total):
+    one-to-one matching needs both series to have the same labels; the tier is a counter of its own."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def samples() -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+        out: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+        for family in text_string_to_metric_families(metrics.render().decode()):
+            for s in family.samples:
+                out.setdefault(s.name, {})[tuple(sorted(s.labels.items()))] = s.value
+        return out
+
+    before = samples()
+    cache = TieredCstCache(hot_size=1, warm_size=1, cold_size=1, frozen_dir=tmp_path / "cst")
+    src = fill(cache, ["a.py", "b.py", "c.py", "d.py"])
+    served = [tier_of(cache, name, data) for name, data in src.items()]
+    assert cache.lookup("a.py", h(b"other")) is None
+    after = samples()
+    hits, misses = after["cst_cache_hits_total"], after["cst_cache_misses_total"]
+    assert set(hits) == set(misses) == {()}
+    gained = {
+        tier: after["cst_cache_tier_hits_total"].get((("tier", tier),), 0.0)
+        - before.get("cst_cache_tier_hits_total", {}).get((("tier", tier),), 0.0)
+        for tier in ("hot", "warm", "cold", "frozen")
+    }
+    assert gained == {t: float(served.count(t)) for t in gained} and sum(gained.values()) == 4
+    assert hits[()] - before.get("cst_cache_hits_total", {}).get((), 0.0) == 4
+    assert misses[()] - before.get("cst_cache_misses_total", {}).get((), 0.0) == 1
+
+
+def test_misses_are_logged_as_one_cache_miss_line_per_window(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from lapce_ai.observability import events
+
+    cache = TieredCstCache(frozen_dir=tmp_path / "cst")
+    cache.miss_log.window = 0.3
+    src = fill(cache, ["kept.py"])
+    with caplog.at_level("INFO", logger="lapce_ai.cache"):
+        for i in range(7):
+            assert cache.lookup(f"gone{i}.py", h(b"x%d" % i)) is None
+        assert cache.lookup("kept.py", h(src["kept.py"])) is not None
+        assert wait_until(lambda: any(r.__dict__.get("event") == "cache_miss" for r in caplog.records))
+        time.sleep(0.5)  # no second line for the same window
+    lines = [r for r in caplog.records if r.__dict__.get("event") == "cache_miss"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line.levelname == "INFO" and line.getMessage().startswith("cache_miss: 7 of 8 CST cache lookups")
+    assert line.__dict__["misses"] == 7 and line.__dict__["lookups"] == 8
+    assert line.__dict__["paths"] == [f"gone{i}.py" for i in range(5)] and "(+2 more)" in line.getMessage()
+    assert events.recent()[-1]["misses"] == 7  # kept for the service to relay
+    assert cache.miss_log.flush() is None  # nothing left open
+
+
+def wait_until(predicate: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(predicate) and predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_frozen_tier_on_disk_is_counted_read_only(tmp_path: Path) -> None:
+    from lapce_ai.cache.frozen import on_disk
+
+    cache = TieredCstCache(frozen_dir=tmp_path / "cst")
+    fill(cache, [f"n{i}.py" for i in range(5)])
+    shard = next(p for p in (tmp_path / "cst").iterdir() if p.is_dir())
+    stale = shard / ".left-by-a-dead-writer.tmp"
+    stale.write_bytes(b"x")
+    os.utime(stale, (0, 0))
+    entries, size = on_disk(tmp_path / "cst", max_age=0)
+    assert cache.frozen is not None and (entries, size) == cache.frozen.stats()
+    assert entries == 5 and stale.exists()  # a reader never deletes
+    assert on_disk(tmp_path / "nowhere", max_age=0) == (0, 0)
 
 
 # -- configuration and the outline command -----------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from runbook_queries import one_to_one, series
 from test_service_support import (
     Service,
     built_index,  # noqa: F401  (session fixture)
@@ -92,9 +93,23 @@ def test_metrics_has_every_runbook_name(svc: Service) -> None:
     assert (metric_value(text, "semantic_search_requests_total", {"source": "http"}) or 0) >= 1
 
 
+def test_runbook_hit_rate_expression_pairs_hits_with_misses(svc: Service) -> None:
+    """The runbook's cache hit-rate query divides by ``rate(hits) + rate(misses)``: Prometheus'
+    one-to-one matching pairs only series with identical label sets, so both counters must have
+    the same labels in the real exposition, or the query returns nothing."""
+    text = svc.get("/metrics").text
+    hits, misses = series(text, "cst_cache_hits_total"), series(text, "cst_cache_misses_total")
+    assert hits and set(hits) == set(misses), (sorted(hits), sorted(misses))
+    assert list(one_to_one(hits, one_to_one(hits, misses, "+"), "/")) == list(hits)  # one result per series
+    tiers = {dict(labels).get("tier") for labels in series(text, "cst_cache_tier_hits_total")}
+    assert tiers == {"hot", "warm", "cold", "frozen"}  # the per-tier split is still exported
+
+
 def test_cache_and_indexer_stats(svc: Service) -> None:
     cache = svc.get("/cache/stats").json()
     assert {"hit_rate", "hits", "misses", "tier_sizes", "configured", "enabled"} <= set(cache)
+    assert set(cache["hits_by_tier"]) == {"hot", "warm", "cold", "frozen"}
+    assert cache["frozen_on_disk"] == {"entries": 0, "bytes": 0}  # no indexer: counted on disk (none yet)
     assert cache["configured"] == {"hot": 100, "warm": 500, "cold": 2000, "frozen_bytes": 268435456}
     stats = svc.get("/indexer/stats").json()
     assert stats["queue_depth"] == 0

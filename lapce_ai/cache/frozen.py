@@ -189,31 +189,7 @@ class FrozenStore:
         return self._index
 
     def _scan(self) -> None:
-        found: list[tuple[float, str, int]] = []
-        now = time.time()
-        try:
-            shards = list(os.scandir(self.root))
-        except OSError:
-            shards = []
-        for shard in shards:
-            if not shard.is_dir(follow_symlinks=False):
-                continue
-            try:
-                entries = list(os.scandir(shard.path))
-            except OSError:
-                continue
-            for entry in entries:
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if entry.name.endswith(".tmp"):
-                    if now - st.st_mtime > _STALE_TMP_SECONDS:  # a writer died mid-write
-                        with contextlib.suppress(OSError):
-                            os.unlink(entry.path)
-                    continue
-                if entry.name.endswith(_SUFFIX):
-                    found.append((st.st_mtime, f"{shard.name}/{entry.name}", st.st_size))
+        found = _listing(self.root, drop_stale_tmp=True)
         found.sort()
         self._index = OrderedDict((name, size) for _, name, size in found)
         self._bytes = sum(size for _, _, size in found)
@@ -238,6 +214,57 @@ class FrozenStore:
                     (self.root / name).unlink()
             index.clear()
             self._bytes = 0
+
+
+def _listing(root: Path, drop_stale_tmp: bool = False) -> list[tuple[float, str, int]]:
+    """(mtime, relative name, size) of every entry file under ``root``; ``drop_stale_tmp``
+    deletes what a writer that died mid-write left behind."""
+    found: list[tuple[float, str, int]] = []
+    now = time.time()
+    try:
+        shards = list(os.scandir(root))
+    except OSError:
+        shards = []
+    for shard in shards:
+        if not shard.is_dir(follow_symlinks=False):
+            continue
+        try:
+            entries = list(os.scandir(shard.path))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if entry.name.endswith(".tmp"):
+                if drop_stale_tmp and now - st.st_mtime > _STALE_TMP_SECONDS:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                continue
+            if entry.name.endswith(_SUFFIX):
+                found.append((st.st_mtime, f"{shard.name}/{entry.name}", st.st_size))
+    return found
+
+
+_on_disk_seen: dict[Path, tuple[float, tuple[int, int]]] = {}
+_on_disk_lock = threading.Lock()
+
+
+def on_disk(root: Path, max_age: float = _RESCAN_SECONDS) -> tuple[int, int]:
+    """(entries, bytes) of the frozen tier at ``root``, read from disk by a process that does not
+    hold the cache (the service, while lapce-ai-indexer is stopped): reads only, and at most once
+    every ``max_age`` seconds per directory."""
+    now = time.monotonic()
+    with _on_disk_lock:
+        seen = _on_disk_seen.get(root)
+        if seen is not None and now - seen[0] < max_age:
+            return seen[1]
+    found = _listing(root)
+    counted = (len(found), sum(size for _, _, size in found))
+    with _on_disk_lock:
+        _on_disk_seen[root] = (now, counted)
+    return counted
 
 
 def _payload(data: bytes) -> bytes:

@@ -11,6 +11,9 @@ version is superseded by a newer one (it stays on disk). A hit promotes to warm,
 that needs no parse (trees only come from parsing); an eviction demotes to the next tier. Every
 parsed version is written through to disk, so a restart or another process finds it there.
 
+Misses are logged a window at a time (``misses.MissLog``: ``cache_miss`` INFO lines with a count
+and the first paths), never one line per miss.
+
 Thread safety: the indexer calls the router from a thread pool, so all memory-tier state sits
 behind one lock; decoding, parsing and disk I/O happen outside it.
 """
@@ -31,6 +34,7 @@ import lapce_ai
 from lapce_ai.cache.codec import FORMAT, CachedFile, DecodeError, pack, unpack
 from lapce_ai.cache.frozen import FrozenStore
 from lapce_ai.cache.incremental import Edit, Structure, Symbol, _flatten, full_structure, rechunk, reparse
+from lapce_ai.cache.misses import MissLog
 from lapce_ai.chunking.cst import ChunkLimits, CstChunker, _nest, chunker_fingerprint
 from lapce_ai.chunking.model import Chunk
 from lapce_ai.config.settings import PerformanceSettings
@@ -94,6 +98,7 @@ class TieredCstCache:
         self._hits = dict.fromkeys(TIERS, 0)
         self._evictions = dict.fromkeys(_MEMORY_TIERS, 0)
         self._misses = 0
+        self.miss_log = MissLog(self._lookup_count)  # the ``cache_miss`` log lines
         self._parses = {"incremental": 0, "full": 0}
         self._chunkings = {"incremental": 0, "full": 0}
         self._pending: OrderedDict[tuple[str, str], _Pending] = OrderedDict()
@@ -153,13 +158,20 @@ class TieredCstCache:
                     return self._hit("frozen", entry)
         with self._lock:
             self._misses += 1
+            lookups = self._misses + sum(self._hits.values())
         metrics.CST_CACHE_MISSES.inc()
+        self.miss_log.record(path, lookups)
         return None
 
     def _hit(self, tier: str, entry: CachedFile) -> CachedFile:
         self._hits[tier] += 1
-        metrics.CST_CACHE_HITS.labels(tier).inc()
+        metrics.CST_CACHE_HITS.inc()
+        metrics.CST_CACHE_TIER_HITS.labels(tier).inc()
         return entry
+
+    def _lookup_count(self) -> int:
+        with self._lock:
+            return self._misses + sum(self._hits.values())
 
     def _promote(self, path: str, file_hash: str, entry: CachedFile, blob: bytes) -> None:
         with self._lock:

@@ -20,7 +20,13 @@ _FAST_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 _REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # -- CST cache (runbook "Low Cache Hit Rate") ------------------------------------------------
-CST_CACHE_HITS = Counter("cst_cache_hits", "CST cache hits by tier", ["tier"], registry=REGISTRY)
+# Hits and misses carry the same (no) labels, so the runbook's hit-rate expression
+# ``rate(hits) / (rate(hits) + rate(misses))`` finds its one-to-one pairs as typed; the tier a hit
+# came from is counted apart, in ``cst_cache_tier_hits_total{tier}`` (the tiers' sum is the total).
+CST_CACHE_HITS = Counter("cst_cache_hits", "CST cache hits (all tiers)", registry=REGISTRY)
+CST_CACHE_TIER_HITS = Counter(
+    "cst_cache_tier_hits", "CST cache hits by the tier that served them", ["tier"], registry=REGISTRY
+)
 CST_CACHE_MISSES = Counter("cst_cache_misses", "CST cache misses", registry=REGISTRY)
 CST_CACHE_GET_DURATION = Histogram(
     "cst_cache_get_duration_seconds", "CST cache lookup latency", buckets=_FAST_BUCKETS, registry=REGISTRY

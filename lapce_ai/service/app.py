@@ -174,11 +174,28 @@ def _counter_by_label(counter: Any) -> dict[str, float]:
     return out
 
 
+def frozen_on_disk(state: ServiceState, alive: bool) -> tuple[int, int] | None:
+    """(entries, bytes) of the frozen tier, counted on disk, when lapce-ai-indexer (the process that
+    holds the cache and reports its sizes) is not running; it also sets
+    ``cst_cache_tier_size{tier="frozen"}`` to it. The memory tiers died with that process: their
+    size is 0. None while the indexer runs, or when the frozen tier is off."""
+    perf = state.settings.performance
+    if alive or not state.settings.features.tiered_cache or perf.cache_frozen_bytes <= 0:
+        return None
+    from lapce_ai.cache import FROZEN_SUBDIR
+    from lapce_ai.cache.frozen import on_disk
+
+    entries, size = on_disk(state.settings.paths.cache_dir / FROZEN_SUBDIR)
+    metrics.CST_CACHE_TIER_SIZE.labels("frozen").set(entries)
+    return entries, size
+
+
 def cache_view(state: ServiceState) -> dict[str, Any]:
     status, alive = state.indexer_status()
-    hits = _counter_by_label(metrics.CST_CACHE_HITS)
+    on_disk = frozen_on_disk(state, alive)
+    hits = _counter_by_label(metrics.CST_CACHE_TIER_HITS)
+    total_hits = sum(_counter_by_label(metrics.CST_CACHE_HITS).values())
     misses = sum(_counter_by_label(metrics.CST_CACHE_MISSES).values())
-    total_hits = sum(hits.values())
     details = status.get("cache") if status else None
     rate = details.get("hit_rate") if isinstance(details, dict) else None
     if not isinstance(rate, int | float):
@@ -188,6 +205,7 @@ def cache_view(state: ServiceState) -> dict[str, Any]:
         for s in family.samples:
             tiers[s.labels.get("tier", "")] = float(s.value)
     perf = state.settings.performance
+    heartbeat = status.get("heartbeat_at") if status else None
     return {
         "enabled": state.settings.features.tiered_cache,
         "source": "lapce-ai-indexer",
@@ -198,13 +216,17 @@ def cache_view(state: ServiceState) -> dict[str, Any]:
         "misses": misses,
         "evictions_by_tier": _counter_by_label(metrics.CST_CACHE_EVICTIONS),
         "tier_sizes": tiers,
+        # while the indexer is stopped, tier_sizes["frozen"] is this count of the disk tier
+        "frozen_on_disk": {"entries": on_disk[0], "bytes": on_disk[1]} if on_disk is not None else None,
         "configured": {
             "hot": perf.cache_hot_size,
             "warm": perf.cache_warm_size,
             "cold": perf.cache_cold_size,
             "frozen_bytes": perf.cache_frozen_bytes,
         },
+        # the indexer's own last report: live while it runs, as it was when it stopped otherwise
         "details": details if isinstance(details, dict) else None,
+        "details_at": heartbeat if isinstance(details, dict) else None,
     }
 
 
@@ -348,7 +370,8 @@ def _add_info(app: FastAPI, state: ServiceState) -> None:
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["info"])
     def get_metrics() -> Response:
-        state.indexer_status()  # fold the indexer's latest numbers in first
+        _, alive = state.indexer_status()  # fold the indexer's latest numbers in first
+        frozen_on_disk(state, alive)
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/cache/stats", tags=["info"])
