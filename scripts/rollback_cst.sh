@@ -73,8 +73,10 @@ rollback_binary() {
     if [[ "$DRY_RUN" != 1 ]]; then
         for _ in $(seq 1 60); do [[ "$(http_status /ready)" == 200 ]] && break; sleep 1; done
         "$SCRIPTS_DIR/smoke_test.sh"
+        log "rolled back $bin to $previous"
+    else
+        log "dry run: would roll back $bin to $previous (nothing was changed)"
     fi
-    log "rolled back $bin to $previous"
 }
 
 case "$type" in

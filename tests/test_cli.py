@@ -103,6 +103,25 @@ def test_human_summary_and_errors(tmp_path: Path, env: dict[str, str]) -> None:
     assert notdir.returncode == 2
 
 
+def test_migrate_names_a_bad_target_in_one_line(tmp_path: Path, env: dict[str, str]) -> None:
+    root = tmp_path / "proj"
+    make_project(root, files=1)
+    index = tmp_path / "idx"
+    cli("index", str(root), "--index", str(index), env=env)
+    for target in ("foo", "0", "-1", "1.5", ""):
+        res = cli("migrate", "--index", str(index), "--to", target, env=env, check=False)
+        assert res.returncode == 2, (target, res.stderr)
+        assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+        assert f"invalid --to {target!r}" in res.stderr and "latest" in res.stderr
+    nowhere = cli("migrate", "--index", str(tmp_path / "none"), "--to", "foo", env=env, check=False)
+    assert nowhere.returncode == 2 and "invalid --to" in nowhere.stderr  # the argument is checked first
+    for target in ("1", "v1", "latest", "LATEST"):
+        assert "nothing to migrate" in cli("migrate", "--index", str(index), "--to", target, env=env).stdout
+    ahead = cli("migrate", "--index", str(index), "--to", "99", env=env, check=False)
+    assert ahead.returncode == 2 and "unknown schema version 99" in ahead.stderr
+    assert "would migrate" not in cli("migrate", "--index", str(index), "--dry-run", env=env).stdout
+
+
 def test_backup_restore_rebuild(tmp_path: Path, env: dict[str, str]) -> None:
     root = tmp_path / "proj"
     make_project(root, files=3)

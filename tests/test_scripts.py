@@ -242,8 +242,15 @@ def test_rollback_flag_then_binary_dry_run(ops: dict[str, Any]) -> None:
     opt = Path(ops["env"]["LAPCE_AI_BIN_DIR"])
     (opt / "backups").mkdir(parents=True, exist_ok=True)
     (opt / "backups" / "lapce-ai-service.previous").write_text("#!/bin/sh\n")
+    current = opt / "lapce-ai-service"
+    current.write_text("#!/bin/sh\necho current\n")
+    previous = opt / "backups" / "lapce-ai-service.previous"
     plan = sh(ops, "rollback_cst.sh", "--type", "binary", "--version", "previous", "--dry-run").stdout
     assert "stop lapce-ai-service" in plan and "lapce-ai-service.previous" in plan
+    assert "rolled back" not in plan  # nothing was done: it says what it would do
+    last = plan.strip().splitlines()[-1]
+    assert last.endswith(f"dry run: would roll back {current} to {previous} (nothing was changed)")
+    assert current.read_text() == "#!/bin/sh\necho current\n" and not list((opt / "backups").glob("*.rollback-*"))
     res = sh(ops, "rollback_cst.sh", "--type", "nonsense", ok=False)
     assert res.returncode != 0
 

@@ -88,11 +88,11 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    target = _schema_target(args.to)
     path = index_path(args.index, settings)
     meta = read_meta(path)
     if meta is None:
         fail(f"no index at {path}", code=1)
-    target = SCHEMA_VERSION if args.to == "latest" else int(args.to)
     if target > SCHEMA_VERSION:
         fail(f"unknown schema version {target} (latest is {SCHEMA_VERSION})")
     if target < meta.schema_version:
@@ -103,6 +103,17 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     # No released schema before v1 exists yet; a future v2 adds its step here.
     print(f"{'would migrate' if args.dry_run else 'migrating'} v{meta.schema_version} -> v{target}")
     return 0
+
+
+def _schema_target(value: str) -> int:
+    """``--to``: ``latest``, or a schema version (``1``, ``v1``)."""
+    text = value.strip().lower()
+    if text == "latest":
+        return SCHEMA_VERSION
+    number = text[1:] if text.startswith("v") else text
+    if not number.isdigit() or int(number) < 1:
+        fail(f"invalid --to {value!r}: expected 'latest' or a schema version from 1 to {SCHEMA_VERSION}")
+    return int(number)
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
