@@ -409,7 +409,7 @@ def test_projected_scan_keeps_the_exact_neighbours_and_rescores_them_exactly() -
     data = _clustered(30_000, 256, seed=2)
     scan = ProjectedScan.build(data)
     assert scan.projection.shape == (256, PROJECTED_DIMS)
-    assert projected_dims(384) == PROJECTED_DIMS and projected_dims(1024) == 170 and projected_dims(32) == 32
+    assert projected_dims(384) == PROJECTED_DIMS and projected_dims(1024) == 256 and projected_dims(32) == 32
     hits = 0
     for q in data[:50]:
         exact = data @ q
