@@ -74,6 +74,7 @@ class EnvOverride:
     env_value: str  # as the environment has it
     source: str  # the file
     line: int | None = None
+    agrees: bool = False  # the variable sets the value the file has (the runbook's own set-up)
 
     @property
     def shown_file_value(self) -> str:
@@ -123,10 +124,13 @@ class LoadedConfig:
 
 
 def warn_env_overrides(overrides: Iterable[EnvOverride], logger: logging.Logger | None = None) -> None:
-    """One warning per file key an environment variable overrides (at start-up and at each reload)."""
+    """One record per file key an environment variable overrides (at start-up and at each
+    reload): a warning where the two values differ, so an edit of the file that changes nothing
+    is never silent; INFO where they agree, as in the runbook's own set-up."""
     log = logger or logging.getLogger("lapce_ai.config")
     for override in overrides:
-        log.warning("config key overridden by the environment: %s", override, extra=override.log_fields())
+        level = logging.INFO if override.agrees else logging.WARNING
+        log.log(level, "config key overridden by the environment: %s", override, extra=override.log_fields())
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -222,11 +226,12 @@ def _env_overrides(
     raw: dict[str, Any], env_values: dict[tuple[str, str], tuple[str, str, Any]], text: str, source: str
 ) -> list[EnvOverride]:
     out = []
-    for (section, key), (var, env_text, _value) in env_values.items():
+    for (section, key), (var, env_text, value) in env_values.items():
         table = raw.get(section)
         if isinstance(table, dict) and key in table:
             line = _find_line(text, [section, key])
-            out.append(EnvOverride(f"{section}.{key}", var, table[key], env_text, source, line))
+            agrees = type(table[key]) is type(value) and table[key] == value
+            out.append(EnvOverride(f"{section}.{key}", var, table[key], env_text, source, line, agrees))
     return out
 
 
