@@ -65,3 +65,28 @@ def test_runbook_cache_checks_answer_from_the_service(fresh: dict[str, Any]) -> 
     assert stats["details"]["tiers"]["frozen"]["entries"] == on_disk == stats["frozen_on_disk"]["entries"]
     text = svc.get("/metrics").text
     assert metric_value(text, "cst_cache_tier_size", {"tier": "frozen"}) == on_disk
+
+
+def test_the_last_miss_window_reaches_the_final_status_file(tmp_path: Path) -> None:
+    """An indexer that stops inside a window of misses logs it before its last status file, the
+    only way its ``cache_miss`` line reaches the service once the process is gone."""
+    from conftest import settings_for
+
+    from lapce_ai.config.settings import WorkspaceSettings
+    from lapce_ai.service.indexer_daemon import IndexerDaemon
+    from lapce_ai.service.status import read_status
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    for i in range(6):
+        (root / f"m{i}.py").write_text(f"def fn_{i}(value):\n    return value * {i}\n")
+    settings = settings_for(tmp_path).model_copy(update={"workspaces": WorkspaceSettings(roots=[root])})
+    daemon = IndexerDaemon(settings)
+    started = time.monotonic()
+    assert daemon.run(once=True) == 0
+    assert time.monotonic() - started < WINDOW_SECONDS  # it stopped inside the window
+    status = read_status(settings.paths.index_dir)
+    assert status is not None
+    events = [fields for family, kind, _name, fields, _seq in status["metrics"] if kind == "event"]
+    misses = [e for e in events if e.get("msg", "").startswith("cache_miss: ") and e["misses"] >= 6]
+    assert misses, events

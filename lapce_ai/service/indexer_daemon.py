@@ -233,6 +233,7 @@ class IndexerDaemon:
                 ok = self._refine_to_end() and ok
             self._state = "stopped"
             self._stop.set()
+            self._flush_miss_window()
             self.write_status()
             return 0 if ok else 1
         self._install_signals()
@@ -253,9 +254,17 @@ class IndexerDaemon:
             self._cond.notify_all()
         worker.join(STOP_JOIN_SECONDS)
         self._state = "stopped"
+        self._flush_miss_window()
         self.write_status()
         log.info("lapce-ai-indexer stopped")
         return 0
+
+    def _flush_miss_window(self) -> None:
+        """Log the cache misses of a window still open now, before the last status file: that
+        file carries them to the service's log, and nothing writes it after this."""
+        miss_log = getattr(self.cache, "miss_log", None)
+        if miss_log is not None:
+            miss_log.flush()
 
     def _install_signals(self) -> None:
         def on_stop(sig: int, _frame: FrameType | None) -> None:
