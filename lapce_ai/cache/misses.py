@@ -31,7 +31,7 @@ _LIVE: weakref.WeakSet[MissLog] = weakref.WeakSet()
 class MissLog:
     """Counts misses of one cache and logs them a window at a time.
 
-    ``lookups`` returns the cache's lookups so far (hits and misses), read when a window closes."""
+    ``lookups`` returns the cache's lookups so far (hits and misses), read when a window opens and when it closes."""
 
     def __init__(self, lookups: Callable[[], int], window: float = WINDOW_SECONDS, sample: int = SAMPLE_PATHS):
         self.window = window
@@ -45,11 +45,11 @@ class MissLog:
         self._timer: threading.Timer | None = None
         _LIVE.add(self)
 
-    def record(self, path: str, lookups: int) -> None:
-        """One miss of ``path``; ``lookups``: the cache's lookups so far, this one included."""
+    def record(self, path: str) -> None:
+        """One miss of ``path`` (already counted in the cache's lookups)."""
         with self._lock:
             if self._misses == 0:
-                self._base, self._opened = lookups - 1, time.monotonic()
+                self._base, self._opened = self._lookups() - 1, time.monotonic()
                 self._timer = threading.Timer(self.window, self.flush)
                 self._timer.daemon = True
                 self._timer.start()

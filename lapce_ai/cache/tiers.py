@@ -158,9 +158,8 @@ class TieredCstCache:
                     return self._hit("frozen", entry)
         with self._lock:
             self._misses += 1
-            lookups = self._misses + sum(self._hits.values())
         metrics.CST_CACHE_MISSES.inc()
-        self.miss_log.record(path, lookups)
+        self.miss_log.record(path)
         return None
 
     def _hit(self, tier: str, entry: CachedFile) -> CachedFile:
