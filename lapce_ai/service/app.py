@@ -190,16 +190,29 @@ def frozen_on_disk(state: ServiceState, alive: bool) -> tuple[int, int] | None:
     return entries, size
 
 
-def cache_view(state: ServiceState) -> dict[str, Any]:
-    status, alive = state.indexer_status()
-    on_disk = frozen_on_disk(state, alive)
-    hits = _counter_by_label(metrics.CST_CACHE_TIER_HITS)
-    total_hits = sum(_counter_by_label(metrics.CST_CACHE_HITS).values())
-    misses = sum(_counter_by_label(metrics.CST_CACHE_MISSES).values())
+def _hit_rate(status: dict[str, Any] | None, total_hits: float, misses: float) -> float:
+    """The indexer's own hit rate where its status has one, else the bridged counters'."""
     details = status.get("cache") if status else None
     rate = details.get("hit_rate") if isinstance(details, dict) else None
     if not isinstance(rate, int | float):
         rate = total_hits / (total_hits + misses) if total_hits + misses else 0.0
+    return round(float(rate), 4)
+
+
+def _hits_and_misses() -> tuple[float, float]:
+    return (
+        sum(_counter_by_label(metrics.CST_CACHE_HITS).values()),
+        sum(_counter_by_label(metrics.CST_CACHE_MISSES).values()),
+    )
+
+
+def cache_view(state: ServiceState) -> dict[str, Any]:
+    status, alive = state.indexer_status()
+    on_disk = frozen_on_disk(state, alive)
+    hits = _counter_by_label(metrics.CST_CACHE_TIER_HITS)
+    total_hits, misses = _hits_and_misses()
+    rate = _hit_rate(status, total_hits, misses)
+    details = status.get("cache") if status else None
     tiers: dict[str, float] = {}
     for family in metrics.CST_CACHE_TIER_SIZE.collect():
         for s in family.samples:
@@ -210,7 +223,7 @@ def cache_view(state: ServiceState) -> dict[str, Any]:
         "enabled": state.settings.features.tiered_cache,
         "source": "lapce-ai-indexer",
         "indexer_running": alive,
-        "hit_rate": round(float(rate), 4),
+        "hit_rate": rate,
         "hits": total_hits,
         "hits_by_tier": hits,
         "misses": misses,
@@ -247,7 +260,7 @@ def health(state: ServiceState) -> dict[str, Any]:
     return {
         "status": status,
         "cst_enabled": cst_enabled(state),
-        "cache_hit_rate": cache_view(state)["hit_rate"],
+        "cache_hit_rate": _hit_rate(state.indexer_status()[0], *_hits_and_misses()),  # no disk scan per probe
         "ready": state.ready,
         "version": __version__,
         "uptime_seconds": round(time.time() - state.started_at, 3),
