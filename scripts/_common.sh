@@ -44,11 +44,13 @@ RUNBOOK_METRICS="cst_cache_hits_total cst_cache_misses_total cst_cache_get_durat
 cst_cache_evictions_total semantic_search_errors_total semantic_search_memory_rss_bytes index_operations_total
 aws_titan_request_latency_seconds cst_cache_tier_hits_total"
 
-_tool() {  # _tool NAME ENVVAR: $ENVVAR, else the repo's .venv/bin/NAME, else NAME on PATH
-    local name="$1" override="${2:-}"
+_tool() {  # _tool NAME ENVVAR: $ENVVAR, else a checkout's .venv/bin/NAME, else a release's NAME, else PATH's
+    local name="$1" override="${2:-}" dir
     if [[ -n "$override" ]]; then echo "$override"; return; fi
-    if [[ -x "$REPO_DIR/.venv/bin/$name" ]]; then echo "$REPO_DIR/.venv/bin/$name"; return; fi
-    if [[ -x "$LAPCE_AI_BIN_DIR/.venv/bin/$name" ]]; then echo "$LAPCE_AI_BIN_DIR/.venv/bin/$name"; return; fi
+    for dir in "$REPO_DIR/.venv/bin" "$LAPCE_AI_BIN_DIR/.venv/bin" "$REPO_DIR" "$LAPCE_AI_BIN_DIR"; do
+        # a release (make release) has no .venv: its NAME is the binary or a link to it
+        if [[ -x "$dir/$name" && ! -d "$dir/$name" ]]; then echo "$dir/$name"; return; fi
+    done
     command -v "$name" || echo "$name"
 }
 LAPCE_INDEX="$(_tool lapce-index "${LAPCE_INDEX_BIN:-}")"

@@ -118,7 +118,7 @@ def test_every_runbook_script_exists_and_has_help(ops: dict[str, Any]) -> None:
 
 
 def test_root_wrappers() -> None:
-    for name in ("lapce-index", "lapce-ai-service"):
+    for name in ("lapce-index", "lapce-ai-service", "lapce-ai-indexer"):
         res = subprocess.run([str(REPO / name), "--help"], capture_output=True, text=True, timeout=60)
         assert res.returncode == 0 and f"usage: {name}" in res.stdout
 

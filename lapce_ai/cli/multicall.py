@@ -1,0 +1,73 @@
+"""The release binary's entry point: one file that is all three commands (``make release``).
+
+The runbook deploys and rolls back a single file, ``/opt/lapce-ai/lapce-ai-service``; the indexer
+and ``lapce-index`` are symbolic links to it, so copying that one file replaces all three
+programs' code at once. The command is the name the program was called by (as busybox does)::
+
+    /opt/lapce-ai/lapce-ai-service --check-config
+    /opt/lapce-ai/lapce-index migrate --index DIR --to latest   # a link to lapce-ai-service
+
+Called by another name (``lapce-ai-2026.12.pyz``, say), the first argument names the command.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _service(argv: list[str]) -> None:
+    from lapce_ai.cli.service_cmd import main
+
+    main(argv)
+
+
+def _index(argv: list[str]) -> None:
+    from lapce_ai.cli.index_cmd import main
+
+    main(argv)
+
+
+def _indexer(argv: list[str]) -> None:
+    from lapce_ai.cli.indexer_cmd import main
+
+    main(argv)
+
+
+# Imported on demand: `lapce-index --help` need not import the HTTP service.
+COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "lapce-ai-service": _service,
+    "lapce-index": _index,
+    "lapce-ai-indexer": _indexer,
+}
+
+
+def resolve(argv: list[str]) -> tuple[Callable[[list[str]], None], list[str]] | None:
+    """The command that ``argv`` (``sys.argv``, program name first) calls, and its arguments."""
+    if not argv:
+        return None
+    called_as = Path(argv[0]).name
+    if called_as in COMMANDS:
+        return COMMANDS[called_as], argv[1:]
+    if len(argv) > 1 and argv[1] in COMMANDS:
+        return COMMANDS[argv[1]], argv[2:]
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    found = resolve(argv)
+    if found is None:
+        name = Path(argv[0]).name if argv else "lapce-ai"
+        print(
+            f"usage: {name} {{{','.join(COMMANDS)}}} [ARGS...]\n"
+            f"(or call this file through a link named after the command: {', '.join(COMMANDS)})",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    command, args = found
+    # Each command's parser names itself by its prog; keep argv[0] the command's name for any
+    # code that reads sys.argv (multiprocessing's spawned workers re-import by module, not argv).
+    sys.argv = [argv[0], *args]
+    command(args)

@@ -1,0 +1,263 @@
+"""The release binary (``make release``): one file that is all three commands, deployed and rolled
+back as the runbook does it.
+
+The binaries here are real shiv zipapps of this checkout's code, built as ``make release`` builds
+them but without the dependencies (``--no-deps``, with this venv's Python as interpreter), which
+would take a minute and 240 MB per build: what is tested is the binary's own code, its
+links, its unpacking and pruning, and the deploy and rollback of the file. A stand-in for
+systemd runs the unit's program (``/opt/lapce-ai/<unit>``) for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from test_service_support import (
+    REPO,
+    base_env,
+    built_index,  # noqa: F401  (session fixture)
+    free_port,
+    wait_for,
+    write_config,
+)
+
+import lapce_ai
+from lapce_ai.cli import multicall
+
+SHIV = Path(sys.executable).parent / "shiv"
+PREAMBLE = REPO / "scripts" / "release_preamble.py"
+COMMANDS = ("lapce-ai-service", "lapce-index", "lapce-ai-indexer")
+
+SYSTEMCTL = """#!/usr/bin/env bash
+# A stand-in for systemd: `start UNIT` runs $OPT/UNIT in the background, `stop UNIT` SIGTERMs it.
+unit="$2" pidfile="$STATE/$2.pid"
+echo "systemctl $*" >> "$STATE/systemctl.log"
+case "$1" in
+    cat) [[ "$unit" == lapce-ai-service ]] ;;
+    start) setsid "$OPT/$unit" >> "$STATE/$unit.log" 2>&1 < /dev/null & echo $! > "$pidfile" ;;
+    stop)
+        [[ -f "$pidfile" ]] || exit 0
+        pid="$(cat "$pidfile")"; kill -TERM -- "-$pid" 2>/dev/null
+        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$pidfile" ;;
+    *) exit 1 ;;
+esac
+"""
+
+
+def build_binary(tmp: Path, version: str) -> Path:
+    """A release binary of this checkout's code, with ``__version__`` set to ``version``."""
+    src = tmp / f"src-{version}"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    shutil.copytree(REPO / "lapce_ai", src / "lapce_ai", ignore=shutil.ignore_patterns("__pycache__"))
+    init = src / "lapce_ai" / "__init__.py"
+    stock = f'__version__ = "{lapce_ai.__version__}"'
+    assert stock in init.read_text()
+    init.write_text(init.read_text().replace(stock, f'__version__ = "{version}"'))
+    out = tmp / f"rel-{version}" / "lapce-ai-service"
+    out.parent.mkdir()
+    built = subprocess.run(
+        [str(SHIV), "--quiet", "--python", sys.executable, "--entry-point", "lapce_ai.cli.multicall:main",
+         "--preamble", str(PREAMBLE), "--output-file", str(out), str(src), "--no-deps", "--no-build-isolation"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    for name in COMMANDS[1:]:
+        (out.parent / name).symlink_to("lapce-ai-service")
+    return out
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("release")
+    env = base_env(tmp)
+    env.update(SHIV_ROOT=str(tmp / "shiv"), LAPCE_AI_MODELS_DIR=str(REPO / "models"))
+    return {"tmp": tmp, "env": env, "old": build_binary(tmp, "9.9.1"), "new": build_binary(tmp, "9.9.2")}
+
+
+def run(binary: Path, *args: str, env: dict[str, str], ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([str(binary), *args], capture_output=True, text=True, env=env, timeout=120)
+    if ok and proc.returncode != 0:
+        raise AssertionError(f"{binary} {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def test_multicall_resolves_the_name_called_by() -> None:
+    service, index, indexer = (multicall.COMMANDS[name] for name in COMMANDS)
+    assert multicall.resolve(["/opt/lapce-ai/lapce-index", "stats"]) == (index, ["stats"])
+    assert multicall.resolve(["lapce-ai-indexer"]) == (indexer, [])
+    assert multicall.resolve(["/x/lapce-ai-service", "--check-config"]) == (service, ["--check-config"])
+    # by another name, the first argument names the command
+    assert multicall.resolve(["lapce-ai.pyz", "lapce-index", "--help"]) == (index, ["--help"])
+    assert multicall.resolve(["lapce-ai.pyz", "serve"]) is None
+    assert multicall.resolve([]) is None
+    with pytest.raises(SystemExit) as exit_:
+        multicall.main(["lapce-ai.pyz"])
+    assert exit_.value.code == 2
+
+
+def test_each_link_runs_its_command_from_the_binary(release: dict[str, Any]) -> None:
+    binary, env = release["old"], release["env"]
+    for name in COMMANDS:
+        assert run(binary.parent / name, "--version", env=env).stdout.strip() == f"{name} 9.9.1"
+        assert f"usage: {name}" in run(binary.parent / name, "--help", env=env).stdout
+    other = binary.parent / "lapce-ai.pyz"
+    other.symlink_to("lapce-ai-service")
+    assert run(other, "lapce-index", "--version", env=env).stdout.strip() == "lapce-index 9.9.1"
+    res = run(other, env=env, ok=False)
+    assert res.returncode == 2 and "lapce-ai-service,lapce-index,lapce-ai-indexer" in res.stderr
+    # the code that ran is the binary's own, unpacked under SHIV_ROOT, not this checkout's
+    code = "import lapce_ai; print(lapce_ai.__file__)"
+    where = subprocess.run(
+        [sys.executable, str(binary), "-c", code], capture_output=True, text=True, env={**env, "SHIV_INTERPRETER": "1"}
+    ).stdout.strip()
+    assert where.startswith(env["SHIV_ROOT"]), where
+
+
+def test_prune_keeps_the_running_build_and_the_two_used_last(tmp_path: Path) -> None:
+    sys.path.insert(0, str(PREAMBLE.parent))
+    try:
+        import release_preamble
+    finally:
+        sys.path.remove(str(PREAMBLE.parent))
+    builds = []
+    for age, build_id in enumerate(["a1", "b2", "c3", "d4", "e5"]):
+        path = tmp_path / f"lapce-ai-service_{build_id}"
+        (path / "site-packages").mkdir(parents=True)
+        (tmp_path / f".{path.name}_lock").touch()
+        os.utime(path, (1_000_000 - age * 100, 1_000_000 - age * 100))  # a1 used last, e5 first
+        builds.append(path)
+    unpacking = tmp_path / "lapce-ai-service_f6.tmp"
+    unpacking.mkdir()
+    stranger = tmp_path / "other-tool_z9"
+    stranger.mkdir()
+    os.utime(stranger, (0, 0))
+    removed = release_preamble.prune(builds[4])  # the oldest build starts again (a rollback)
+    assert sorted(p.name for p in removed) == ["lapce-ai-service_c3", "lapce-ai-service_d4"]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [
+        ".lapce-ai-service_a1_lock", ".lapce-ai-service_b2_lock", ".lapce-ai-service_e5_lock",
+        "lapce-ai-service_a1", "lapce-ai-service_b2", "lapce-ai-service_e5", "lapce-ai-service_f6.tmp",
+        "other-tool_z9",
+    ]  # fmt: skip
+    assert builds[4].stat().st_mtime > builds[0].stat().st_mtime  # marked as the one used last
+    assert release_preamble.prune(builds[4]) == []
+
+
+@pytest.fixture
+def opt(release: dict[str, Any], built_index: dict[str, Path]) -> Iterator[dict[str, Any]]:  # noqa: F811
+    """/opt/lapce-ai with the old release installed, its service started by the systemd stand-in."""
+    tmp: Path = release["tmp"] / "deploy"
+    tmp.mkdir()
+    opt_dir, state = tmp / "opt", tmp / "state"
+    opt_dir.mkdir()
+    state.mkdir()
+    for name in COMMANDS:
+        shutil.copy(release["old"].parent / name, opt_dir / name, follow_symlinks=False)
+    index = tmp / "var-lib" / "indices"
+    shutil.copytree(built_index["index"], index)
+    port = free_port()
+    (tmp / "etc").mkdir()
+    no_workers = "[performance]\nsearch_workers = 0\n"  # one process to start and stop
+    config = write_config(tmp / "etc" / "config.toml", port=port, index=index, extra=no_workers)
+    systemctl = tmp / "systemctl"
+    systemctl.write_text(SYSTEMCTL)
+    systemctl.chmod(0o755)
+    env = {
+        **release["env"],
+        "OPT": str(opt_dir),
+        "STATE": str(state),
+        "LAPCE_AI_CONFIG": str(config),
+        "LAPCE_AI_URL": f"http://127.0.0.1:{port}",
+        "LAPCE_AI_DATA": str(index.parent),
+        "LAPCE_AI_INDEX": str(index),
+        "LAPCE_AI_ENV_FILE": str(tmp / "etc" / "default-lapce-ai"),
+        "LAPCE_AI_BACKUP_DIR": str(tmp / "backups"),
+        "LAPCE_AI_BIN_DIR": str(opt_dir),
+        "LAPCE_AI_SYSTEMCTL": str(systemctl),
+    }
+    ctx = {"opt": opt_dir, "env": env, "url": env["LAPCE_AI_URL"], "state": state}
+    systemctl_(ctx, "start")
+    try:
+        yield ctx
+    finally:
+        systemctl_(ctx, "stop")
+
+
+def systemctl_(ctx: dict[str, Any], action: str) -> None:
+    env = ctx["env"]
+    subprocess.run([env["LAPCE_AI_SYSTEMCTL"], action, "lapce-ai-service"], env=env, check=True, timeout=60)
+
+
+def running_version(ctx: dict[str, Any]) -> str | None:
+    def ready() -> str | None:
+        try:
+            health = httpx.get(f"{ctx['url']}/health", timeout=2)
+        except httpx.HTTPError:
+            return None
+        return str(health.json()["version"]) if health.status_code == 200 else None
+
+    version = wait_for(ready, timeout=90, interval=0.3)
+    return version if isinstance(version, str) else None
+
+
+def script(ctx: dict[str, Any], name: str, *args: str) -> str:
+    proc = subprocess.run(
+        [str(REPO / "scripts" / name), *args], capture_output=True, text=True, env=ctx["env"], timeout=300
+    )
+    assert proc.returncode == 0, f"{name} {args} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def test_deploy_then_rollback_replaces_the_code_of_all_three_commands(
+    release: dict[str, Any], opt: dict[str, Any]
+) -> None:
+    binary, env = opt["opt"] / "lapce-ai-service", opt["env"]
+    assert running_version(opt) == "9.9.1"
+    script(opt, "backup_state.sh")
+    assert (opt["opt"] / "backups" / "lapce-ai-service.previous").read_bytes() == release["old"].read_bytes()
+
+    # the runbook's "Deploy New Version": stop, cp the new binary over the old one, start
+    systemctl_(opt, "stop")
+    shutil.copy(release["new"], binary)
+    systemctl_(opt, "start")
+    assert running_version(opt) == "9.9.2"
+    assert run(opt["opt"] / "lapce-index", "--version", env=env).stdout.strip() == "lapce-index 9.9.2"
+    stats = run(opt["opt"] / "lapce-index", "stats", "--index", env["LAPCE_AI_INDEX"], "--json", env=env)
+    assert json.loads(stats.stdout)["chunks"] > 0
+
+    # the runbook's "Quick rollback": the previous binary, and with it the previous code, runs again
+    out = script(opt, "rollback_cst.sh", "--type", "binary", "--version", "previous")
+    assert "smoke test passed" in out and f"rolled back {binary}" in out
+    assert running_version(opt) == "9.9.1"
+    for name in COMMANDS[1:]:
+        assert run(opt["opt"] / name, "--version", env=env).stdout.strip() == f"{name} 9.9.1"
+    assert [p.read_bytes() == release["new"].read_bytes() for p in (opt["opt"] / "backups").glob("*.rollback-*")] == [
+        True
+    ]
+    # each build unpacked once, side by side
+    assert len(list(Path(env["SHIV_ROOT"]).glob("lapce-ai-service_*/site-packages"))) == 2
+
+
+def test_the_units_run_programs_that_a_checkout_and_a_release_both_have() -> None:
+    programs = set()
+    for unit in (REPO / "deploy" / "systemd").glob("*.service"):
+        for line in unit.read_text().splitlines():
+            if line.startswith(("ExecStart=", "ExecStartPre=")):
+                programs.add(line.split("=", 1)[1].split()[0])
+    assert programs == {"/opt/lapce-ai/lapce-ai-service", "/opt/lapce-ai/lapce-ai-indexer"}
+    for program in programs:
+        name = Path(program).name
+        assert os.access(REPO / name, os.X_OK)  # a checkout's wrapper of its .venv
+        assert name in COMMANDS  # the release binary, or a link to it
