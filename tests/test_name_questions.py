@@ -29,7 +29,8 @@ from lapce_ai.search.name_questions import (
     name_question,
     using_chunks,
 )
-from lapce_ai.search.ranking import RankConfig, analyze
+from lapce_ai.search.query_analysis import analyze
+from lapce_ai.search.ranking import RankConfig
 
 
 def _def(header: str, last: str, lines: int = 8, indent: str = "    ") -> str:

@@ -12,8 +12,12 @@ from conftest import index_files
 from lapce_ai.embedding.base import Embedder
 from lapce_ai.search.blocks import is_hollow
 from lapce_ai.search.corpus import Corpus
+from lapce_ai.search.definitions import defining_chunks
 from lapce_ai.search.engine import load_corpus
-from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, _definers, _type_homes, analyze, path_penalized, rank
+from lapce_ai.search.path_priors import path_penalized
+from lapce_ai.search.query_analysis import analyze
+from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, rank
+from lapce_ai.search.type_homes import type_homes
 
 
 def _corpus(
@@ -172,7 +176,7 @@ def test_test_example_and_vendored_paths(path: str, penalized: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "name", "declares"),
+    ("content", "name", "expected"),
     [
         ("func (engine *Engine) Use(middleware ...HandlerFunc) IRoutes {", "Use", True),  # Go method
         ("func New() *Engine {", "New", True),
@@ -208,19 +212,19 @@ def test_test_example_and_vendored_paths(path: str, penalized: bool) -> None:
         ("let router = createRouter()", "router", True),
     ],
 )
-def test_declarations_are_recognised_in_the_text(content: str, name: str, declares: bool) -> None:
-    from lapce_ai.search.ranking import _declares
+def test_declarations_are_recognised_in_the_text(content: str, name: str, expected: bool) -> None:
+    from lapce_ai.search.definitions import declares
 
-    assert _declares(content, name) is declares
+    assert declares(content, name) is expected
 
 
 def test_an_alias_is_where_a_name_defined_elsewhere_is_brought_in() -> None:
-    from lapce_ai.search.ranking import _reexports
+    from lapce_ai.search.definitions import reexports
 
-    assert _reexports("const Order = std.math.Order;", "Order")
-    assert _reexports('const Thing = @import("thing");', "Thing")
-    assert not _reexports("pub const Order = enum { lt, eq, gt };", "Order")
-    assert not _reexports("const OrderBy = std.math.OrderBy;", "Order")
+    assert reexports("const Order = std.math.Order;", "Order")
+    assert reexports('const Thing = @import("thing");', "Thing")
+    assert not reexports("pub const Order = enum { lt, eq, gt };", "Order")
+    assert not reexports("const OrderBy = std.math.OrderBy;", "Order")
 
 
 class _Summaries:
@@ -258,7 +262,7 @@ def test_file_summary_lifts_the_file_named_for_the_query_and_pulls_in_files_outs
 
 
 def test_path_words_of_files_are_counted_per_keyword_from_the_corpus_index() -> None:
-    from lapce_ai.search.ranking import _keyword_forms, _path_hits, _path_words
+    from lapce_ai.search.path_priors import keyword_forms, path_hits, path_words
 
     corpus, _sims = _corpus(
         {
@@ -270,15 +274,14 @@ def test_path_words_of_files_are_counted_per_keyword_from_the_corpus_index() -> 
             "src/cache/store.py": [0.5],
         }
     )
-    forms = _keyword_forms(("routing", "request", "parser", "router", "http"))
+    forms = keyword_forms(("routing", "request", "parser", "router", "http"))
     file_ids = np.arange(len(corpus.files), dtype=np.int64)
     expected = [
-        sum(1 for kw, stem in forms if kw in _path_words(path) or stem in _path_words(path))
-        for _r, path in corpus.files
+        sum(1 for kw, stem in forms if kw in path_words(path) or stem in path_words(path)) for _r, path in corpus.files
     ]
-    assert _path_hits(corpus, forms, file_ids).tolist() == expected
+    assert path_hits(corpus, forms, file_ids).tolist() == expected
     assert sorted(set(expected)) == [0, 2, 3]  # the case tells files apart
-    assert _path_hits(corpus, forms, file_ids[::-1]).tolist() == expected[::-1]
+    assert path_hits(corpus, forms, file_ids[::-1]).tolist() == expected[::-1]
     assert corpus.derived("files_by_path_word", lambda c: {}) is corpus.derived("files_by_path_word", lambda c: {})
 
 
@@ -308,7 +311,7 @@ def test_name_cover_prefers_the_file_whose_whole_name_the_query_holds() -> None:
 
 
 def test_name_cover_counts_each_word_of_a_name_once() -> None:
-    from lapce_ai.search.ranking import _keyword_forms, _name_cover, _name_words
+    from lapce_ai.search.path_priors import keyword_forms, name_cover, name_words
 
     corpus, _sims = _corpus(
         {
@@ -319,21 +322,21 @@ def test_name_cover_counts_each_word_of_a_name_once() -> None:
             "src/a.py": [0.5],
         }
     )
-    forms = _keyword_forms(("routing", "router", "request", "parsing"))
+    forms = keyword_forms(("routing", "router", "request", "parsing"))
     file_ids = np.arange(len(corpus.files), dtype=np.int64)
     every = {form for pair in forms for form in pair}
     expected = []
     for _root, path in corpus.files:
-        words = _name_words(path)
+        words = name_words(path)
         hits = sum(1 for word, key in words if word in every or key in every)
         expected.append(hits / len(words) if words else 0.0)
-    assert _name_cover(corpus, forms, file_ids).tolist() == pytest.approx(expected)
+    assert name_cover(corpus, forms, file_ids).tolist() == pytest.approx(expected)
     assert expected == pytest.approx([1.0, 1.0, 1.0, 1.0, 0.0])  # "routing" and "router" hit router once
-    assert _name_cover(corpus, _keyword_forms(("parser",)), file_ids)[2] == pytest.approx(0.5)
+    assert name_cover(corpus, keyword_forms(("parser",)), file_ids)[2] == pytest.approx(0.5)
 
 
 def test_two_letter_names_match_and_stopwords_do_not_count_against_a_name() -> None:
-    from lapce_ai.search.ranking import _name_words
+    from lapce_ai.search.path_priors import name_words
 
     corpus, sims = _corpus({"core/OpBuilder.kt": [0.600], "core/Op.kt": [0.599], "core/a.kt": [0.5]})
     info = analyze("Op for composing conditions", corpus)
@@ -344,9 +347,9 @@ def test_two_letter_names_match_and_stopwords_do_not_count_against_a_name() -> N
     assert corpus.paths[ranked[0].index] == "core/Op.kt"
     ranked = rank(corpus, info, None, (sims, None), 3, None, path_only)
     assert corpus.paths[ranked[0].index] == "core/OpBuilder.kt"
-    assert [w for w, _key in _name_words("detail/conversions/to_json.hpp")] == ["json"]
-    assert [w for w, _key in _name_words("src/v1/io.go")] == ["io"]
-    assert _name_words("a/b/x.py") == [] and _name_words("a/b/12.py") == []
+    assert [w for w, _key in name_words("detail/conversions/to_json.hpp")] == ["json"]
+    assert [w for w, _key in name_words("src/v1/io.go")] == ["io"]
+    assert name_words("a/b/x.py") == [] and name_words("a/b/12.py") == []
 
 
 def test_a_definition_spelled_as_queried_outranks_one_in_another_case() -> None:
@@ -468,7 +471,7 @@ def test_type_homes_follow_the_languages_extension_file_convention() -> None:
             "objc/NSString+Path.m": [0.1],
         }
     )
-    homes = _type_homes(corpus)
+    homes = type_homes(corpus)
     home = {
         path: corpus.files[int(homes[f])][1] if homes[f] >= 0 else None for f, (_root, path) in enumerate(corpus.files)
     }
@@ -547,6 +550,6 @@ def test_a_class_named_only_at_its_closing_brace_is_defined_where_it_begins(tmp_
     header = next(i for i in range(corpus.n) if corpus.contents[i].startswith("public class Widget {"))
     assert corpus.symbols[closing] == "Widget" and corpus.symbols[header] == "Widget.grow"
     # Found by its name alone (a name too common for the declaration scan): where it begins.
-    assert _definers(corpus, [closing], frozenset({"widget"}), ("Widget",)) == {header: True}
+    assert defining_chunks(corpus, [closing], frozenset({"widget"}), ("Widget",)) == {header: True}
     assert is_hollow(corpus.contents[closing])
     assert not is_hollow(corpus.contents[header])

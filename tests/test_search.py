@@ -18,7 +18,8 @@ from lapce_ai.index.store import FileState, IndexStore
 from lapce_ai.parsing.router import ParserRouter
 from lapce_ai.search.engine import SearchEngine, SearchResult
 from lapce_ai.search.filters import FilterError, SearchFilters
-from lapce_ai.search.ranking import RankConfig, analyze
+from lapce_ai.search.query_analysis import analyze
+from lapce_ai.search.ranking import RankConfig
 from lapce_ai.search.tokenize import code_tokens, query_tokens
 
 

@@ -15,7 +15,8 @@ from lapce_ai.index.store import IndexStore
 from lapce_ai.parsing.languages import definitions, language_for_path, new_parser
 from lapce_ai.search.engine import SearchEngine, load_corpus
 from lapce_ai.search.filters import SearchFilters
-from lapce_ai.search.ranking import RankConfig, path_penalized
+from lapce_ai.search.path_priors import path_penalized
+from lapce_ai.search.ranking import RankConfig
 from lapce_ai.search.test_titles import named_tests
 
 JEST = "\u203a"  # Jest's separator between titles

@@ -30,7 +30,7 @@ import docs_eval
 
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
-from lapce_ai.search.ranking import path_penalized
+from lapce_ai.search.path_priors import path_penalized
 from lapce_ai.search.tokenize import symbol_path_segments
 
 PER_LANGUAGE = 100

@@ -23,7 +23,7 @@ import docs_eval
 from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.named_files import module_segments
-from lapce_ai.search.ranking import path_penalized
+from lapce_ai.search.path_priors import path_penalized
 
 PER_LANGUAGE = 100
 MAX_FOLDERS = 3

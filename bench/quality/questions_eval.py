@@ -62,7 +62,7 @@ from lapce_ai.index.store import IndexStore
 from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.method_sets import TYPE_KINDS
 from lapce_ai.search.name_questions import IMPORT_OR_COMMENT_LINE
-from lapce_ai.search.ranking import PROSE_LANGUAGES, path_penalized
+from lapce_ai.search.path_priors import PROSE_LANGUAGES, path_penalized
 from lapce_ai.search.tokenize import symbol_path_segments, symbol_segment
 
 PER_LANGUAGE = 100

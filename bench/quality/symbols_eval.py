@@ -31,7 +31,7 @@ from lapce_ai.index.store import IndexStore
 from lapce_ai.parsing.languages import language_for_path
 from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.named_files import module_segments
-from lapce_ai.search.ranking import path_penalized
+from lapce_ai.search.path_priors import path_penalized
 from lapce_ai.search.tokenize import symbol_path_segments, symbol_segment
 
 PER_LANGUAGE = 100

@@ -30,7 +30,8 @@ from lapce_ai.search import two_stage
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.layers import advance, read_table
-from lapce_ai.search.ranking import RankConfig, analyze, rank
+from lapce_ai.search.query_analysis import analyze
+from lapce_ai.search.ranking import RankConfig, rank
 from lapce_ai.search.spelling import corrected
 from lapce_ai.search.summaries import SummaryScorer, load_summaries
 from lapce_ai.search.tokenize import STEM_PREFIX, query_tokens

@@ -1,16 +1,17 @@
 """Fusion and code-aware re-ranking.
 
-1. Query analysis: a bare identifier (``HTTPException``, ``Rack::Response``, ``add_route``, or a
-   lower-case word this code base defines) is a *symbol query*; anything else is a
-   *natural-language query*, either a *question* ("how are routes registered?") or a
-   description ("multipart form data parsing").
+1. Query analysis (``search.query_analysis``): a bare identifier (``HTTPException``,
+   ``Rack::Response``, ``add_route``, or a lower-case word this code base defines) is a *symbol
+   query*; anything else is a *natural-language query*, either a *question* ("how are routes
+   registered?") or a description ("multipart form data parsing").
 2. Fusion: min-max normalised BM25 and cosine scores of the two candidate pools, blended with a
    dense weight. Symbol queries lean lexical; for the others the weight follows how much of the
    query (by IDF) the best lexical hit contains: all of it -> lexical leads, none -> dense leads.
    The static model's vectors, weaker than BM25 on their own, get a third of that weight.
    RRF is kept as an option for comparison.
 3. Code-aware signals, each switchable in ``RankConfig`` and measured in ``bench/quality``
-   (ablation table in the bench README): definition of the queried symbol (found even outside
+   (ablation table in the bench README; what a path says is ``search.path_priors``, where a name
+   is declared ``search.definitions``): definition of the queried symbol (found even outside
    the pools, by its symbol or by the declaration in its text; only the declaring piece of a
    split definition; tiered up when the file is named after it; a file that is itself a type,
    Zig's `Allocator.zig`, defines it; an alias, `const Order = std.math.Order`, does not; for a
@@ -37,46 +38,19 @@
 
 from __future__ import annotations
 
-import functools
 import heapq
-import re
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from lapce_ai.chunking.model import TEST_KIND
-from lapce_ai.parsing.languages import all_languages, language_for_path
-from lapce_ai.search.blocks import block_start, is_hollow
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
-from lapce_ai.search.locations import located_chunks, named_test
-from lapce_ai.search.name_questions import (
-    CALLEES,
-    DEFINITION,
-    IMPLEMENTATIONS,
-    TESTS,
-    USES,
-    NameQuestion,
-    called_chunks,
-    implementing_chunks,
-    name_question,
-    using_chunks,
-)
-from lapce_ai.search.named_files import FOLDER_NAMED, files_named, mentioned_files, module_files, named_files
-from lapce_ai.search.test_titles import named_tests
-from lapce_ai.search.tokenize import (
-    QUERY_STOPWORDS,
-    code_tokens,
-    file_stem,
-    identifier_parts,
-    last_segment,
-    qualifier_of,
-    stem_key,
-    symbol_name,
-    symbol_path_segments,
-    symbol_segment,
-)
+from lapce_ai.search.definitions import MAX_DECLARATION_SCAN, declares, defining_chunks, member_of, reexports
+from lapce_ai.search.path_priors import files_in_tests, keyword_forms, name_cover, path_hits, prose_chunks
+from lapce_ai.search.query_analysis import QueryInfo
+from lapce_ai.search.tokenize import code_tokens, symbol_name
+from lapce_ai.search.type_homes import home_chunk, type_homes
 from lapce_ai.search.verbatim import verbatim_matches
 
 
@@ -196,393 +170,6 @@ NO_SIGNALS = RankConfig(
     spelling=False,
 )
 
-# -- query analysis -------------------------------------------------------------------------
-
-_QUALIFIED = r"[A-Za-z_$][A-Za-z0-9_$]*(?:(?:::|:|\\|->|\.|#)[A-Za-z_$][A-Za-z0-9_$]*)+"
-_SYMBOL_QUERY = re.compile(
-    r"^(?:" + _QUALIFIED + r"|_[A-Za-z0-9_]*|[A-Za-z][A-Za-z0-9]*[A-Z_][A-Za-z0-9_]*|[A-Z][A-Za-z0-9]*)(?:\(\))?$"
-)
-_EMBEDDED = re.compile(
-    r"`([^`]{1,80})`"
-    r"|\b(" + _QUALIFIED + r")"
-    r"|\b([A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b"
-)
-_ARITY = re.compile(r"(?<=[A-Za-z0-9_?!])/\d+$")
-# How a name is written where it is used, not declared: a PHP/Perl variable `$router`, an
-# annotation `@Override`, a member `->send`, a Rust macro `vec!`, a generic `Vec<T>`.
-_USE_MARKS = re.compile(r"^(?:\$|@|->)(?=[A-Za-z_])|(?<=[A-Za-z0-9_])(?:!|<[^<>]*>)$")
-
-
-QUESTION_WORDS = frozenset({"how", "where", "what", "which", "why", "when", "who"})
-
-
-@dataclass(frozen=True)
-class QueryInfo:
-    text: str
-    is_symbol: bool
-    is_question: bool  # "how are routes registered?", not a description ("multipart form parsing")
-    symbols: tuple[str, ...]  # identifiers the user named (last segment, original case)
-    keywords: tuple[str, ...]  # lower-case content words for file-name matching
-    files: tuple[int, ...] = ()  # files the query names by path ("router.go", "routing/mod.rs")
-    mentioned: tuple[int, ...] = ()  # files a sentence mentions ("how does Abort work in context.go")
-    scope: tuple[int, ...] = ()  # files a qualified name's module names (axum::routing::Router)
-    owner: str = ""  # what a qualified name is a member of: `Deque` of `Deque.prepend`
-    # chunks holding a line it places in a file (a stack frame, `mod.rs:42`), with their share of the boost
-    located: tuple[tuple[int, float], ...] = ()
-    # test blocks it names as a runner prints a failure (`Router > adds a route`), with the
-    # share of its words their title paths hold
-    tests: tuple[tuple[int, float], ...] = ()
-    # what a sentence asks for by a name, with their shares (search.name_questions): the chunks
-    # using it ("who calls cleanPath"), the types implementing it ("subclasses of Base"), the
-    # definitions of what it calls ("what does serve call"), the tests using it ("tests for X")
-    answers: tuple[tuple[int, float], ...] = ()
-
-
-def analyze(query: str, corpus: Corpus | None = None) -> QueryInfo:
-    q = query.strip()
-    asked = name_question(q, corpus)
-    answers = _answers(asked, corpus) if asked is not None and asked.wants != DEFINITION and corpus is not None else ()
-    if asked is not None and asked.or_definition and not answers:  # an interface nothing implements here
-        asked = NameQuestion(asked.name, DEFINITION)
-    # "where is cleanPath defined" is the name's symbol query; "who calls cleanPath" a sentence
-    # whose answer is the chunks using it.
-    asked_name = asked.name if asked is not None and asked.wants == DEFINITION else None
-    named = named_files(asked_name or q, corpus) if corpus is not None else None
-    located = located_chunks(q, corpus) if corpus is not None and any(c.isdigit() for c in q) else ()
-    name = _USE_MARKS.sub("", _ARITY.sub("", asked_name or q))  # _ARITY: Elixir's and Erlang's scope/2
-    is_symbol = asked_name is not None or bool(_SYMBOL_QUERY.match(name))
-    if not is_symbol and corpus is not None and re.fullmatch(r"[a-z][a-z0-9]*", name) and name in corpus.by_symbol:
-        is_symbol = True  # a lower-case word that names a definition in this code base
-    symbols: list[str] = []
-    if is_symbol:
-        symbols.append(last_segment(name))
-    else:
-        for m in _EMBEDDED.finditer(q):
-            raw = next(g for g in m.groups() if g)
-            embedded = last_segment(raw.strip())
-            if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", embedded) and embedded.lower() not in QUERY_STOPWORDS:
-                symbols.append(embedded)
-    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", q)
-    keywords = tuple(
-        dict.fromkeys(p for w in words for p in identifier_parts(w) if _name_like(p) and p not in QUERY_STOPWORDS)
-    )
-    first = words[0].lower() if words else ""
-    is_question = not is_symbol and (first in QUESTION_WORDS or q.endswith("?"))
-    node = named_test(q, corpus) if corpus is not None and "::" in q else None
-    if node is not None:  # `FAILED tests/test_app.py::TestRouter::test_add`: that file's definition
-        files, names = node
-        owner = names[-2] if len(names) > 1 else ""
-        return QueryInfo(q, True, False, (names[-1],), keywords, files, owner=owner, located=located)
-    if named is not None and named.by_path:  # `router.go` is a file, not the member `go` of `router`
-        return QueryInfo(q, False, False, (), keywords, named.files, located=located)
-    files = named.files if named is not None else ()  # `Rack::Response`: a module and a class
-    mentioned = mentioned_files(q, corpus) if corpus is not None and named is None and " " in q else ()
-    scope: tuple[int, ...] = ()
-    qualifier = qualifier_of(name) if is_symbol else ""
-    if qualifier and not files and corpus is not None:  # `starlette.routing.Router`: in routing.py
-        scope = module_files(qualifier, corpus)
-    owner = last_segment(qualifier) if qualifier else ""
-    symbols_named = tuple(dict.fromkeys(symbols))
-    tests = tuple(named_tests(q, corpus, sentences_only=is_symbol).items()) if corpus is not None else ()
-    return QueryInfo(
-        q,
-        is_symbol,
-        is_question,
-        symbols_named,
-        keywords,
-        files,
-        mentioned=mentioned,
-        scope=scope,
-        owner=owner,
-        located=located,
-        tests=tests,
-        answers=answers,
-    )
-
-
-# Share of a use in a test file: a caller all the same, after the code's own.
-TEST_USE = 0.5
-_ANSWERS = {USES: using_chunks, IMPLEMENTATIONS: implementing_chunks, CALLEES: called_chunks}
-
-
-def _answers(asked: NameQuestion, corpus: Corpus) -> tuple[tuple[int, float], ...]:
-    """The chunks a uses, implementations, callees or tests question names, with their shares: a
-    test's at half (but for a tests question, which takes only tests), a changelog's none."""
-    tests = corpus.derived("test_chunks", _test_chunks)
-    if asked.wants == TESTS:
-        return tuple(using_chunks(asked.name, corpus, within=tests).items())
-    prose = corpus.derived("prose_chunks", _prose_chunks)
-    found = _ANSWERS[asked.wants](asked.name, corpus)
-    return tuple((i, share * (TEST_USE if tests[i] else 1.0)) for i, share in found.items() if not prose[i])
-
-
-def _test_chunks(corpus: Corpus) -> BoolArray:
-    """Chunks of test files, and test blocks wherever they are."""
-    in_test_files = corpus.derived("test_paths", _test_paths)[corpus.file_of]
-    return np.asarray(in_test_files | np.asarray([kind == TEST_KIND for kind in corpus.kinds]), dtype=bool)
-
-
-def _name_like(part: str) -> bool:
-    """Whether a word may name a file: three characters or more, or two letters (``Op.kt``,
-    ``io.go``, ``db/``); a single letter or two digits say nothing."""
-    return len(part) > 2 or (len(part) == 2 and part.isalpha())
-
-
-# -- path priors ----------------------------------------------------------------------------
-
-_TEST_PATH = re.compile(
-    # Also Swift's and .NET's capitalised plurals (`Tests/`), Perl's `t/` and .NET test projects
-    # (`Foo.Tests/`); not a capital singular: `Test/` is a library namespace (Perl Test::More,
-    # Haskell Test.QuickCheck).
-    r"(?:^|/)(?:tests?|__tests__|spec|specs|testing|testdata|fixtures?|examples?|_examples?|samples?|"
-    r"benchmarks?|benches|docs?_src|vendor|third_party|node_modules|single_include|"
-    r"Tests|Specs|TestData|Fixtures|Examples|Samples|Benchmarks|t|[^/]+\.(?:Unit|Integration)?Tests?)(?:/|$)"
-    r"|(?:^|/)(?:test_[^/]*|[^/]*_test|[^/]*_spec|[^/]*[a-z0-9]Tests?|[^/]*Spec|[^/]*\.(?:test|spec))\.[A-Za-z0-9]+$"
-    r"|\.d\.ts$"
-)
-
-
-PROSE_LANGUAGES = frozenset(
-    {"markdown", "text", "rst", "asciidoc", "yaml", "json", "toml", "xml", "csv", "ini", "properties", ""}
-)
-
-
-@functools.lru_cache(maxsize=65536)
-def path_penalized(path: str) -> bool:
-    return _TEST_PATH.search(path) is not None
-
-
-@functools.lru_cache(maxsize=65536)
-def _stem_and_folder(path: str) -> tuple[str, str]:
-    """A file's name without its extensions, and its folder's name ("" at the top)."""
-    segments = [s for s in path.split("/") if s]
-    stem = segments[-1].split(".", 1)[0] if segments else ""
-    return stem, segments[-2] if len(segments) > 1 else ""
-
-
-def _path_words(path: str) -> frozenset[str]:
-    stem, folder = _stem_and_folder(path)
-    words: set[str] = set()
-    for seg in (stem, folder):
-        for part in [seg.lower(), *identifier_parts(seg)]:
-            if _name_like(part):
-                words.add(part)
-                words.add("~" + stem_key(part))
-    return frozenset(words)
-
-
-def _name_words(path: str) -> list[tuple[str, str]]:
-    """The words of a file's name (its folder's for ``mod.rs``, ``index.ts``), each with its stem key."""
-    stem, folder = _stem_and_folder(path)
-    if stem.lower() in FOLDER_NAMED and folder:
-        stem = folder
-    # A word no query keeps (``to`` of ``to_json``) cannot count against the name.
-    return [(p, "~" + stem_key(p)) for p in identifier_parts(stem) if _name_like(p) and p not in QUERY_STOPWORDS]
-
-
-@dataclass(frozen=True)
-class _NameWords:
-    by_form: dict[str, IntArray]  # a name word, or its stem key -> (file << 8) | the word's place in the name
-    counts: npt.NDArray[np.float64]  # words in each file's name
-
-
-def _files_by_name_word(corpus: Corpus) -> _NameWords:
-    found: dict[str, list[int]] = {}
-    counts = np.zeros(len(corpus.files), dtype=np.float64)
-    for f, (_root, path) in enumerate(corpus.files):
-        words = _name_words(path)[:255]
-        counts[f] = len(words)
-        for place, (word, key) in enumerate(words):
-            for form in {word, key}:
-                found.setdefault(form, []).append((f << 8) | place)
-    return _NameWords({form: np.asarray(codes, dtype=np.int64) for form, codes in found.items()}, counts)
-
-
-def _name_cover(corpus: Corpus, forms: list[tuple[str, str]], file_ids: IntArray) -> npt.NDArray[np.float64]:
-    """For each of ``file_ids``: the share of its name's words the query holds (as written or by
-    stem). ``Transaction.kt`` is all about "transaction management", ``TransactionManagersContainer.kt``
-    a third."""
-    index = corpus.derived("files_by_name_word", _files_by_name_word)
-    hit = [index.by_form[form] for pair in forms for form in pair if form in index.by_form]
-    if not hit:
-        return np.zeros(file_ids.size, dtype=np.float64)
-    words = np.unique(np.concatenate(hit))  # each word of a name once, however many keywords hit it
-    covered = np.bincount(words >> 8, minlength=len(corpus.files))[file_ids].astype(np.float64)
-    counts = index.counts[file_ids]
-    return np.divide(covered, counts, out=np.zeros_like(covered), where=counts > 0)
-
-
-def _keyword_forms(keywords: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Each keyword with its stem key (as ``_path_words`` holds them), computed once per query."""
-    return [(kw, "~" + stem_key(kw)) for kw in keywords]
-
-
-def _files_by_path_word(corpus: Corpus) -> dict[str, IntArray]:
-    """Each word of a file's name or folder (as ``_path_words`` holds them) -> those files."""
-    files: dict[str, list[int]] = {}
-    for f, (_root, path) in enumerate(corpus.files):
-        for word in _path_words(path):
-            files.setdefault(word, []).append(f)
-    return {word: np.asarray(fs, dtype=np.int64) for word, fs in files.items()}
-
-
-def _path_hits(corpus: Corpus, forms: list[tuple[str, str]], file_ids: IntArray) -> npt.NDArray[np.float64]:
-    """For each of ``file_ids``: how many query keywords its name or folder holds (as written,
-    or by stem), from a per-corpus word index rather than a set test per file and keyword."""
-    index = corpus.derived("files_by_path_word", _files_by_path_word)
-    hits = np.zeros(len(corpus.files), dtype=np.float64)
-    for kw, stem in forms:
-        by_word, by_stem = index.get(kw), index.get(stem)
-        if by_word is not None and by_stem is not None:
-            hits[np.union1d(by_word, by_stem)] += 1.0
-        elif by_word is not None or by_stem is not None:
-            hits[by_word if by_word is not None else by_stem] += 1.0
-    return hits[file_ids]
-
-
-def _test_paths(corpus: Corpus) -> BoolArray:
-    return np.asarray([path_penalized(path) for _root, path in corpus.files], dtype=bool)
-
-
-def _prose_chunks(corpus: Corpus) -> BoolArray:
-    return np.asarray([lang in PROSE_LANGUAGES for lang in corpus.languages], dtype=bool)
-
-
-# -- definitions ----------------------------------------------------------------------------
-
-# Chunks a symbol query reads to find the name's declaration (a name used more often than this
-# is declared in a chunk the pools or the symbol table hold anyway, or is too common to tell).
-MAX_DECLARATION_SCAN = 1000
-
-_DEF_KEYWORDS = (
-    "class|module|defmodule|def|defp|defmacro|interface|struct|enum|trait|type|typedef|func|function|"
-    "object|fn|fun|impl|namespace|protocol|record|macro_rules!|let|const|var|val"
-)
-
-
-# A declaration keyword, then a Go receiver ("func (e *Engine) "), qualifiers ("Rack::",
-# "errors."), ending where the name starts, on the keyword's line (a Haskell parameter called
-# `fun` above a line that starts with a name declares nothing).
-_DECLARED_BEFORE = re.compile(
-    r"(?:^|[\s(])(" + _DEF_KEYWORDS + r")[ \t]+(?:\([^()\n]*\)\s*)?(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::?))*\Z",
-    re.MULTILINE,
-)
-_AFTER_NAME = frozenset(" \t\r\n\f\v<({:[;=,")
-# C's `struct timespec *ts` or `struct timespec ts` names a type it uses, not one it declares:
-# after a tag keyword, a name followed by another name or a pointer is a use.
-_TAG_KEYWORDS = frozenset({"struct", "union", "enum"})
-_TAG_USE_AFTER = re.compile(r"\s*(?:[*&]|(?!where\b|final\b|__attribute__\b|alignas\b)[A-Za-z_])")
-
-
-# `const Order = std.math.Order;`, `const heap = std.heap;`, `const Random = @import("Random.zig");`,
-# `const Router = require("./router")`: a name bound to a module or to the same name elsewhere
-# is an alias, a use of what is defined there.
-_ASSIGNED = re.compile(r"[ \t]*=[ \t]*([^;\n]*)")
-_IMPORT_CALL = re.compile(r"(?:@import|require|import)\s*\(")
-_QUALIFIED_TAIL = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*(?:\.|::))+([A-Za-z_][A-Za-z0-9_]*)[ \t]*")
-
-
-def _aliases(content: str, end: int, name: str) -> bool:
-    """Whether the declaration of ``name`` ending at ``end`` only binds it to an import or to
-    the same name in another module."""
-    assigned = _ASSIGNED.match(content, end)
-    if assigned is None:
-        return False
-    value = assigned.group(1)
-    if _IMPORT_CALL.match(value):
-        return True
-    tail = _QUALIFIED_TAIL.fullmatch(value)
-    return tail is not None and tail.group(1) == name
-
-
-def _declares(content: str, name: str) -> bool:
-    """Whether ``content`` declares ``name`` (``class Builder``, ``def parse``): each occurrence
-    is checked against the text just before it, so long chunks cost a few string searches."""
-    at = content.find(name)
-    while at != -1:
-        end = at + len(name)
-        if end == len(content) or content[end] in _AFTER_NAME:
-            keyword = _DECLARED_BEFORE.search(content[max(0, at - 160) : at])
-            if (
-                keyword
-                and not (keyword.group(1) in _TAG_KEYWORDS and _TAG_USE_AFTER.match(content, end))
-                and not _aliases(content, end, name)
-            ):
-                return True
-        at = content.find(name, at + 1)
-    return False
-
-
-# Where a name defined elsewhere (a dependency) is re-exported: Rust ``pub use a::{B, Name``,
-# TypeScript ``export { B, Name``, Elixir ``defdelegate name``; or aliased (``_aliases``).
-_REEXPORTED_BEFORE = re.compile(
-    r"(?:\bpub(?:\([^)]*\))?\s+use\s+[\w:]*(?:\{[^;{}]*)?|\bexport\s+(?:type\s+)?\{[^;{}]*|\bdefdelegate\s+)\Z"
-)
-
-
-def _reexports(content: str, name: str) -> bool:
-    at = content.find(name)
-    while at != -1:
-        end = at + len(name)
-        whole = (at == 0 or not _is_word(content[at - 1])) and (end == len(content) or not _is_word(content[end]))
-        if whole and _REEXPORTED_BEFORE.search(content[max(0, at - 400) : at]):
-            return True
-        if whole and _DECLARED_BEFORE.search(content[max(0, at - 160) : at]) and _aliases(content, end, name):
-            return True
-        at = content.find(name, at + 1)
-    return False
-
-
-def _is_word(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
-def _definers(
-    corpus: Corpus, chunks: list[int], names_lower: frozenset[str], names: tuple[str, ...]
-) -> dict[int, bool]:
-    """The chunks among ``chunks`` that define a name, each with whether it spells the name as
-    queried: they declare it (``class Builder``, case-sensitive), or carry it as their symbol
-    (any case: ``values`` for ``Values``). A definition too large for one chunk is split into
-    pieces that all carry its symbol; where a chunk of the file declares the name, the other
-    pieces do not count (they are the class's fields or its closing lines, not its definition)."""
-    declares = {i for i in chunks if any(_declares(corpus.contents[i], n) for n in names)}
-    declares |= _files_as_types(corpus, chunks, names)
-    declaring_files = {int(corpus.file_of[i]) for i in declares}
-    found = dict.fromkeys(declares, True)
-    for i in chunks:
-        sym = corpus.symbols[i]
-        if sym and i not in found and symbol_name(sym) in names_lower and int(corpus.file_of[i]) not in declaring_files:
-            # A definition named only at its closing `}` (its first lines joined its first
-            # member's chunk) is defined where it begins.
-            at = block_start(corpus, i) if is_hollow(corpus.contents[i]) else i
-            found[at] = found.get(at, False) or symbol_segment(sym) in names
-    return dict(sorted(found.items()))
-
-
-def _files_as_types(corpus: Corpus, chunks: list[int], names: tuple[str, ...]) -> set[int]:
-    """The first chunk of each file among ``chunks`` that is itself the type a name spells, in a
-    language where a file is a type (``file_is_type``: Zig's ``Allocator.zig``)."""
-    heads = corpus.derived("file_heads", _file_heads)
-    found: set[int] = set()
-    for i in chunks:
-        path = corpus.paths[i]
-        if heads[corpus.file_of[i]] != i or path.rpartition("/")[2].split(".", 1)[0] not in names:
-            continue
-        spec = language_for_path(path)
-        if spec is not None and spec.file_is_type:
-            found.add(i)
-    return found
-
-
-def _file_heads(corpus: Corpus) -> IntArray:
-    """Each file's first chunk (in position order)."""
-    order = np.lexsort((corpus.position, corpus.file_of))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = corpus.file_of[order[1:]] != corpus.file_of[order[:-1]]
-    heads = np.full(len(corpus.files), -1, dtype=np.int64)
-    heads[corpus.file_of[order[first]]] = order[first]
-    return heads
-
 
 # -- the pipeline ---------------------------------------------------------------------------
 
@@ -700,12 +287,12 @@ def rank(
     # Query words in the file name or its folder (natural-language queries).
     if config.path_match > 0 and info.keywords and not info.is_symbol:
         n_kw = len(info.keywords)
-        forms = _keyword_forms(info.keywords)
-        hits = _path_hits(corpus, forms, file_ids)[file_of_cand]
+        forms = keyword_forms(info.keywords)
+        hits = path_hits(corpus, forms, file_ids)[file_of_cand]
         score += np.where(hits > 0, config.path_match * max_score * hits / n_kw, 0.0)
     # ... and the other way round: how much of the file's name the query holds.
     if config.name_cover > 0 and info.keywords and not info.is_symbol:
-        name_share = _name_cover(corpus, _keyword_forms(info.keywords), file_ids)[file_of_cand]
+        name_share = name_cover(corpus, keyword_forms(info.keywords), file_ids)[file_of_cand]
         score += config.name_cover * max_score * name_share
 
     # File coherence: a file with several strong candidates lifts its best chunk. Questions about
@@ -736,13 +323,13 @@ def rank(
     # itself is no stray test: the line a frame places, a definition of a name it spells out
     # (`--- FAIL: TestContextReset`), and any test when it names one as a runner prints it.
     if config.test_penalty != 1.0 and not (config.test_title > 0 and info.tests):
-        penalized = corpus.derived("test_paths", _test_paths)[file_ids][file_of_cand]
+        penalized = corpus.derived("test_paths", files_in_tests)[file_ids][file_of_cand]
         if penalized.any() and (info.located or info.symbols):
             held = np.flatnonzero(penalized)  # only the candidates in test files are read
             penalized[held[_pointed_at(corpus, info, cand[held], config)]] = False
         score = np.where(penalized, score * config.test_penalty, score)
     if config.prose_penalty != 1.0:
-        prose = corpus.derived("prose_chunks", _prose_chunks)[cand]
+        prose = corpus.derived("prose_chunks", prose_chunks)[cand]
         score = np.where(prose, score * config.prose_penalty, score)
     # What a sentence asks for by a name, after every other signal and penalty, by the best
     # score so far: a tier above every other chunk, a test's use half as high.
@@ -771,7 +358,7 @@ def _pointed_at(corpus: Corpus, info: QueryInfo, cand: IntArray, config: RankCon
     the code's, and a test's double of it stays a stray): a chunk named so, or one declaring it
     (a test function holding subtests opens in its first subtest's chunk)."""
     located = {i for i, _share in info.located} if config.location > 0 else set()
-    tests = corpus.derived("test_paths", _test_paths)
+    tests = corpus.derived("test_paths", files_in_tests)
     names = (
         tuple(
             name
@@ -786,7 +373,7 @@ def _pointed_at(corpus: Corpus, info: QueryInfo, cand: IntArray, config: RankCon
         (
             i in located
             or symbol_name(corpus.symbols[i]) in lower
-            or any(_declares(corpus.contents[i], name) for name in names)
+            or any(declares(corpus.contents[i], name) for name in names)
             for i in cand.tolist()
         ),
         dtype=bool,
@@ -877,37 +464,6 @@ def _minmax_known(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.where(known, (np.where(known, values, lo) - lo) / spread, 0.0)
 
 
-def _type_homes(corpus: Corpus) -> IntArray:
-    """Per file, the file of the type it extends, else -1: for a language with
-    ``extension_files`` ("+"), ``Deque+Codable.swift`` -> ``Deque.swift`` in the same folder, or
-    the only file of that name under the same root."""
-    homes = np.full(len(corpus.files), -1, dtype=np.int64)
-    joiners = _extension_joiners()
-    for f, (root, path) in enumerate(corpus.files):
-        folder, _, name = path.rpartition("/")
-        base, dot, ext = name.rpartition(".")
-        if not dot or not any(j in base for j in joiners):  # most files: no language lookup
-            continue
-        spec = language_for_path(path)
-        joiner = spec.extension_files if spec is not None else None
-        if joiner is None or joiner not in base:
-            continue
-        home_name = f"{base.split(joiner, 1)[0]}.{ext}"
-        if home_name.startswith("."):
-            continue
-        same_name = [h for h in files_named(home_name, corpus) if corpus.files[h][0] == root]
-        beside = [h for h in same_name if corpus.files[h][1].rpartition("/")[0] == folder]
-        found = beside or (same_name if len(same_name) == 1 else [])
-        if found and found[0] != f:
-            homes[f] = found[0]
-    return homes
-
-
-@functools.cache
-def _extension_joiners() -> frozenset[str]:
-    return frozenset(spec.extension_files for spec in all_languages().values() if spec.extension_files)
-
-
 def _credit_type_homes(
     corpus: Corpus,
     cand: IntArray,
@@ -918,7 +474,7 @@ def _credit_type_homes(
     """Give each type's own file ``share`` x the best score among the candidates of the files
     extending it, when its own best is lower: on its best candidate, or, with none, on the chunk
     declaring the type (else its first allowed chunk), which joins the candidates."""
-    homes = corpus.derived("type_homes", _type_homes)
+    homes = corpus.derived("type_homes", type_homes)
     home_of = homes[corpus.file_of[cand]]
     extending = np.flatnonzero(home_of >= 0)
     if not extending.size:
@@ -940,28 +496,11 @@ def _credit_type_homes(
         if best is not None:
             score[best] = max(score[best], target[h])
             continue
-        chunk = _home_chunk(corpus, h, allowed)
+        chunk = home_chunk(corpus, h, allowed)
         if chunk is not None:
             added.append(chunk)
             gains.append(target[h])
     return _with_candidates(cand, score, added, gains)
-
-
-def _home_chunk(corpus: Corpus, file: int, allowed: BoolArray | None) -> int | None:
-    """The allowed chunk of a type's own file that declares the type (named after the file),
-    else its first allowed chunk; None if the filters allow none."""
-    offsets, members = corpus.file_members()
-    own = members[offsets[file] : offsets[file + 1]]
-    if allowed is not None:
-        own = own[allowed[own]]
-    if not own.size:
-        return None
-    own = own[np.argsort(corpus.position[own], kind="stable")]
-    type_name = file_stem(corpus.files[file][1])
-    for i in own.tolist():
-        if symbol_name(corpus.symbols[i]) == type_name:
-            return int(i)
-    return int(own[0])
 
 
 def _with_candidates(
@@ -1023,9 +562,9 @@ def _add_definitions(
     if allowed is not None:
         extra = {i for i in extra if allowed[i]}
     considered = sorted(set(cand.tolist()) | extra)
-    definers = _definers(corpus, considered, lower, symbols)
+    definers = defining_chunks(corpus, considered, lower, symbols)
     if not definers:  # defined outside this code base: where it is re-exported is the answer
-        definers = {i: True for i in considered if any(_reexports(corpus.contents[i], n) for n in symbols)}
+        definers = {i: True for i in considered if any(reexports(corpus.contents[i], n) for n in symbols)}
     # Where the name is defined as spelled (the class `Values`), the same word in another case
     # (`values()` methods) is not the one meant; where it is not, any case is.
     if any(definers.values()):
@@ -1033,7 +572,7 @@ def _add_definitions(
     if within is not None:
         definers = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in within}
     if owner:  # the owner's members before a module's definitions: `BitSet.insert` is no `BitSet.Counted`'s
-        owned = {i: ok for i, ok in definers.items() if _member_of(corpus, i, owner, symbols)}
+        owned = {i: ok for i, ok in definers.items() if member_of(corpus, i, owner, symbols)}
         definers = owned or definers
     if scope is not None and within is None:
         scoped = {i: ok for i, ok in definers.items() if int(corpus.file_of[i]) in scope}
@@ -1043,25 +582,6 @@ def _add_definitions(
         stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
         tiers[i] = boost * (1.5 if stem in lower or stem.replace("_", "") in lower else 1.0)
     return _credit(cand, score, tiers)
-
-
-def _member_of(corpus: Corpus, chunk: int, owner: str, names: tuple[str, ...]) -> bool:
-    """Whether a definition is a member of ``owner`` (any case): its symbol path says so
-    (`Deque.prepend`, `Rack.Builder.use`; a chunk named after a type that declares the name
-    inside, `Deque`, is that type), or, where symbols carry no owner, a Go receiver does
-    (`func (c *Context) Header`)."""
-    segments = symbol_path_segments(corpus.symbols[chunk])
-    lower = {n.lower() for n in names}
-    if segments and segments[-1].lower() not in lower:
-        segments = [*segments, ""]  # the chunk is the owner itself
-    if len(segments) >= 2 and segments[-2].lower() == owner.lower():
-        return True
-    receiver = _GO_RECEIVER.search(corpus.contents[chunk])
-    return bool(receiver and receiver.group(1).lower() == owner.lower() and receiver.group(2) in names)
-
-
-# `func (c *Context) Header(`: the receiver's type and the method's name.
-_GO_RECEIVER = re.compile(r"\bfunc\s*\(\s*\w*\s*\*?\s*([A-Za-z_]\w*)(?:\[[^\]\n]*\])?\s*\)\s*([A-Za-z_]\w*)")
 
 
 def _add_named_files(
