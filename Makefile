@@ -60,24 +60,8 @@ bench: models
 # One file, dist/lapce-ai/lapce-ai-service, holds the code and every dependency at the versions
 # installed in .venv (a shiv zipapp for this Python); lapce-index and lapce-ai-indexer are links
 # to it, so deploying or rolling back that one file changes all three programs.
-RELEASE := dist/lapce-ai
-PYVER = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-
 release: models
-	rm -rf $(RELEASE) dist/build && mkdir -p $(RELEASE)/bench dist/build/src
-	# built from a copy, so that no build/ folder of the checkout's past builds slips in
-	cp -r pyproject.toml README.md lapce_ai dist/build/src/
-	$(BIN)/python -m pip freeze --exclude-editable > dist/build/constraints.txt
-	$(BIN)/shiv --quiet --compressed --python "/usr/bin/env python$(PYVER)" \
-		--entry-point lapce_ai.cli.multicall:main --preamble scripts/release_preamble.py \
-		--output-file $(RELEASE)/lapce-ai-service dist/build/src --constraint dist/build/constraints.txt
-	ln -s lapce-ai-service $(RELEASE)/lapce-index
-	ln -s lapce-ai-service $(RELEASE)/lapce-ai-indexer
-	cp -r scripts deploy docs README.md $(RELEASE)/
-	cp bench/load.py $(RELEASE)/bench/
-	cp -r $(MODELS) $(RELEASE)/models
-	rm -rf dist/build
-	@echo "release: $(RELEASE) ($$(du -sh $(RELEASE) | cut -f1)); install: docs/operations.md, Releases"
+	scripts/build_release.sh --out dist/lapce-ai --python $(BIN)/python
 
 clean:
 	rm -rf $(VENV) $(MODELS) dist .pytest_cache .mypy_cache .ruff_cache

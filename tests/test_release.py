@@ -54,8 +54,9 @@ esac
 """
 
 
-def build_binary(tmp: Path, version: str) -> Path:
-    """A release binary of this checkout's code, with ``__version__`` set to ``version``."""
+def build_release(tmp: Path, version: str) -> Path:
+    """A release folder (``scripts/build_release.sh``, as ``make release`` runs it, but
+    ``--no-deps``) of this checkout's code with ``__version__`` set to ``version``."""
     src = tmp / f"src-{version}"
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -65,16 +66,14 @@ def build_binary(tmp: Path, version: str) -> Path:
     stock = f'__version__ = "{lapce_ai.__version__}"'
     assert stock in init.read_text()
     init.write_text(init.read_text().replace(stock, f'__version__ = "{version}"'))
-    out = tmp / f"rel-{version}" / "lapce-ai-service"
-    out.parent.mkdir()
+    out = tmp / f"release-{version}"
     built = subprocess.run(
-        [str(SHIV), "--quiet", "--python", sys.executable, "--entry-point", "lapce_ai.cli.multicall:main",
-         "--preamble", str(PREAMBLE), "--output-file", str(out), str(src), "--no-deps", "--no-build-isolation"],
+        [str(REPO / "scripts" / "build_release.sh"), "--out", str(out), "--python", sys.executable,
+         "--source", str(src), "--no-deps"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
-    for name in COMMANDS[1:]:
-        (out.parent / name).symlink_to("lapce-ai-service")
+    assert f"release: {out}" in built.stdout
     return out
 
 
@@ -83,7 +82,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("release")
     env = base_env(tmp)
     env.update(SHIV_ROOT=str(tmp / "shiv"), LAPCE_AI_MODELS_DIR=str(REPO / "models"))
-    return {"tmp": tmp, "env": env, "old": build_binary(tmp, "9.9.1"), "new": build_binary(tmp, "9.9.2")}
+    return {"tmp": tmp, "env": env, "old": build_release(tmp, "9.9.1"), "new": build_release(tmp, "9.9.2")}
 
 
 def run(binary: Path, *args: str, env: dict[str, str], ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -107,8 +106,17 @@ def test_multicall_resolves_the_name_called_by() -> None:
     assert exit_.value.code == 2
 
 
+def test_the_release_holds_the_binary_its_links_and_what_operators_run(release: dict[str, Any]) -> None:
+    folder: Path = release["old"]
+    assert os.access(folder / "lapce-ai-service", os.X_OK)
+    assert [os.readlink(folder / name) for name in COMMANDS[1:]] == ["lapce-ai-service", "lapce-ai-service"]
+    for part in ("scripts/rollback_cst.sh", "scripts/_common.sh", "deploy/systemd/lapce-ai-service.service",
+                 "docs/operations.md", "README.md", "bench/load.py", "models/static"):  # fmt: skip
+        assert (folder / part).exists(), part
+
+
 def test_each_link_runs_its_command_from_the_binary(release: dict[str, Any]) -> None:
-    binary, env = release["old"], release["env"]
+    binary, env = release["old"] / "lapce-ai-service", release["env"]
     for name in COMMANDS:
         assert run(binary.parent / name, "--version", env=env).stdout.strip() == f"{name} 9.9.1"
         assert f"usage: {name}" in run(binary.parent / name, "--help", env=env).stdout
@@ -161,10 +169,8 @@ def opt(release: dict[str, Any], built_index: dict[str, Path]) -> Iterator[dict[
     tmp: Path = release["tmp"] / "deploy"
     tmp.mkdir()
     opt_dir, state = tmp / "opt", tmp / "state"
-    opt_dir.mkdir()
+    shutil.copytree(release["old"], opt_dir, symlinks=True)  # the first install: rsync -a dist/lapce-ai/ /opt/lapce-ai/
     state.mkdir()
-    for name in COMMANDS:
-        shutil.copy(release["old"].parent / name, opt_dir / name, follow_symlinks=False)
     index = tmp / "var-lib" / "indices"
     shutil.copytree(built_index["index"], index)
     port = free_port()
@@ -176,6 +182,7 @@ def opt(release: dict[str, Any], built_index: dict[str, Path]) -> Iterator[dict[
     systemctl.chmod(0o755)
     env = {
         **release["env"],
+        "LAPCE_AI_MODELS_DIR": str(opt_dir / "models"),
         "OPT": str(opt_dir),
         "STATE": str(state),
         "LAPCE_AI_CONFIG": str(config),
@@ -213,8 +220,9 @@ def running_version(ctx: dict[str, Any]) -> str | None:
 
 
 def script(ctx: dict[str, Any], name: str, *args: str) -> str:
+    """An operator script of the installed release (``/opt/lapce-ai/scripts``), as the runbook runs it."""
     proc = subprocess.run(
-        [str(REPO / "scripts" / name), *args], capture_output=True, text=True, env=ctx["env"], timeout=300
+        [str(ctx["opt"] / "scripts" / name), *args], capture_output=True, text=True, env=ctx["env"], timeout=300
     )
     assert proc.returncode == 0, f"{name} {args} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
@@ -226,11 +234,12 @@ def test_deploy_then_rollback_replaces_the_code_of_all_three_commands(
     binary, env = opt["opt"] / "lapce-ai-service", opt["env"]
     assert running_version(opt) == "9.9.1"
     script(opt, "backup_state.sh")
-    assert (opt["opt"] / "backups" / "lapce-ai-service.previous").read_bytes() == release["old"].read_bytes()
+    old_binary, new_binary = release["old"] / "lapce-ai-service", release["new"] / "lapce-ai-service"
+    assert (opt["opt"] / "backups" / "lapce-ai-service.previous").read_bytes() == old_binary.read_bytes()
 
     # the runbook's "Deploy New Version": stop, cp the new binary over the old one, start
     systemctl_(opt, "stop")
-    shutil.copy(release["new"], binary)
+    shutil.copy(new_binary, binary)
     systemctl_(opt, "start")
     assert running_version(opt) == "9.9.2"
     assert run(opt["opt"] / "lapce-index", "--version", env=env).stdout.strip() == "lapce-index 9.9.2"
@@ -243,9 +252,8 @@ def test_deploy_then_rollback_replaces_the_code_of_all_three_commands(
     assert running_version(opt) == "9.9.1"
     for name in COMMANDS[1:]:
         assert run(opt["opt"] / name, "--version", env=env).stdout.strip() == f"{name} 9.9.1"
-    assert [p.read_bytes() == release["new"].read_bytes() for p in (opt["opt"] / "backups").glob("*.rollback-*")] == [
-        True
-    ]
+    saved = list((opt["opt"] / "backups").glob("*.rollback-*"))
+    assert [p.read_bytes() == new_binary.read_bytes() for p in saved] == [True]
     # each build unpacked once, side by side
     assert len(list(Path(env["SHIV_ROOT"]).glob("lapce-ai-service_*/site-packages"))) == 2
 
