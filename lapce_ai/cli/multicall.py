@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(2)
     command, args = found
-    # Each command's parser names itself by its prog; keep argv[0] the command's name for any
-    # code that reads sys.argv (multiprocessing's spawned workers re-import by module, not argv).
+    # Code that reads sys.argv after the dispatch sees the command's own arguments, as it would
+    # under the command's console script (the parsers name themselves by their prog).
     sys.argv = [argv[0], *args]
     command(args)
