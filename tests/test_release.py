@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,8 @@ from test_service_support import (
 
 import lapce_ai
 from lapce_ai.cli import multicall
+from lapce_ai.observability import metrics
+from lapce_ai.observability.build import build_of, release_build
 
 SHIV = Path(sys.executable).parent / "shiv"
 PREAMBLE = REPO / "scripts" / "release_preamble.py"
@@ -117,12 +120,18 @@ def test_the_release_holds_the_binary_its_links_and_what_operators_run(release: 
 
 def test_each_link_runs_its_command_from_the_binary(release: dict[str, Any]) -> None:
     binary, env = release["old"] / "lapce-ai-service", release["env"]
+    unpacked = []
     for name in COMMANDS:
-        assert run(binary.parent / name, "--version", env=env).stdout.strip() == f"{name} 9.9.1"
+        version = run(binary.parent / name, "--version", env=env).stdout.strip()
+        assert re.fullmatch(rf"{name} 9\.9\.1 \(build [0-9a-f]{{12}}\)", version), version
+        unpacked.append(version.rsplit(" ", 1)[1].rstrip(")"))
         assert f"usage: {name}" in run(binary.parent / name, "--help", env=env).stdout
+    # one build, unpacked once, and named by its build id
+    assert len(set(unpacked)) == 1
+    assert [p.name[-64:][:12] for p in Path(env["SHIV_ROOT"]).glob("lapce-ai-service_*") if p.is_dir()] == unpacked[:1]
     other = binary.parent / "lapce-ai.pyz"
     other.symlink_to("lapce-ai-service")
-    assert run(other, "lapce-index", "--version", env=env).stdout.strip() == "lapce-index 9.9.1"
+    assert run(other, "lapce-index", "--version", env=env).stdout.startswith("lapce-index 9.9.1 (build ")
     res = run(other, env=env, ok=False)
     assert res.returncode == 2 and "lapce-ai-service,lapce-index,lapce-ai-indexer" in res.stderr
     # the code that ran is the binary's own, unpacked under SHIV_ROOT, not this checkout's
@@ -208,15 +217,24 @@ def systemctl_(ctx: dict[str, Any], action: str) -> None:
 
 
 def running_version(ctx: dict[str, Any]) -> str | None:
+    """The running service's ``version (build)``, from /health, once it answers."""
+
     def ready() -> str | None:
         try:
             health = httpx.get(f"{ctx['url']}/health", timeout=2)
         except httpx.HTTPError:
             return None
-        return str(health.json()["version"]) if health.status_code == 200 else None
+        body = health.json()
+        return f"{body['version']} ({body['build']})" if health.status_code == 200 else None
 
     version = wait_for(ready, timeout=90, interval=0.3)
     return version if isinstance(version, str) else None
+
+
+def build_line(binary: Path, name: str, env: dict[str, str]) -> str:
+    """``version (build)`` as ``NAME --version`` prints it."""
+    out = run(binary.parent / name, "--version", env=env).stdout.strip()
+    return out.removeprefix(f"{name} ").replace("(build ", "(")
 
 
 def script(ctx: dict[str, Any], name: str, *args: str) -> str:
@@ -232,7 +250,8 @@ def test_deploy_then_rollback_replaces_the_code_of_all_three_commands(
     release: dict[str, Any], opt: dict[str, Any]
 ) -> None:
     binary, env = opt["opt"] / "lapce-ai-service", opt["env"]
-    assert running_version(opt) == "9.9.1"
+    old = running_version(opt)
+    assert old is not None and old.startswith("9.9.1 (") and old == build_line(binary, "lapce-ai-service", env)
     script(opt, "backup_state.sh")
     old_binary, new_binary = release["old"] / "lapce-ai-service", release["new"] / "lapce-ai-service"
     assert (opt["opt"] / "backups" / "lapce-ai-service.previous").read_bytes() == old_binary.read_bytes()
@@ -241,19 +260,22 @@ def test_deploy_then_rollback_replaces_the_code_of_all_three_commands(
     systemctl_(opt, "stop")
     shutil.copy(new_binary, binary)
     systemctl_(opt, "start")
-    assert running_version(opt) == "9.9.2"
-    assert run(opt["opt"] / "lapce-index", "--version", env=env).stdout.strip() == "lapce-index 9.9.2"
+    new = running_version(opt)
+    assert new is not None and new.startswith("9.9.2 (") and new[7:] != old[7:]  # another build id
+    assert build_line(binary, "lapce-index", env) == new
     stats = run(opt["opt"] / "lapce-index", "stats", "--index", env["LAPCE_AI_INDEX"], "--json", env=env)
     assert json.loads(stats.stdout)["chunks"] > 0
 
     # the runbook's "Quick rollback": the previous binary, and with it the previous code, runs again
     out = script(opt, "rollback_cst.sh", "--type", "binary", "--version", "previous")
     assert "smoke test passed" in out and f"rolled back {binary}" in out
-    assert running_version(opt) == "9.9.1"
+    assert running_version(opt) == old
     for name in COMMANDS[1:]:
-        assert run(opt["opt"] / name, "--version", env=env).stdout.strip() == f"{name} 9.9.1"
+        assert build_line(binary, name, env) == old
     saved = list((opt["opt"] / "backups").glob("*.rollback-*"))
     assert [p.read_bytes() == new_binary.read_bytes() for p in saved] == [True]
+    metrics = httpx.get(f"{opt['url']}/metrics", timeout=5).text
+    assert f'lapce_ai_build_info{{build="{old[7:-1]}",version="9.9.1"}} 1.0' in metrics
     # each build unpacked once, side by side
     assert len(list(Path(env["SHIV_ROOT"]).glob("lapce-ai-service_*/site-packages"))) == 2
 
@@ -269,3 +291,15 @@ def test_the_units_run_programs_that_a_checkout_and_a_release_both_have() -> Non
         name = Path(program).name
         assert os.access(REPO / name, os.X_OK)  # a checkout's wrapper of its .venv
         assert name in COMMANDS  # the release binary, or a link to it
+
+
+def test_a_build_is_named_by_its_unpacked_folder_and_a_checkout_by_none(tmp_path: Path) -> None:
+    build_id = "0123456789abcdef" * 4
+    unpacked = tmp_path / f"lapce-ai-service_{build_id}" / "site-packages" / "lapce_ai"
+    assert build_of(unpacked) == "0123456789ab"
+    assert build_of(tmp_path / "lapce-ai-service_1234" / "site-packages" / "lapce_ai") is None  # no build id
+    assert build_of(tmp_path / f"x_{build_id}" / "lib" / "lapce_ai") is None  # not unpacked by shiv
+    assert build_of(REPO / "lapce_ai") is None
+    assert release_build() is None  # this checkout
+    exposition = metrics.render().decode()
+    assert f'lapce_ai_build_info{{build="source",version="{lapce_ai.__version__}"}} 1.0' in exposition

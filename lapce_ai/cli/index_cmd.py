@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lapce_ai import __version__
 from lapce_ai.cli.common import Opened, fail, index_path, load_settings, open_index, run
 from lapce_ai.config import Settings
+from lapce_ai.observability.build import version_line
 
 if TYPE_CHECKING:
     from lapce_ai.discovery.walker import DiscoveryReport
@@ -21,7 +21,7 @@ EMBEDDERS = ["default", "static", "transformer", "two-stage", "titan"]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lapce-index", description="Semantic code search index")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=version_line(parser.prog))
     parser.add_argument("--config", help="config file (default: $LAPCE_AI_CONFIG, /etc/lapce-ai/config.toml)")
     sub = parser.add_subparsers(dest="command", required=True)
 

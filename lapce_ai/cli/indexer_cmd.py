@@ -15,13 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from lapce_ai import __version__
 from lapce_ai.config import ConfigError, load_config, warn_env_overrides
+from lapce_ai.observability.build import version_line
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lapce-ai-indexer", description="Index and watch the configured workspaces")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--version", action="version", version=version_line(p.prog))
     p.add_argument("--config", help="config file (default: $LAPCE_AI_CONFIG, else /etc/lapce-ai/config.toml)")
     p.add_argument(
         "--once",

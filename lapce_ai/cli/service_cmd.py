@@ -15,14 +15,14 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from lapce_ai import __version__
 from lapce_ai.config import ConfigError, ConfigProblem, EnvOverride, LoadedConfig, Settings, load_config
+from lapce_ai.observability.build import version_line
 from lapce_ai.service.maththreads import one_math_thread_per_search
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lapce-ai-service", description="Semantic code search HTTP service")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--version", action="version", version=version_line(p.prog))
     p.add_argument("--config", help="config file (default: $LAPCE_AI_CONFIG, else /etc/lapce-ai/config.toml)")
     p.add_argument("--check-config", action="store_true", help="validate the configuration and exit (0 valid, 1 not)")
     p.add_argument("--host", help="listen address (default: [service] host, 127.0.0.1)")

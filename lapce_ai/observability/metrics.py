@@ -10,9 +10,12 @@ import contextlib
 import os
 
 import psutil
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+import lapce_ai
+from lapce_ai.observability.build import release_build
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -74,6 +77,11 @@ TITAN_LATENCY = Histogram(
 )
 TITAN_REQUESTS = Counter("aws_titan_requests", "Bedrock InvokeModel calls by outcome", ["outcome"], registry=REGISTRY)
 TITAN_THROTTLES = Counter("aws_titan_throttles", "Bedrock throttling responses", registry=REGISTRY)
+
+# -- Build -----------------------------------------------------------------------------------
+# lapce_ai_build_info{version, build} 1: which release a process runs ("source" in a checkout).
+BUILD_INFO = Info("lapce_ai_build", "The running code: package version and release build id", registry=REGISTRY)
+BUILD_INFO.info({"version": lapce_ai.__version__, "build": release_build() or "source"})
 
 # -- Config ----------------------------------------------------------------------------------
 CONFIG_RELOADS = Counter("config_reloads", "Config reloads by outcome", ["status"], registry=REGISTRY)

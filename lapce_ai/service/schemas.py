@@ -68,6 +68,7 @@ class HealthResponse(BaseModel):
     cache_hit_rate: float
     ready: bool
     version: str
+    build: str | None = None  # a release binary's build id (make release); None in a checkout
     uptime_seconds: float
 
 
