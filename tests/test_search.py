@@ -666,3 +666,31 @@ def test_lua_methods_are_found_by_name(tmp_path: Path, search_embedder: Embedder
     for query in ("parse_extra", "Lang:parse_extra"):
         top = eng.search(query, 3)[0]
         assert (top.path, top.symbol) == ("ldoc/lang.lua", "Lang:parse_extra"), (query, top)
+
+
+class _CountingEmbedder:
+    """The real embedder, counting the queries it is asked to embed."""
+
+    def __init__(self, inner: Embedder):
+        self.inner, self.model_id, self.dim = inner, inner.model_id, inner.dim
+        self.asked: list[str] = []
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.asked.append(text)
+        return self.inner.embed_query(text)
+
+
+def test_a_query_asked_again_is_not_embedded_again(indexed: IndexStore, search_embedder: Embedder) -> None:
+    counting = _CountingEmbedder(search_embedder)
+    engine = SearchEngine(indexed, counting)
+    first = engine.search("register the routes of a router", k=5)
+    again = engine.search("  register the routes of a router ", k=3, filters=SearchFilters(language="python"))
+    assert len(counting.asked) == 1  # the same text once stripped, other k and filters
+    assert [r.path for r in again] == [r.path for r in first if r.language == "python"][:3]
+    engine.search("delete a user", k=5)
+    assert len(counting.asked) == 2
+    assert engine.search("register the routes of a router", k=5) == first
+    assert len(counting.asked) == 2

@@ -31,6 +31,7 @@ from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.layers import advance, read_table
 from lapce_ai.search.query_analysis import analyze
+from lapce_ai.search.query_vectors import QueryVectors
 from lapce_ai.search.ranking import RankConfig, rank
 from lapce_ai.search.spelling import corrected
 from lapce_ai.search.summaries import SummaryScorer, load_summaries
@@ -183,6 +184,7 @@ class SearchEngine:
         self.mode = mode
         self.config = config or RankConfig(pool=candidates)
         self.background_reload = background_reload
+        self.query_vectors = QueryVectors()
 
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None, source: str = "cli"
@@ -268,6 +270,12 @@ class SearchEngine:
         if self.embedder is None:
             raise ValueError("this engine has no embedder: pass the query vector")
         text = query[:MAX_QUERY_CHARS].strip()
+        meta = self.store.meta  # a rebuilt index may have another model or stage: another vector
+        key = (meta.model_id, meta.refine_model_id, text)
+        return self.query_vectors.get(key, lambda: self._embed(text))
+
+    def _embed(self, text: str) -> FloatArray:
+        assert self.embedder is not None
         vector = np.asarray(self.embedder.embed_query(text), dtype=np.float32).reshape(-1)
         refiner = refiner_of(self.embedder)
         if refiner is None or not self.store.meta.two_stage:
