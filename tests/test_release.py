@@ -34,7 +34,7 @@ from test_service_support import (
 import lapce_ai
 from lapce_ai.cli import multicall
 from lapce_ai.observability import metrics
-from lapce_ai.observability.build import build_of, release_build
+from lapce_ai.observability.build import build_of, commit_of, running_build
 
 SHIV = Path(sys.executable).parent / "shiv"
 PREAMBLE = REPO / "scripts" / "release_preamble.py"
@@ -293,13 +293,39 @@ def test_the_units_run_programs_that_a_checkout_and_a_release_both_have() -> Non
         assert name in COMMANDS  # the release binary, or a link to it
 
 
-def test_a_build_is_named_by_its_unpacked_folder_and_a_checkout_by_none(tmp_path: Path) -> None:
+def test_a_build_is_named_by_its_unpacked_folder_and_a_checkout_by_its_commit(tmp_path: Path) -> None:
     build_id = "0123456789abcdef" * 4
     unpacked = tmp_path / f"lapce-ai-service_{build_id}" / "site-packages" / "lapce_ai"
     assert build_of(unpacked) == "0123456789ab"
     assert build_of(tmp_path / "lapce-ai-service_1234" / "site-packages" / "lapce_ai") is None  # no build id
     assert build_of(tmp_path / f"x_{build_id}" / "lib" / "lapce_ai") is None  # not unpacked by shiv
     assert build_of(REPO / "lapce_ai") is None
-    assert release_build() is None  # this checkout
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert commit_of(REPO) == head.stdout.strip()
+    assert running_build() == f"git:{head.stdout.strip()[:12]}"  # this checkout
     exposition = metrics.render().decode()
-    assert f'lapce_ai_build_info{{build="source",version="{lapce_ai.__version__}"}} 1.0' in exposition
+    assert f'lapce_ai_build_info{{build="{running_build()}",version="{lapce_ai.__version__}"}} 1.0' in exposition
+
+
+def test_a_commit_is_read_through_branches_packed_refs_worktrees_and_a_detached_head(tmp_path: Path) -> None:
+    def git(*args: str, cwd: Path) -> str:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", cwd=repo)
+    (repo / "a.txt").write_text("a\n")
+    git("add", "a.txt", cwd=repo)
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one", cwd=repo)
+    first = git("rev-parse", "HEAD", cwd=repo)
+    assert commit_of(repo) == first  # a loose branch ref
+    git("pack-refs", "--all", cwd=repo)
+    assert commit_of(repo) == first  # packed
+    git("worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"), cwd=repo)
+    assert commit_of(tmp_path / "wt") == first  # .git is a file; the branch lives in the shared dir
+    git("checkout", "-q", "--detach", cwd=repo)
+    assert commit_of(repo) == first  # detached
+    assert commit_of(tmp_path) is None  # no checkout
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/nowhere\n")
+    assert commit_of(repo) is None

@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 import lapce_ai
-from lapce_ai.observability.build import release_build
+from lapce_ai.observability.build import running_build
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -79,9 +79,9 @@ TITAN_REQUESTS = Counter("aws_titan_requests", "Bedrock InvokeModel calls by out
 TITAN_THROTTLES = Counter("aws_titan_throttles", "Bedrock throttling responses", registry=REGISTRY)
 
 # -- Build -----------------------------------------------------------------------------------
-# lapce_ai_build_info{version, build} 1: which release a process runs ("source" in a checkout).
-BUILD_INFO = Info("lapce_ai_build", "The running code: package version and release build id", registry=REGISTRY)
-BUILD_INFO.info({"version": lapce_ai.__version__, "build": release_build() or "source"})
+# lapce_ai_build_info{version, build} 1: which build a process runs (observability.build).
+BUILD_INFO = Info("lapce_ai_build", "The running code: package version and build", registry=REGISTRY)
+BUILD_INFO.info({"version": lapce_ai.__version__, "build": running_build() or "unknown"})
 
 # -- Config ----------------------------------------------------------------------------------
 CONFIG_RELOADS = Counter("config_reloads", "Config reloads by outcome", ["status"], registry=REGISTRY)

@@ -29,7 +29,7 @@ from lapce_ai import __version__
 from lapce_ai.embedding.base import EmbedderError
 from lapce_ai.embedding.two_stage import refiner_of
 from lapce_ai.observability import metrics
-from lapce_ai.observability.build import release_build
+from lapce_ai.observability.build import running_build
 from lapce_ai.search.engine import MAX_QUERY_CHARS
 from lapce_ai.search.filters import FilterError, SearchFilters, glob_to_regex, normalize_path_filter
 from lapce_ai.service.auth import GuardMiddleware
@@ -264,7 +264,7 @@ def health(state: ServiceState) -> dict[str, Any]:
         "cache_hit_rate": _hit_rate(state.indexer_status()[0], *_hits_and_misses()),  # no disk scan per probe
         "ready": state.ready,
         "version": __version__,
-        "build": release_build(),
+        "build": running_build(),
         "uptime_seconds": round(time.time() - state.started_at, 3),
         "reasons": reasons,
         "last_reload": last_reload.to_json() if last_reload else None,

@@ -68,7 +68,7 @@ class HealthResponse(BaseModel):
     cache_hit_rate: float
     ready: bool
     version: str
-    build: str | None = None  # a release binary's build id (make release); None in a checkout
+    build: str | None = None  # a release's build id, git:<commit> in a checkout (observability.build)
     uptime_seconds: float
 
 
