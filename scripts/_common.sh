@@ -138,6 +138,10 @@ reload_service() {  # systemctl reload, or SIGHUP to the service's pid
 stamp() { date +%Y%m%d; }
 stamp_time() { date +%Y%m%d-%H%M%S; }
 
+is_release_binary() {  # is_release_binary FILE: a release's lapce-ai-service (a zipapp), not a checkout's wrapper script
+    "$PY" -c 'import sys, zipfile; sys.exit(0 if zipfile.is_zipfile(sys.argv[1]) else 1)' "$1" 2>/dev/null
+}
+
 duration_seconds() {  # 60s, 5m, 1h, 90 -> seconds
     local d="$1"
     case "$d" in

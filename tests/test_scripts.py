@@ -151,7 +151,9 @@ def test_backup_state_and_restore_from_backup(ops: dict[str, Any]) -> None:
     opt = Path(ops["env"]["LAPCE_AI_BIN_DIR"])
     opt.mkdir(exist_ok=True)
     (opt / "lapce-ai-service").write_text("#!/bin/sh\necho v2\n")
-    out = sh(ops, "backup_state.sh").stdout
+    done = sh(ops, "backup_state.sh")
+    out = done.stdout
+    assert "no release binary" in done.stderr  # saved, with a warning that it holds no code
     backups = Path(ops["env"]["LAPCE_AI_BACKUP_DIR"])
     today = time.strftime("%Y%m%d")
     config_archive = backups / f"config-backup-{today}.tar.gz"
@@ -250,6 +252,12 @@ def test_rollback_flag_then_binary_dry_run(ops: dict[str, Any]) -> None:
     assert "rolled back" not in plan  # nothing was done: it says what it would do
     last = plan.strip().splitlines()[-1]
     assert last.endswith(f"dry run: would roll back {current} to {previous} (nothing was changed)")
+    assert current.read_text() == "#!/bin/sh\necho current\n" and not list((opt / "backups").glob("*.rollback-*"))
+    # the saved file is a script (as a checkout's wrapper is), not a release binary: the dry run
+    # warns, the rollback itself refuses and changes nothing (tests/test_release.py rolls back real ones)
+    assert "no release binary" in sh(ops, "rollback_cst.sh", "--type", "binary", "--dry-run").stderr
+    res = sh(ops, "rollback_cst.sh", "--type", "binary", "--version", "previous", ok=False)
+    assert res.returncode != 0 and "roll back no code" in res.stderr and "git" in res.stderr
     assert current.read_text() == "#!/bin/sh\necho current\n" and not list((opt / "backups").glob("*.rollback-*"))
     res = sh(ops, "rollback_cst.sh", "--type", "nonsense", ok=False)
     assert res.returncode != 0
