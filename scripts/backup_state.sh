@@ -53,7 +53,7 @@ if [[ -f "$LAPCE_AI_BIN_DIR/lapce-ai-service" ]]; then
     run cp -p "$LAPCE_AI_BIN_DIR/lapce-ai-service" "$LAPCE_AI_BIN_DIR/backups/lapce-ai-service.previous"
     log "binary saved as $LAPCE_AI_BIN_DIR/backups/lapce-ai-service.previous"
     is_release_binary "$LAPCE_AI_BIN_DIR/lapce-ai-service" || warn "$LAPCE_AI_BIN_DIR/lapce-ai-service is no release" \
-        "binary but a script (a checkout's wrapper?): rolling back to it moves no code; roll a checkout back with git"
+        "binary but a script (a checkout's wrapper?): rolling back to it moves no code unless a release binary replaces it; roll a checkout back with git"
 fi
 if [[ "$DRY_RUN" != 1 && ${#written[@]} -gt 0 ]]; then
     manifest="$dest/state-$(stamp_time).sha256"

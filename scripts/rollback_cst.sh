@@ -10,8 +10,8 @@
 #   --type binary   put back $LAPCE_AI_BIN_DIR/backups/lapce-ai-service.VERSION (default
 #                   "previous", saved by backup_state.sh): stop the service, keep the current
 #                   binary as backups/lapce-ai-service.rollback-TIMESTAMP, install, start, smoke test.
-#                   Refused when that file is a script, not a release binary (a checkout's wrapper
-#                   of its .venv: copying it would roll back no code; a checkout rolls back with git).
+#                   Refused when both are scripts, not release binaries (a checkout's wrapper of its
+#                   .venv: copying it would roll back no code; a checkout rolls back with git).
 #   --dry-run       print what would be done
 source "$(dirname "$0")/_common.sh"
 handle_help "$@"
@@ -66,10 +66,12 @@ rollback_flag() {
 rollback_binary() {
     local bin="$LAPCE_AI_BIN_DIR/lapce-ai-service" previous="$LAPCE_AI_BIN_DIR/backups/lapce-ai-service.$version"
     [[ -f "$previous" ]] || die "no binary to roll back to: $previous"
-    if ! is_release_binary "$previous"; then
-        local why="$previous is no release binary (make release) but a script, such as a checkout's"
-        why+=" wrapper of its .venv: copying it back would roll back no code. In a checkout, roll back with"
-        why+=" git: git -C $LAPCE_AI_BIN_DIR checkout COMMIT (the build /health reported before), then restart"
+    # Two scripts (a checkout's wrapper of its .venv, saved and current): nothing to roll back. A
+    # wrapper saved before a release binary was copied over it goes back to the .venv's code.
+    if ! is_release_binary "$previous" && ! { [[ -f "$bin" ]] && is_release_binary "$bin"; }; then
+        local why="$previous and $bin are no release binaries (make release) but scripts, such as a checkout's"
+        why+=" wrapper of its .venv: copying one over the other would roll back no code. In a checkout, roll"
+        why+=" back with git: git -C $LAPCE_AI_BIN_DIR checkout COMMIT (the build /health reported before), then restart"
         if [[ "$DRY_RUN" == 1 ]]; then warn "$why"; else die "$why"; fi
     fi
     has_unit "$LAPCE_AI_SERVICE_UNIT" || [[ "$DRY_RUN" == 1 ]] || die "systemd unit $LAPCE_AI_SERVICE_UNIT not found"

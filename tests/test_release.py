@@ -100,6 +100,8 @@ def test_multicall_resolves_the_name_called_by() -> None:
     assert multicall.resolve(["/opt/lapce-ai/lapce-index", "stats"]) == (index, ["stats"])
     assert multicall.resolve(["lapce-ai-indexer"]) == (indexer, [])
     assert multicall.resolve(["/x/lapce-ai-service", "--check-config"]) == (service, ["--check-config"])
+    # a first argument naming a command wins (a checkout's wrappers call a release binary so)
+    assert multicall.resolve(["/x/lapce-ai-service", "lapce-ai-indexer", "--once"]) == (indexer, ["--once"])
     # by another name, the first argument names the command
     assert multicall.resolve(["lapce-ai.pyz", "lapce-index", "--help"]) == (index, ["--help"])
     assert multicall.resolve(["lapce-ai.pyz", "serve"]) is None
@@ -329,3 +331,25 @@ def test_a_commit_is_read_through_branches_packed_refs_worktrees_and_a_detached_
     assert commit_of(tmp_path) is None  # no checkout
     (repo / ".git" / "HEAD").write_text("ref: refs/heads/nowhere\n")
     assert commit_of(repo) is None
+
+
+def test_a_release_binary_copied_into_a_checkout_runs_all_three_commands(release: dict[str, Any]) -> None:
+    """The runbook's deploy in a checkout: a release binary copied over its lapce-ai-service. The
+    checkout's other two wrappers then run the binary, and rolling back to the saved wrapper is
+    allowed (it returns to the .venv's code); two wrappers are refused (tests/test_scripts.py)."""
+    env = release["env"]
+    checkout = release["tmp"] / "checkout"
+    (checkout / "backups").mkdir(parents=True)
+    for name in COMMANDS:
+        shutil.copy(REPO / name, checkout / name)  # the checkout's wrappers (its .venv not there)
+    shutil.copy(checkout / "lapce-ai-service", checkout / "backups" / "lapce-ai-service.previous")
+    shutil.copy(release["old"] / "lapce-ai-service", checkout / "lapce-ai-service")
+    for name in COMMANDS:
+        version = run(checkout / name, "--version", env=env).stdout.strip()
+        assert version.startswith(f"{name} 9.9.1 (build "), version
+    plan = subprocess.run(
+        [str(REPO / "scripts" / "rollback_cst.sh"), "--type", "binary", "--dry-run"],
+        capture_output=True, text=True, timeout=60, env={**env, "LAPCE_AI_BIN_DIR": str(checkout)},
+    )  # fmt: skip
+    assert plan.returncode == 0 and "no release binar" not in plan.stderr, plan.stderr
+    assert "dry run: would roll back" in plan.stdout

@@ -255,7 +255,7 @@ def test_rollback_flag_then_binary_dry_run(ops: dict[str, Any]) -> None:
     assert current.read_text() == "#!/bin/sh\necho current\n" and not list((opt / "backups").glob("*.rollback-*"))
     # the saved file is a script (as a checkout's wrapper is), not a release binary: the dry run
     # warns, the rollback itself refuses and changes nothing (tests/test_release.py rolls back real ones)
-    assert "no release binary" in sh(ops, "rollback_cst.sh", "--type", "binary", "--dry-run").stderr
+    assert "no release binaries" in sh(ops, "rollback_cst.sh", "--type", "binary", "--dry-run").stderr
     res = sh(ops, "rollback_cst.sh", "--type", "binary", "--version", "previous", ok=False)
     assert res.returncode != 0 and "roll back no code" in res.stderr and "git" in res.stderr
     assert current.read_text() == "#!/bin/sh\necho current\n" and not list((opt / "backups").glob("*.rollback-*"))

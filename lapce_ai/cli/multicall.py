@@ -7,7 +7,10 @@ programs' code at once. The command is the name the program was called by (as bu
     /opt/lapce-ai/lapce-ai-service --check-config
     /opt/lapce-ai/lapce-index migrate --index DIR --to latest   # a link to lapce-ai-service
 
-Called by another name (``lapce-ai-2026.12.pyz``, say), the first argument names the command.
+A first argument that names a command wins over the name (no command takes such an argument):
+called as ``lapce-ai-2026.12.pyz`` or as ``lapce-ai-service`` itself, ``lapce-ai-service
+lapce-ai-indexer --once`` runs the indexer. A checkout's wrappers call it so once a release
+binary has been copied over its ``lapce-ai-service``.
 """
 
 from __future__ import annotations
@@ -47,11 +50,11 @@ def resolve(argv: list[str]) -> tuple[Callable[[list[str]], None], list[str]] | 
     """The command that ``argv`` (``sys.argv``, program name first) calls, and its arguments."""
     if not argv:
         return None
+    if len(argv) > 1 and argv[1] in COMMANDS:
+        return COMMANDS[argv[1]], argv[2:]
     called_as = Path(argv[0]).name
     if called_as in COMMANDS:
         return COMMANDS[called_as], argv[1:]
-    if len(argv) > 1 and argv[1] in COMMANDS:
-        return COMMANDS[argv[1]], argv[2:]
     return None
 
 
