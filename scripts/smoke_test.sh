@@ -4,7 +4,8 @@
 # Usage: smoke_test.sh [--url URL] [--query TEXT]
 #   --url URL     service URL (default: $LAPCE_AI_URL, http://localhost:8080)
 #   --query TEXT  search query to try (default: "main")
-# Checks /alive, /ready, /health, /config, /metrics (runbook metric names), /cache/stats,
+# Checks /alive, /ready, /health (and prints the running version and build: after a deploy or a
+# rollback, the build that should run), /config, /metrics (runbook metric names), /cache/stats,
 # /indexer/stats and a search. Exit 0 when everything passes, 1 otherwise.
 source "$(dirname "$0")/_common.sh"
 handle_help "$@"
@@ -25,7 +26,7 @@ ready="$(http_status /ready)"
 if health="$(api /health 2>/dev/null)"; then
     status="$(json_get status <<<"$health")"
     case "$status" in
-        healthy) check PASS health "status=$status cst_enabled=$(json_get cst_enabled <<<"$health") cache_hit_rate=$(json_get cache_hit_rate <<<"$health")" ;;
+        healthy) check PASS health "status=$status cst_enabled=$(json_get cst_enabled <<<"$health") cache_hit_rate=$(json_get cache_hit_rate <<<"$health") version=$(json_get version <<<"$health") build=$(json_get build <<<"$health")" ;;
         degraded) check WARN health "status=degraded: $(json_get reasons <<<"$health")" ;;
         *) check FAIL health "status=${status:-unreachable}" ;;
     esac

@@ -271,6 +271,7 @@ def test_deploy_then_rollback_replaces_the_code_of_all_three_commands(
     # the runbook's "Quick rollback": the previous binary, and with it the previous code, runs again
     out = script(opt, "rollback_cst.sh", "--type", "binary", "--version", "previous")
     assert "smoke test passed" in out and f"rolled back {binary}" in out
+    assert f"version=9.9.1 build={old[7:-1]}" in out  # the smoke test shows the build running
     assert running_version(opt) == old
     for name in COMMANDS[1:]:
         assert build_line(binary, name, env) == old
