@@ -269,10 +269,10 @@ class SearchEngine:
         two-stage index: the static model's vector followed by the transformer's."""
         if self.embedder is None:
             raise ValueError("this engine has no embedder: pass the query vector")
+        # One engine has one index and one embedder (a swapped-in index gets a new engine), so
+        # the text alone names the vector.
         text = query[:MAX_QUERY_CHARS].strip()
-        meta = self.store.meta  # a rebuilt index may have another model or stage: another vector
-        key = (meta.model_id, meta.refine_model_id, text)
-        return self.query_vectors.get(key, lambda: self._embed(text))
+        return self.query_vectors.get(text, lambda: self._embed(text))
 
     def _embed(self, text: str) -> FloatArray:
         assert self.embedder is not None

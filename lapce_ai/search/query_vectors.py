@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -21,15 +21,15 @@ QUERY_VECTOR_CACHE = 256
 
 
 class QueryVectors:
-    """A bounded, thread-safe map of query (with what embeds it) -> its vector, least recently
-    used first out."""
+    """A bounded, thread-safe map of query text -> its vector, least recently used first out
+    (one per engine: one index, one embedder)."""
 
     def __init__(self, size: int = QUERY_VECTOR_CACHE):
         self.size = size
-        self._vectors: OrderedDict[Hashable, Vector] = OrderedDict()
+        self._vectors: OrderedDict[str, Vector] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, embed: Callable[[], Vector]) -> Vector:
+    def get(self, key: str, embed: Callable[[], Vector]) -> Vector:
         """The vector remembered under ``key``, else ``embed()``'s (called outside the lock: a
         slow embedder does not hold up other queries). It is read-only, since it is shared."""
         with self._lock:
