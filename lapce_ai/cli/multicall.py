@@ -15,39 +15,21 @@ binary has been copied over its ``lapce-ai-service``.
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-
-def _service(argv: list[str]) -> None:
-    from lapce_ai.cli.service_cmd import main
-
-    main(argv)
-
-
-def _index(argv: list[str]) -> None:
-    from lapce_ai.cli.index_cmd import main
-
-    main(argv)
-
-
-def _indexer(argv: list[str]) -> None:
-    from lapce_ai.cli.indexer_cmd import main
-
-    main(argv)
-
-
-# Imported on demand: `lapce-index --help` need not import the HTTP service.
-COMMANDS: dict[str, Callable[[list[str]], None]] = {
-    "lapce-ai-service": _service,
-    "lapce-index": _index,
-    "lapce-ai-indexer": _indexer,
+# Each command's module, imported on demand: `lapce-index --help` need not import the HTTP service.
+COMMANDS: dict[str, str] = {
+    "lapce-ai-service": "lapce_ai.cli.service_cmd",
+    "lapce-index": "lapce_ai.cli.index_cmd",
+    "lapce-ai-indexer": "lapce_ai.cli.indexer_cmd",
 }
 
 
-def resolve(argv: list[str]) -> tuple[Callable[[list[str]], None], list[str]] | None:
-    """The command that ``argv`` (``sys.argv``, program name first) calls, and its arguments."""
+def resolve(argv: list[str]) -> tuple[str, list[str]] | None:
+    """The module of the command that ``argv`` (``sys.argv``, program name first) calls, and its
+    arguments."""
     if not argv:
         return None
     if len(argv) > 1 and argv[1] in COMMANDS:
@@ -69,8 +51,8 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    command, args = found
+    module, args = found
     # Code that reads sys.argv after the dispatch sees the command's own arguments, as it would
     # under the command's console script (the parsers name themselves by their prog).
     sys.argv = [argv[0], *args]
-    command(args)
+    importlib.import_module(module).main(args)
