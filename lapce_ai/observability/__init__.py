@@ -1,1 +1,2 @@
-"""observability"""
+"""Observability: Prometheus metrics, JSON logs (with the indexer's events relayed to the service's
+log) and the running build's identity."""
