@@ -166,8 +166,9 @@ def load_config(
             raise ConfigError([ConfigProblem("<syntax>", str(exc), line=line, source=str(path))], source=path) from exc
         source = str(path)
     problems: list[ConfigProblem] = []
+    as_written: Settings | None = None
     try:
-        Settings.model_validate(raw, strict=True)  # the file as written: its values are typed
+        as_written = Settings.model_validate(raw, strict=True)  # the file as written: its values are typed
     except ValidationError as exc:
         problems.extend(_problems_from(exc, text, source))
     env_values, env_problems = _env_values(env)
@@ -175,6 +176,8 @@ def load_config(
     overrides = _env_overrides(raw, env_values, text, source) if path is not None else []
     if problems:
         raise ConfigError(problems, source=path, env_overrides=overrides)
+    if as_written is not None and not env_values:  # nothing to merge: the file's settings are the answer
+        return LoadedConfig(settings=as_written, source=path, env_overrides=tuple(overrides))
     merged = {section: dict(table) if isinstance(table, dict) else table for section, table in raw.items()}
     for (section, key), (_var, _text, value) in env_values.items():
         merged.setdefault(section, {})[key] = value
