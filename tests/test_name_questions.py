@@ -25,6 +25,7 @@ from lapce_ai.search.name_questions import (
     USES,
     NameQuestion,
     called_chunks,
+    compound_name,
     implementing_chunks,
     name_question,
     using_chunks,
@@ -583,3 +584,21 @@ def test_a_type_not_cut_into_members_stands_for_its_own_method(
     found = {(corpus.paths[i], corpus.symbols[i]) for i in implementing_chunks("Embedder.dim", corpus)}
     # BigEmbedder is cut into its methods; HalfEmbedder has no dim(): no Embedder
     assert found == {("embed/big.py", "BigEmbedder.dim"), ("embed/small.py", "StaticEmbedder")}
+
+
+@pytest.mark.parametrize(
+    ("name", "as_code"),
+    [
+        ("SHIV_ROOT", True),
+        ("HTTPException", True),
+        ("EAGAIN", True),
+        ("getUser", True),
+        ("_private", True),
+        ("os.environ_key", True),  # its last part
+        ("Router", False),  # a capitalised word
+        ("close", False),
+        ("routing.Router", False),
+    ],
+)
+def test_a_name_spelled_as_code(name: str, as_code: bool) -> None:
+    assert compound_name(name) is as_code

@@ -14,7 +14,7 @@ from lapce_ai.search.blocks import is_hollow
 from lapce_ai.search.corpus import Corpus
 from lapce_ai.search.definitions import defining_chunks
 from lapce_ai.search.engine import load_corpus
-from lapce_ai.search.path_priors import path_penalized
+from lapce_ai.search.path_priors import path_penalized, stem_forms
 from lapce_ai.search.query_analysis import analyze
 from lapce_ai.search.ranking import NO_SIGNALS, RankConfig, rank
 from lapce_ai.search.type_homes import type_homes
@@ -553,3 +553,9 @@ def test_a_class_named_only_at_its_closing_brace_is_defined_where_it_begins(tmp_
     assert defining_chunks(corpus, [closing], frozenset({"widget"}), ("Widget",)) == {header: True}
     assert is_hollow(corpus.contents[closing])
     assert not is_hollow(corpus.contents[header])
+
+
+def test_a_name_as_a_file_stem_is_written() -> None:
+    assert stem_forms("JSON_POINTER") == ("json_pointer", "jsonpointer")  # JsonPointer.java
+    assert stem_forms("canonicalized_map") == ("canonicalized_map", "canonicalizedmap")
+    assert stem_forms("_value") == ("_value", "_value")  # Dart's private name, not value.dart

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import settings_for
+from conftest import index_files, settings_for
 
 from lapce_ai.chunking.ids import chunk_id, content_hash
 from lapce_ai.chunking.model import PARSER_CST, Chunk
@@ -694,3 +694,66 @@ def test_a_query_asked_again_is_not_embedded_again(indexed: IndexStore, search_e
     assert len(counting.asked) == 2
     assert engine.search("register the routes of a router", k=5) == first
     assert len(counting.asked) == 2
+
+
+UNDEFINED_NAME_FILES = {
+    "app/settings.py": '''import os
+
+
+def data_folder():
+    """Where the data lives."""
+    base = os.environ.get("CACHE_ROOT_DIR", "/var/cache")
+    return os.path.join(base, "data")
+''',
+    "app/cleanup.py": '''import os
+import shutil
+
+from app import data_store
+
+
+def purge_everything(keep_logs=False):
+    """Remove what the service wrote."""
+    for name in ("tmp", "spool", "sessions"):
+        shutil.rmtree(os.path.join("/var/lib/app", name), ignore_errors=True)
+    if not keep_logs:
+        shutil.rmtree("/var/log/app", ignore_errors=True)
+    shutil.rmtree(os.environ["CACHE_ROOT_DIR"], ignore_errors=True)
+    data_store.load().clear()
+''',
+    "app/data_store.py": """def load():
+    return {}
+""",
+    "app/cache.py": '''class CacheDir:
+    """A cache root directory: the root of every cache dir."""
+
+    def __init__(self, root_dir):
+        self.root_dir = root_dir
+
+
+def cache_root(root_dir):
+    """The cache root dir under a root dir."""
+    return CacheDir(root_dir).root_dir
+
+
+def root_dir_of_cache(cache):
+    """The root dir of a cache."""
+    return cache.root_dir
+''',
+}
+
+
+def test_a_name_nothing_defines_finds_where_it_is_used(tmp_path: Path, search_embedder: Embedder) -> None:
+    # `CACHE_ROOT_DIR` is an environment variable: no chunk defines it, two use it, and the
+    # chunks about a cache's root dir hold its words. Its uses are the answer.
+    store = index_files(tmp_path, UNDEFINED_NAME_FILES, search_embedder)
+    users = {("app/settings.py", "data_folder"), ("app/cleanup.py", "purge_everything")}
+    engine = SearchEngine(store, search_embedder, mode="hybrid")
+    assert {(r.path, r.symbol) for r in engine.search("CACHE_ROOT_DIR", 2)} == users
+    # A module path names its file, which is the answer, not the uses of its last part.
+    assert engine.search("app.data_store", 1)[0].path == "app/data_store.py"
+    off = SearchEngine(store, search_embedder, mode="hybrid", config=RankConfig().without("undefined_uses"))
+    # A file's name is no name nothing defines: its uses are not made the answer.
+    assert [(r.path, r.symbol) for r in engine.search("data_store", 5)] == [
+        (r.path, r.symbol) for r in off.search("data_store", 5)
+    ]
+    assert {(r.path, r.symbol) for r in off.search("CACHE_ROOT_DIR", 2)} != users

@@ -17,6 +17,14 @@ from the docs corpora's indexes, like ``symbols``:
   what starts one: the answers are what the engine calls a use, so the suite checks that the
   sentence is read and those chunks ranked first; test, example and documentation files left
   out, the defining chunks too), scored by semble's NDCG@10 rule with one target per chunk.
+- ``undefined``: a name the code uses but defines nowhere (a dependency's or the platform's
+  class, constant or function, an environment variable: `EAGAIN`, `ByteBuffer`,
+  `PY_SSIZE_T_CLEAN`), written as no English word is (a hump, two capitals in a row, or an
+  underscore inside or in front; 5 characters at least), asked bare. No chunk of the code is
+  named after it in any case, no file either (with or without its underscores), and none
+  declares or re-exports it by the engine's own reading of a declaration (the names the engine
+  thinks defined are the ``symbols`` suites'). The answers are the 1 to 10 chunks using it, as
+  in ``uses``.
 - ``implementations``: a type one file defines that 2 to 10 types of the code implement or
   extend, asked as "implementations of X", "which types implement X", "classes that extend X",
   "subclasses of X", "who implements X", "types implementing X". The answers are the type
@@ -59,10 +67,11 @@ import docs_eval
 import symbols_eval
 
 from lapce_ai.index.store import IndexStore
+from lapce_ai.search.definitions import declares, reexports
 from lapce_ai.search.engine import load_corpus
 from lapce_ai.search.method_sets import TYPE_KINDS
 from lapce_ai.search.name_questions import IMPORT_OR_COMMENT_LINE
-from lapce_ai.search.path_priors import PROSE_LANGUAGES, path_penalized
+from lapce_ai.search.path_priors import PROSE_LANGUAGES, path_penalized, stem_forms
 from lapce_ai.search.tokenize import symbol_path_segments, symbol_segment
 
 PER_LANGUAGE = 100
@@ -215,6 +224,40 @@ def uses_queries(index: Path) -> list[UsesQuery]:
     random.Random(SEED).shuffle(found)
     picked = sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
     return _asked(USES_FORMS, picked)
+
+
+# A name written as no English word is: a hump, two capitals in a row, an underscore inside or in front.
+_CODE_SPELLING = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2}|[A-Za-z0-9]_[A-Za-z0-9]|^_+[A-Za-z0-9]")
+
+
+def undefined_queries(index: Path) -> list[UsesQuery]:
+    corpus: Any = load_corpus(IndexStore.open(index))
+    skipped = [
+        path_penalized(p) or lang in PROSE_LANGUAGES for p, lang in zip(corpus.paths, corpus.languages, strict=True)
+    ]
+    chunks_with: dict[str, list[int]] = defaultdict(list)
+    for i, content in enumerate(corpus.contents):
+        for word in set(_WORD.findall(content)):
+            chunks_with[word].append(i)
+    named = {symbol_segment(symbol).lower() for symbol in corpus.symbols if symbol}
+    # A file's name (lodash's `_baseGetTag`, required by its users) is answered by the file; so
+    # is a name spelled as a file's without its underscores (`JSON_POINTER`, `JsonPointer.java`).
+    stems = {path.rsplit("/", 1)[-1].split(".", 1)[0].lower() for path in corpus.paths}
+    found: list[UsesQuery] = []
+    for name in sorted(chunks_with):
+        held = chunks_with[name]
+        if len(name) < MIN_NAME or not _CODE_SPELLING.search(name) or name.lower() in named or "$" in name:
+            continue
+        if any(form in stems for form in stem_forms(name)):
+            continue
+        users = [i for i in held if not skipped[i] and _used_in_code(corpus.contents[i], name)]
+        if not 1 <= len(users) <= MAX_USES:
+            continue
+        if any(declares(corpus.contents[i], name) or reexports(corpus.contents[i], name) for i in held):
+            continue
+        found.append(UsesQuery(name, tuple(_target(corpus, i) for i in users)))
+    random.Random(SEED).shuffle(found)
+    return sorted(found[:PER_LANGUAGE], key=lambda q: q.query)
 
 
 def _asked(forms: tuple[str, ...], picked: list[UsesQuery]) -> list[UsesQuery]:

@@ -3,9 +3,10 @@ its symbol queries (NDCG@10), side by side per mode.
 
     .venv/bin/python bench/quality/run.py
         [--suite cosqa,semble,docs,symbols,qualified,mentioned,members,nodes,paths,messages,concatenated,truncated,
-                 lines,frames,stale,defined,uses,implementations,implemented,overrides,callees,misspelled,spaced,prefixes,humps,endings,
+                 lines,frames,stale,defined,uses,undefined,implementations,implemented,overrides,callees,misspelled,spaced,prefixes,humps,endings,
                  titles,testframes,tested]
-        [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate] [--repos gin,axum] [--out results.json]
+        [--embedder transformer] [--modes lexical,dense,hybrid] [--ablate [--signals definition,usage]]
+        [--repos gin,axum] [--out results.json]
 
 Indexes are built once per (corpus, embedder) with the real indexing pipeline and cached under
 ``$LAPCE_BENCH_DIR``; queries run in-process through ``SearchEngine.search`` (the code the CLI
@@ -69,6 +70,7 @@ DERIVED_SUITES: dict[str, Callable[[Path], list[Any]]] = {
     "stale": frames_eval.stale_queries,
     "defined": questions_eval.defined_queries,
     "uses": questions_eval.uses_queries,
+    "undefined": questions_eval.undefined_queries,
     "implementations": questions_eval.implementations_queries,
     "implemented": questions_eval.implemented_queries,
     "overrides": questions_eval.overrides_queries,
@@ -85,6 +87,7 @@ SUITES = (*DERIVED_SUITES, *OWN_SUITES)
 
 ABLATIONS = [
     "definition",
+    "undefined_uses",
     "named_file",
     "mentioned_file",
     "verbatim",
@@ -286,6 +289,7 @@ def main() -> None:
     ap.add_argument("--repos", default="gin,axum,trpc,rack,commons-lang,nlohmann-json,phoenix,exposed")
     ap.add_argument("--ablate", action="store_true", help="also run each ranking signal switched off")
     ap.add_argument("--ablate-mode", default="hybrid")
+    ap.add_argument("--signals", help="with --ablate: only these signals, comma-separated (default: every one)")
     ap.add_argument("--out")
     ap.add_argument("--index-root", help="reuse semble indexes at <root>/<repo> (e.g. built by cli_semble.sh)")
     ap.add_argument(
@@ -361,8 +365,10 @@ def main() -> None:
         mode = args.ablate_mode if args.ablate_mode in modes else modes[-1]
         full = results["modes"].get(mode) or run(mode, RankConfig())
         results["ablation"]["full"] = full
-        variants: dict[str, RankConfig] = {f"-{s}": RankConfig().without(s) for s in ABLATIONS}
-        variants["no signals (fusion only)"] = NO_SIGNALS
+        signals = args.signals.split(",") if args.signals else ABLATIONS
+        variants: dict[str, RankConfig] = {f"-{s}": RankConfig().without(s) for s in signals}
+        if not args.signals:
+            variants["no signals (fusion only)"] = NO_SIGNALS
         for name, cfg in variants.items():
             results["ablation"][name] = run(mode, cfg)
             print_row(name, results["ablation"][name])

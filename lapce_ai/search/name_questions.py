@@ -247,6 +247,15 @@ def _members_of(type_name: str, corpus: Corpus) -> list[int]:
     ]
 
 
+# A name no English word is spelled like: a hump (`getUser`), two capitals (`HTTPException`,
+# `EAGAIN`), an underscore inside or in front (`SHIV_ROOT`, `_private`), not `Router` or `close`.
+_COMPOUND = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2}|[A-Za-z0-9]_[A-Za-z0-9]|^_+[A-Za-z0-9]")
+
+
+def compound_name(name: str) -> bool:
+    return _COMPOUND.search(last_segment(name)) is not None
+
+
 def using_chunks(name: str, corpus: Corpus, within: npt.NDArray[np.bool_] | None = None) -> dict[int, float]:
     """The chunks whose code holds ``name`` (its last segment, as a whole word), but for its
     definitions, each with its share: 1 for a use in code, ``IMPORT_OR_COMMENT`` for a chunk

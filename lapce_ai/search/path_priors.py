@@ -48,6 +48,14 @@ def _stem_and_folder(path: str) -> tuple[str, str]:
     return stem, segments[-2] if len(segments) > 1 else ""
 
 
+def stem_forms(name: str) -> tuple[str, str]:
+    """A name as a file's stem is written: in lower case, with and without the underscores inside
+    (a leading one is part of the name: Dart's private `_value` is not `value.dart`)."""
+    lower = name.lower()
+    core = lower.lstrip("_")
+    return lower, lower[: len(lower) - len(core)] + core.replace("_", "")
+
+
 def path_words(path: str) -> frozenset[str]:
     stem, folder = _stem_and_folder(path)
     words: set[str] = set()

@@ -145,6 +145,15 @@ def _answers(asked: NameQuestion, corpus: Corpus) -> tuple[tuple[int, float], ..
     tests = corpus.derived("test_chunks", chunks_in_tests)
     if asked.wants == TESTS:
         return tuple(using_chunks(asked.name, corpus, within=tests).items())
+    return _weighed(_ANSWERS[asked.wants](asked.name, corpus), corpus)
+
+
+def use_answers(name: str, corpus: Corpus) -> tuple[tuple[int, float], ...]:
+    """The chunks using ``name``, as a uses question's answers."""
+    return _weighed(using_chunks(name, corpus), corpus)
+
+
+def _weighed(found: dict[int, float], corpus: Corpus) -> tuple[tuple[int, float], ...]:
+    tests = corpus.derived("test_chunks", chunks_in_tests)
     prose = corpus.derived("prose_chunks", prose_chunks)
-    found = _ANSWERS[asked.wants](asked.name, corpus)
     return tuple((i, share * (TEST_USE if tests[i] else 1.0)) for i, share in found.items() if not prose[i])

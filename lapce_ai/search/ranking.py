@@ -30,7 +30,8 @@
    stack frame or `file:line` the chunk at that line (``search.locations``). A sentence asking
    for a name's definition is that name's symbol query; one asking for its uses, implementations,
    callees or tests names its answers, which rank above every other chunk
-   (``search.name_questions``).
+   (``search.name_questions``); so does a bare name spelled as code that nothing here defines
+   or re-exports (an environment variable, a dependency's class), whose answers are its uses.
    Signals that measured no gain were removed (definitions of identifiers embedded in questions; pulling files named
    after a query word into the pool; more in the bench README).
    Ties break on (root, path, start_line): stable.
@@ -47,8 +48,9 @@ import numpy.typing as npt
 
 from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray, top_indices, top_similar
 from lapce_ai.search.definitions import MAX_DECLARATION_SCAN, declares, defining_chunks, member_of, reexports
-from lapce_ai.search.path_priors import files_in_tests, keyword_forms, name_cover, path_hits, prose_chunks
-from lapce_ai.search.query_analysis import QueryInfo
+from lapce_ai.search.name_questions import compound_name
+from lapce_ai.search.path_priors import files_in_tests, keyword_forms, name_cover, path_hits, prose_chunks, stem_forms
+from lapce_ai.search.query_analysis import QueryInfo, use_answers
 from lapce_ai.search.tokenize import code_tokens, symbol_name
 from lapce_ai.search.type_homes import home_chunk, type_homes
 from lapce_ai.search.verbatim import verbatim_matches
@@ -71,6 +73,11 @@ class RankConfig:
     # + max score for a chunk defining the queried symbol (symbol queries); 2.0 / 3.0 / 4.0: symbols
     # 0.981 / 0.984 / 0.984, semble and the other suites alike.
     definition: float = 3.0
+    # A bare name spelled as code (search.name_questions.compound_name) that nothing here defines
+    # or re-exports (an environment variable `SHIV_ROOT`, a dependency's `HTTPException`) is asked
+    # for its uses: they are answers, as a "who uses X" question's are (usage), above the chunks
+    # the dense side, blind to such names, would bring.
+    undefined_uses: bool = True
     # + max score for the chunks of the file a file-name query names: more than the signals of a
     # description can add (~3.6), as the name leaves no doubt. Definitions do not compete: a file
     # name is no symbol query, and a module path (`Rack::Response`) counts only its files' ones.
@@ -119,6 +126,7 @@ class RankConfig:
         """The config with one signal switched off (for ablations)."""
         table: dict[str, dict[str, Any]] = {
             "definition": {"definition": 0.0},
+            "undefined_uses": {"undefined_uses": False},
             "named_file": {"named_file": 0.0},
             "mentioned_file": {"mentioned_file": 0.0},
             "verbatim": {"verbatim": 0.0},
@@ -150,6 +158,7 @@ class RankConfig:
 
 NO_SIGNALS = RankConfig(
     definition=0.0,
+    undefined_uses=False,
     named_file=0.0,
     mentioned_file=0.0,
     verbatim=0.0,
@@ -251,6 +260,7 @@ def rank(
     max_score = max_score or 1.0
 
     # Definitions of the identifiers the query names, in the pools or anywhere in the corpus.
+    answers = info.answers
     weight = config.definition
     if weight > 0 and info.is_symbol and info.symbols:
         # A module path that names a file (`Io.fiber`, `Rack::Response`) is defined in that file;
@@ -258,9 +268,11 @@ def rank(
         within = frozenset(info.files) or None
         scope = (frozenset(info.scope) or None) if config.module_scope else None
         owner = info.owner if config.member_scope else ""
-        cand, score = _add_definitions(
+        cand, score, defined = _add_definitions(
             corpus, info.symbols, cand, score, allowed, weight * max_score, within, scope, owner
         )
+        if not defined and config.undefined_uses and not info.files:  # a module path's answer is its file
+            answers = _undefined_uses(corpus, info.symbols)
     if config.named_file > 0 and info.files:
         cand, score = _add_named_files(corpus, info.files, cand, score, allowed, config.named_file * max_score)
     if config.mentioned_file > 0 and info.mentioned:
@@ -333,18 +345,18 @@ def rank(
         score = np.where(prose, score * config.prose_penalty, score)
     # What a sentence asks for by a name, after every other signal and penalty, by the best
     # score so far: a tier above every other chunk, a test's use half as high.
-    if config.usage > 0 and info.answers:
+    if config.usage > 0 and answers:
         top_now = float(score.max()) if score.size else max_score
-        cand, score = _add_shares(info.answers, cand, score, allowed, config.usage * max(top_now, max_score))
+        cand, score = _add_shares(answers, cand, score, allowed, config.usage * max(top_now, max_score))
 
     # A type's own file, where its declaration lives, ranks next to the files that extend it
     # (natural-language queries: a name, a file name, a file the sentence is placed in, a line
     # a frame names, a message a chunk prints and a test a runner names have their own answer).
-    placed = bool(info.files or info.mentioned or info.located or info.tests or info.answers or written)
+    placed = bool(info.files or info.mentioned or info.located or info.tests or answers or written)
     if config.type_home > 0 and not info.is_symbol and not placed:
         cand, score = _credit_type_homes(corpus, cand, score, allowed, config.type_home)
 
-    if config.usage > 0 and info.answers:  # every one is an answer, the second in a file as the first
+    if config.usage > 0 and answers:  # every one is an answer, the second in a file as the first
         config = replace(config, saturation_decay=1.0)
     # The chunks a trace places are answers too, where several share a file: the overloads of a
     # moved frame's function, two frames in one file.
@@ -540,11 +552,12 @@ def _add_definitions(
     within: frozenset[int] | None = None,
     scope: frozenset[int] | None = None,
     owner: str = "",
-) -> tuple[IntArray, npt.NDArray[np.float64]]:
+) -> tuple[IntArray, npt.NDArray[np.float64], bool]:
     """Boost candidates defining a queried symbol; add definers found outside the pools (files
-    named after it are tiered up). ``within``: only definitions in these files count; ``scope``:
-    only those in these files, if there are any (else the name is re-exported there); ``owner``:
-    only the members of that type or module, if there are any (`Deque.prepend`)."""
+    named after it are tiered up); say whether there were any. ``within``: only definitions in
+    these files count; ``scope``: only those in these files, if there are any (else the name is
+    re-exported there); ``owner``: only the members of that type or module, if there are any
+    (`Deque.prepend`)."""
     lower = frozenset(n.lower() for n in symbols)
     extra: set[int] = set()
     for name in lower:
@@ -581,7 +594,19 @@ def _add_definitions(
     for i in definers:
         stem = corpus.paths[i].rsplit("/", 1)[-1].split(".", 1)[0].lower()
         tiers[i] = boost * (1.5 if stem in lower or stem.replace("_", "") in lower else 1.0)
-    return _credit(cand, score, tiers)
+    return (*_credit(cand, score, tiers), bool(tiers))
+
+
+def _undefined_uses(corpus: Corpus, symbols: tuple[str, ...]) -> tuple[tuple[int, float], ...]:
+    """The uses of the queried names spelled as code, with their shares (as a uses question's); not
+    of a file's name (`canonicalized_map`, `JSON_POINTER` of `JsonPointer.java`), which is
+    answered by that file."""
+    shares: dict[int, float] = {}
+    for name in symbols:
+        if compound_name(name) and not any(corpus.by_stem.get(form) for form in stem_forms(name)):
+            for i, share in use_answers(name, corpus):
+                shares[i] = max(shares.get(i, 0.0), share)
+    return tuple(shares.items())
 
 
 def _add_named_files(
