@@ -162,6 +162,9 @@ def test_static_vectors_weigh_less_than_a_precise_models_in_fusion() -> None:
         ("examples/basic/main.go", True),
         ("vendor/github.com/x/y.go", True),
         ("types/index.d.ts", True),
+        ("bench/quality/run.py", True),  # benchmarks: bench/, benches/, benchmarks/
+        ("benches/parse.rs", True),
+        ("src/workbench/view.ts", False),
         ("Sources/Collections/Deque.swift", False),
         ("src/MyLib/Tests.cs", False),  # a file called Tests, not a test folder
         ("lib/Test/More.pm", False),  # Perl's Test::More is a library namespace

@@ -21,9 +21,9 @@ from lapce_ai.search.tokenize import QUERY_STOPWORDS, identifier_parts, stem_key
 _TEST_PATH = re.compile(
     # Also Swift's and .NET's capitalised plurals (`Tests/`), Perl's `t/` and .NET test projects
     # (`Foo.Tests/`); not a capital singular: `Test/` is a library namespace (Perl Test::More,
-    # Haskell Test.QuickCheck).
+    # Haskell Test.QuickCheck). Benchmarks by every name they go by (`bench/`, Rust's `benches/`).
     r"(?:^|/)(?:tests?|__tests__|spec|specs|testing|testdata|fixtures?|examples?|_examples?|samples?|"
-    r"benchmarks?|benches|docs?_src|vendor|third_party|node_modules|single_include|"
+    r"benchmarks?|benches|bench|docs?_src|vendor|third_party|node_modules|single_include|"
     r"Tests|Specs|TestData|Fixtures|Examples|Samples|Benchmarks|t|[^/]+\.(?:Unit|Integration)?Tests?)(?:/|$)"
     r"|(?:^|/)(?:test_[^/]*|[^/]*_test|[^/]*_spec|[^/]*[a-z0-9]Tests?|[^/]*Spec|[^/]*\.(?:test|spec))\.[A-Za-z0-9]+$"
     r"|\.d\.ts$"
