@@ -8,8 +8,10 @@ Builds ``$LAPCE_BENCH_DIR/latency/src`` from copies of the standard library unti
 holds at least ``--chunks`` chunks (copies reuse the first copy's embeddings by content hash),
 indexes it once with the real pipeline, then times ``SearchEngine.search`` per mode for a mix
 of identifier queries (definitions sampled from the corpus) and natural-language queries
-(CoSQA dev questions), with and without filters. Reports the one-off corpus load separately,
-and the query-embedding share of hybrid/dense latency.
+(CoSQA dev questions), with and without filters; then, apart, names nothing in the corpus
+defines (the quality bench's ``undefined`` draw), with and without the signal that reads their
+uses. Reports the one-off corpus load separately, and the query-embedding share of hybrid/dense
+latency.
 
 ``--embedder two-stage`` refines the index completely (copies reuse the first copy's vectors,
 so ~5 min), then, with ``--refined F``, searches a copy in which only a share F of the rows
@@ -35,6 +37,7 @@ from lapce_ai.service.maththreads import one_math_thread_per_search
 
 one_math_thread_per_search()  # as lapce-ai-service runs searches (before numpy is imported)
 
+import questions_eval  # noqa: E402
 from common import (  # noqa: E402
     COSQA_DATA,
     WORK,
@@ -179,16 +182,42 @@ def main() -> None:
             engines[c].search(q, args.k, cases[c][2])
             times[c].append((time.perf_counter() - t) * 1000)
     for (label, _mode, _filters, _config), ms in zip(cases, times, strict=True):
-        print(
-            f"| {label} | {pct(ms, 50):.1f} | {pct(ms, 95):.1f} | {pct(ms, 99):.1f} | {statistics.mean(ms):.1f} |",
-            flush=True,
-        )
+        print_row(label, ms)
+    print_undefined_names(index, embedder, args)
     if index_provider == args.embedder and corpus.vectors is not None:
         vectors = [engines[0].embed_query(q) for q in qs]
         if index_provider == "two-stage":
             print_two_stage_recall(corpus, vectors, engines[0].store.meta.dim)
         else:
             print_dense_recall(corpus, vectors)
+
+
+def print_row(label: str, ms: list[float]) -> None:
+    cells = " | ".join(f"{v:.1f}" for v in (pct(ms, 50), pct(ms, 95), pct(ms, 99), statistics.mean(ms)))
+    print(f"| {label} | {cells} |", flush=True)
+
+
+def print_undefined_names(index: Path, embedder: Any, args: argparse.Namespace) -> None:
+    """Hybrid latency for names nothing in the corpus defines (the ``undefined`` suite's draw),
+    whose uses are read from their chunks' text, against the same queries without that signal."""
+    names = [q.query for q in questions_eval.undefined_queries(index)][: args.queries]
+    cases = [
+        ("hybrid, a name nothing defines", RankConfig()),
+        ("... its uses not read", RankConfig().without("undefined_uses")),
+    ]
+    engines = [open_engine(index, embedder, "hybrid", config, check_model=False) for _label, config in cases]
+    for eng in engines:
+        eng.query_vectors = QueryVectors(size=0)
+        for name in names[:5]:
+            eng.search(name, args.k)
+    times: list[list[float]] = [[] for _ in cases]
+    for name in names:
+        for c in random.Random(name).sample(range(len(cases)), len(cases)):
+            t = time.perf_counter()
+            engines[c].search(name, args.k)
+            times[c].append((time.perf_counter() - t) * 1000)
+    for (label, _config), ms in zip(cases, times, strict=True):
+        print_row(f"{label} ({len(names)} names)", ms)
 
 
 def refined_copy(index: Path, embedder: Any, share: float | None) -> Path:
