@@ -142,8 +142,8 @@ _ANSWERS = {USES: using_chunks, IMPLEMENTATIONS: implementing_chunks, CALLEES: c
 def _answers(asked: NameQuestion, corpus: Corpus) -> tuple[tuple[int, float], ...]:
     """The chunks a uses, implementations, callees or tests question names, with their shares: a
     test's at half (but for a tests question, which takes only tests), a changelog's none."""
-    tests = corpus.derived("test_chunks", chunks_in_tests)
     if asked.wants == TESTS:
+        tests = corpus.derived("test_chunks", chunks_in_tests)
         return tuple(using_chunks(asked.name, corpus, within=tests).items())
     return _weighed(_ANSWERS[asked.wants](asked.name, corpus), corpus)
 
