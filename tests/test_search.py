@@ -757,3 +757,20 @@ def test_a_name_nothing_defines_finds_where_it_is_used(tmp_path: Path, search_em
         (r.path, r.symbol) for r in off.search("data_store", 5)
     ]
     assert {(r.path, r.symbol) for r in off.search("CACHE_ROOT_DIR", 2)} != users
+
+
+def test_the_service_remembers_as_many_query_vectors_as_configured(tmp_path: Path, search_embedder: Embedder) -> None:
+    from lapce_ai.service.state import ServiceState
+
+    index_files(tmp_path, {"a.py": "def alpha_function():\n    return 1\n"}, search_embedder)
+    base = settings_for(tmp_path)
+    for size, asked in ((0, 2), (8, 1)):
+        performance = base.performance.model_copy(update={"query_vector_cache": size})
+        state = ServiceState(base.model_copy(update={"performance": performance}), None, None)
+        state.refresh()  # loads the embedder and opens the index, as the running service does
+        assert state.index is not None
+        engine = state.index.engine
+        engine.embedder = counting = _CountingEmbedder(engine.embedder)
+        engine.search("the alpha function", 3)
+        engine.search("the alpha function", 3)
+        assert len(counting.asked) == asked, size

@@ -76,6 +76,9 @@ class PerformanceSettings(_Section):
     # Service search worker processes; unset: one per core on a machine with several, 0: search
     # in the HTTP process. Needs a restart.
     search_workers: int | None = Field(None, ge=0, le=32)
+    # Query embeddings the service remembers, by query text: a query asked again is not embedded
+    # again (with Titan: no request). 0 remembers none. Needs a restart.
+    query_vector_cache: int = Field(256, ge=0, le=100_000)
     # A CST in which more than this share of the file is loose tokens of error nodes (not
     # recovered into any well-formed construct) goes to legacy.
     max_error_ratio: float = Field(0.3, ge=0.0, le=1.0)

@@ -31,7 +31,7 @@ from lapce_ai.search.corpus import BoolArray, Corpus, FloatArray, IntArray
 from lapce_ai.search.filters import SearchFilters
 from lapce_ai.search.layers import advance, read_table
 from lapce_ai.search.query_analysis import analyze
-from lapce_ai.search.query_vectors import QueryVectors
+from lapce_ai.search.query_vectors import QUERY_VECTOR_CACHE, QueryVectors
 from lapce_ai.search.ranking import RankConfig, rank
 from lapce_ai.search.spelling import corrected
 from lapce_ai.search.summaries import SummaryScorer, load_summaries
@@ -173,10 +173,12 @@ class SearchEngine:
         candidates: int = 100,
         config: RankConfig | None = None,
         background_reload: bool = False,
+        query_cache: int = QUERY_VECTOR_CACHE,
     ):
         """``background_reload``: after the index changes, keep answering from the previous
         corpus while the new one loads in a thread (for long-lived services). Without an
-        ``embedder``, dense search needs the query vector passed to ``search``."""
+        ``embedder``, dense search needs the query vector passed to ``search``. ``query_cache``:
+        how many queries' vectors to remember."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.store = store
@@ -184,7 +186,7 @@ class SearchEngine:
         self.mode = mode
         self.config = config or RankConfig(pool=candidates)
         self.background_reload = background_reload
-        self.query_vectors = QueryVectors()
+        self.query_vectors = QueryVectors(query_cache)
 
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None, source: str = "cli"

@@ -148,7 +148,9 @@ class ServiceState:
             except Exception as exc:  # queries will report it (503, embedder unavailable)
                 log.error("second-stage model unavailable: %s", exc, extra={"error_type": "embedder_unavailable"})
         # Requests keep answering from the previous corpus while a new index version loads.
-        handle = IndexHandle(store, SearchEngine(store, embedder, background_reload=True), identity, time.time())
+        cache = self.settings.performance.query_vector_cache
+        engine = SearchEngine(store, embedder, background_reload=True, query_cache=cache)
+        handle = IndexHandle(store, engine, identity, time.time())
         forget_corpus(store)  # a restored/rebuilt index may reuse the old one's version numbers
         self._warm_version = -1
         self._warm(handle)
