@@ -417,3 +417,17 @@ def test_service_start_warns_about_env_overrides(tmp_path: Path) -> None:
         "false",
     )
     assert f"{path}:3 is overridden by CST_PIPELINE_ENABLED=false" in pipeline["msg"]
+
+
+def test_a_reload_keeps_the_keys_read_at_start_and_reports_them_pending() -> None:
+    from lapce_ai.service.reload import merge_for_reload
+
+    running = Settings()
+    performance = running.performance.model_copy(
+        update={"query_vector_cache": 8, "search_workers": 3, "cache_hot_size": 7}
+    )
+    effective, changed, pending = merge_for_reload(running, running.model_copy(update={"performance": performance}))
+    assert effective.performance.query_vector_cache == 256 and effective.performance.search_workers is None
+    assert effective.performance.cache_hot_size == 7  # live on reload
+    assert pending == ["performance.query_vector_cache", "performance.search_workers"]
+    assert changed == ["performance.cache_hot_size"]

@@ -19,7 +19,14 @@ from lapce_ai.config import ConfigError, ConfigProblem, EnvOverride, Settings, l
 
 # (section, key) pairs a running process keeps; "*" is the whole section.
 RESTART_ONLY: frozenset[tuple[str, str]] = frozenset(
-    {("service", "host"), ("service", "port"), ("paths", "*"), ("embedder", "*"), ("performance", "search_workers")}
+    {
+        ("service", "host"),
+        ("service", "port"),
+        ("paths", "*"),
+        ("embedder", "*"),
+        ("performance", "search_workers"),
+        ("performance", "query_vector_cache"),
+    }
 )
 
 
@@ -69,7 +76,8 @@ def _restart_only(dotted: str) -> bool:
 def merge_for_reload(running: Settings, new: Settings) -> tuple[Settings, list[str], list[str]]:
     """(effective settings, keys changed now, keys whose change waits for a restart)."""
     service = new.service.model_copy(update={"host": running.service.host, "port": running.service.port})
-    performance = new.performance.model_copy(update={"search_workers": running.performance.search_workers})
+    kept = {key: getattr(running.performance, key) for section, key in RESTART_ONLY if section == "performance"}
+    performance = new.performance.model_copy(update=kept)
     effective = new.model_copy(
         update={"service": service, "performance": performance, "paths": running.paths, "embedder": running.embedder}
     )
