@@ -206,3 +206,21 @@ def test_the_docs_memory_command_adds_up_what_the_metric_counts() -> None:
     reported = float(res.stdout.split()[0])
     assert abs(reported - expected) <= 0.05 * expected + 2, (reported, expected)
     assert reported > own + 100  # the children are in it
+
+
+def test_the_configuration_table_documents_every_key() -> None:
+    from lapce_ai.config.settings import Settings
+
+    section = DOC.read_text(encoding="utf-8").split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented: set[str] = set()
+    for row in section.splitlines():
+        if row.startswith("| `"):  # `service.host` / `port`: the second is the same section's
+            names = re.findall(r"`([\w.]+)`", row.split("|")[1])
+            table = names[0].split(".")[0]
+            documented |= {name if "." in name else f"{table}.{name}" for name in names}
+    keys = {
+        f"{name}.{key}"
+        for name, field in Settings.model_fields.items()
+        for key in getattr(field.annotation, "model_fields", {})
+    }
+    assert keys and keys - documented == set()
