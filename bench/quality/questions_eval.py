@@ -240,15 +240,14 @@ def undefined_queries(index: Path) -> list[UsesQuery]:
         for word in set(_WORD.findall(content)):
             chunks_with[word].append(i)
     named = {symbol_segment(symbol).lower() for symbol in corpus.symbols if symbol}
-    # A file's name (lodash's `_baseGetTag`, required by its users) is answered by the file; so
-    # is a name spelled as a file's without its underscores (`JSON_POINTER`, `JsonPointer.java`).
-    stems = {path.rsplit("/", 1)[-1].split(".", 1)[0].lower() for path in corpus.paths}
     found: list[UsesQuery] = []
     for name in sorted(chunks_with):
         held = chunks_with[name]
         if len(name) < MIN_NAME or not _CODE_SPELLING.search(name) or name.lower() in named or "$" in name:
             continue
-        if any(form in stems for form in stem_forms(name)):
+        # A file's name (lodash's `_baseGetTag`, required by its users) is answered by the file; so
+        # is a name spelled as a file's without its underscores (`JSON_POINTER`, `JsonPointer.java`).
+        if any(corpus.by_stem.get(form) for form in stem_forms(name)):
             continue
         users = [i for i in held if not skipped[i] and _used_in_code(corpus.contents[i], name)]
         if not 1 <= len(users) <= MAX_USES:
